@@ -1,0 +1,76 @@
+# The two commands of the README: `make run` and `make test`.
+# Everything else here serves them.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install messages check lint typecheck pytest browser-deps makemessages bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	@touch $@
+
+install: $(STAMP) messages
+
+# Compiled catalogues are build products (.gitignore); Babel needs no system gettext.
+messages: $(STAMP)
+	@$(BIN)/pybabel compile --domain django --directory maillage/locale --use-fuzzy=false --statistics 2>&1 | grep -v "^$$" || true
+
+run: install
+	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput
+	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py load_demo --if-empty
+	MAILLAGE_COLLECTED_STATIC=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py demo_logins
+	@echo "Maillage: http://$(HOST):$(PORT)/"
+	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} MAILLAGE_COLLECTED_STATIC=1 \
+		$(BIN)/uvicorn maillage.asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log
+
+# Debian's Chromium for the browser tests (never a browser downloaded by a test tool),
+# and gettext for the catalogue completeness check.
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || ! command -v xgettext >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium gettext >/dev/null; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check maillage bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy maillage
+
+check: install
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Runs the suite on SQLite, then on PostgreSQL when DATABASE_URL is set.
+# pytest exits 5 when it collects nothing: that is reported, not hidden.
+pytest: install browser-deps
+	@env -u DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadfile -q ; rc=$$?; \
+		if [ $$rc = 5 ]; then echo "pytest collected no tests (SQLite)"; rc=0; fi; \
+		test $$rc = 0
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "--- again on PostgreSQL ($$DATABASE_URL)"; \
+		$(BIN)/python -m pytest -n 2 --dist loadfile -q ; rc=$$?; \
+		if [ $$rc = 5 ]; then echo "pytest collected no tests (PostgreSQL)"; rc=0; fi; \
+		test $$rc = 0; \
+	fi
+
+test: lint typecheck check pytest
+
+makemessages: $(STAMP)
+	cd maillage && ../$(BIN)/python ../manage.py makemessages --locale fr --no-obsolete --add-location file
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var

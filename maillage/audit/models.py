@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    """What an audit entry records. Patient purposes are what the gate decides on."""
+
+    PATIENT_READ = "patient.read", _("opened the identity record")
+    PATIENT_SEARCH = "patient.search", _("saw the patient in search results")
+    PATIENT_CREATE = "patient.create", _("created the identity record")
+    PATIENT_UPDATE = "patient.update", _("changed the identity record")
+    PATIENT_LINK = "patient.link", _("attached the patient to a structure")
+    DUPLICATE_REVIEW = "patient.duplicate_review", _("was shown the identity as a possible duplicate")
+    ACCESS_LOG_READ = "patient.access_log", _("read the access log")
+    SEARCH = "search", _("searched patients")
+    LOGIN = "auth.login", _("signed in")
+    LOGIN_FAILED = "auth.login_failed", _("failed to sign in")
+    LOGOUT = "auth.logout", _("signed out")
+    OTP_ENROLLED = "auth.otp_enrolled", _("enrolled a second factor")
+    OTP_FAILED = "auth.otp_failed", _("entered a wrong one-time code")
+    TOKEN_CREATED = "auth.token_created", _("was given an API token")
+    TOKEN_REJECTED = "auth.token_rejected", _("presented an unknown API token")
+
+
+class Outcome(models.TextChoices):
+    GRANTED = "granted", _("granted")
+    DENIED = "denied", _("refused")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web")
+    FHIR = "fhir", _("FHIR API")
+    CLI = "cli", _("command line")
+    TASK = "task", _("background task")
+
+
+class AuditEntry(models.Model):
+    """One append-only, hash-chained record of an access or a security event.
+
+    Never updated nor deleted: the database refuses UPDATE (and DELETE on
+    PostgreSQL) by trigger, and ``verify_audit`` finds any change.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Snapshots: the log must still read right after an account is renamed.
+    actor_label = models.CharField(max_length=200, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    basis = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    ip = models.GenericIPAddressField(null=True)
+    detail = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["patient", "-seq"], name="audit_patient_seq")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.outcome}"
+
+    def get_actor_role_display(self) -> str:
+        from maillage.accounts.models import Role
+
+        return str(Role(self.actor_role).label) if self.actor_role in Role.values else ""
+
+    def payload(self) -> dict[str, object]:
+        """The content the hash covers."""
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "actor_role": self.actor_role,
+            "patient": self.patient_id,
+            "action": self.action,
+            "outcome": self.outcome,
+            "basis": self.basis,
+            "reason": self.reason,
+            "channel": self.channel,
+            "ip": self.ip,
+            "detail": self.detail,
+        }
+
+
+class AuditChainHead(models.Model):
+    """The last sequence number and hash; one row, locked to append."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)

@@ -1,0 +1,88 @@
+"""Personas shared by every app's tests (STYLE.md, point 6)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from maillage.accounts.models import Role, User
+from maillage.directory.models import Professional, Structure, StructureKind
+from maillage.directory.terminology import Profession, Specialty
+from maillage.patients.models import Patient
+from maillage.testing import factories as f
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls a
+# test makes between two clicks are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@dataclass
+class Personas:
+    msp: Structure  # MSP of Sancoins (Cher), follows the patient
+    hospital: Structure  # CH of Bourges
+    mobile_unit: Structure
+    patient: Patient
+    patient_user: User
+    treating_doctor: Professional  # her médecin traitant, at the MSP
+    cardiologist: Professional  # hospital specialist, no link with her
+    nurse: Professional  # nurse of the mobile unit and the MSP
+    coordinator: User  # secretary of the MSP
+    regulator: User
+    analyst: User  # aggregates only
+    social_worker: User  # of the MSP
+    admin: User
+    stranger_coordinator: User  # secretary of another MSP
+
+    def user(self, name: str) -> User:
+        value = getattr(self, name)
+        return value.user if isinstance(value, Professional) else value
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    f.ensure_communes()
+    msp = f.structure("Maison de santé de Sancoins", StructureKind.MSP, "18242")
+    other_msp = f.structure("Maison de santé de Lignières", StructureKind.MSP, "18127")
+    hospital = f.structure("Centre hospitalier de Bourges", StructureKind.HOSPITAL, "18033")
+    mobile_unit = f.structure("Unité mobile du Boischaut", StructureKind.MOBILE_UNIT, "18242")
+    gp = f.professional(
+        "medecin.traitant", last_name="Morel", first_name="Claire",
+        specialty=Specialty.GENERAL_PRACTICE_QUALIFIED, structures=(msp,),
+    )
+    cardiologist = f.professional(
+        "cardiologue", last_name="Lefèvre", first_name="Hugo",
+        specialty=Specialty.CARDIOLOGY, structures=(hospital,),
+    )
+    nurse = f.professional(
+        "infirmier", last_name="Roux", first_name="Inès", profession=Profession.NURSE,
+        structures=(mobile_unit, msp),
+    )
+    patient_user = f.user("patient", Role.PATIENT, first_name="Micheline", last_name="Girard")
+    patient = f.patient(
+        "GIRARD", "Micheline", followed_by=(msp,), treating_doctor=gp, user=patient_user,
+        commune=f.commune("18242"),
+    )
+    coordinator = f.user("secretaire", Role.COORDINATOR, first_name="Sophie", last_name="Blanc")
+    coordinator.structures.add(msp)
+    stranger = f.user("secretaire.lignieres", Role.COORDINATOR)
+    stranger.structures.add(other_msp)
+    social_worker = f.user("travailleur.social", Role.SOCIAL_WORKER)
+    social_worker.structures.add(msp)
+    return Personas(
+        msp=msp,
+        hospital=hospital,
+        mobile_unit=mobile_unit,
+        patient=patient,
+        patient_user=patient_user,
+        treating_doctor=gp,
+        cardiologist=cardiologist,
+        nurse=nurse,
+        coordinator=coordinator,
+        regulator=f.user("regulateur", Role.REGULATOR),
+        analyst=f.user("analyste", Role.ANALYST),
+        social_worker=social_worker,
+        admin=f.user("admin", Role.ADMIN, is_staff=True, is_superuser=False),
+        stranger_coordinator=stranger,
+    )

@@ -1,0 +1,70 @@
+"""OperationOutcome: how the FHIR API says anything went wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+FHIR_JSON = "application/fhir+json"
+
+# HTTP status -> (FHIR issue code, default French diagnostics).
+_DEFAULTS = {
+    400: ("invalid", gettext_noop("The request is not valid.")),
+    401: ("login", gettext_noop("Authentication required: send an API token as a Bearer token.")),
+    403: ("forbidden", gettext_noop("Your role does not give access to this.")),
+    404: ("not-found", gettext_noop("No such resource.")),
+    405: ("not-supported", gettext_noop("This interaction is not supported here.")),
+    406: ("not-supported", gettext_noop("This server answers in application/fhir+json only.")),
+    409: ("duplicate", gettext_noop("This resource already exists.")),
+    412: ("conflict", gettext_noop("The resource changed since you read it.")),
+    415: ("not-supported", gettext_noop("Send the resource as application/fhir+json.")),
+    422: ("business-rule", gettext_noop("The resource breaks a rule of the platform.")),
+    500: ("exception", gettext_noop("The server failed; the incident has been logged.")),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    diagnostics: str
+    code: str = "invalid"
+    severity: str = "error"
+    expression: Sequence[str] = ()
+
+    def as_json(self) -> dict[str, object]:
+        issue: dict[str, object] = {
+            "severity": self.severity,
+            "code": self.code,
+            "diagnostics": self.diagnostics,
+        }
+        if self.expression:
+            issue["expression"] = list(self.expression)
+        return issue
+
+
+def operation_outcome(issues: Sequence[Issue]) -> dict[str, object]:
+    return {"resourceType": "OperationOutcome", "issue": [i.as_json() for i in issues]}
+
+
+def fhir_response(body: dict[str, object], status: int = 200, **headers: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON
+    )
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def operation_outcome_response(
+    status: int, issues: Sequence[Issue] | None = None, **headers: str
+) -> HttpResponse:
+    if not issues:
+        code, message = _DEFAULTS.get(status, ("exception", gettext_noop("Error.")))
+        issues = [Issue(_(message), code=code)]
+    if status == 401:
+        headers.setdefault("WWW_Authenticate", 'Bearer realm="maillage"')
+    return fhir_response(operation_outcome(issues), status, **headers)

@@ -1,0 +1,133 @@
+"""The only writers of patient identities. Each passes the gate and is audited."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from maillage.audit.actions import Event, record
+from maillage.audit.models import Action
+from maillage.directory.queries import structures_of
+from maillage.patients.access import (
+    IdentityEvidence,
+    PatientNotFound,
+    Relation,
+    access_patient,
+    get_patient,
+    load_patient,
+    require_can_create,
+)
+from maillage.patients.identity import IdentityInput, IdentityProblem, identity_problems
+from maillage.patients.models import Patient
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+
+
+class InvalidIdentity(Exception):
+    def __init__(self, problems: list[IdentityProblem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class DuplicateIdentity(Exception):
+    """Another record holds this identity. ``same_matricule`` cannot be overridden."""
+
+    def __init__(self, candidates: list[Patient], *, same_matricule: bool) -> None:
+        super().__init__("duplicate identity")
+        self.candidates = candidates
+        self.same_matricule = same_matricule
+
+
+def find_duplicates(
+    evidence: IdentityEvidence, *, exclude: Patient | None = None
+) -> tuple[list[Patient], bool]:
+    """Records with the same matricule INS, or else the same strict traits."""
+    others = Patient.objects.exclude(pk=exclude.pk) if exclude else Patient.objects.all()
+    if evidence.matricule:
+        same = list(others.filter(ins_matricule=evidence.matricule))
+        if same:
+            return same, True
+    return list(others.filter(match_key=evidence.match_key).order_by("pk")[:5]), False
+
+
+def _check(data: IdentityInput) -> None:
+    problems = identity_problems(data)
+    if problems:
+        raise InvalidIdentity(problems)
+
+
+def create_patient(
+    actor: User, data: IdentityInput, *, confirmed_distinct: bool = False
+) -> Patient:
+    """Create an identity, followed by the actor's structures.
+
+    A record with the same matricule always blocks; one with the same strict
+    traits blocks unless the actor confirmed that this is another person
+    (homonyms born the same day exist), which the audit entry keeps.
+    """
+    require_can_create(actor)
+    _check(data)
+    candidates, same_matricule = find_duplicates(data.evidence())
+    if candidates and (same_matricule or not confirmed_distinct):
+        raise DuplicateIdentity(candidates, same_matricule=same_matricule)
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(**data.as_model_fields())
+            patient.followed_by.set(structures_of(actor))
+            record(
+                actor,
+                Event(
+                    action=Action.PATIENT_CREATE,
+                    patient=patient,
+                    basis=Relation.CREATOR,
+                    detail={
+                        "confirmed_distinct_from": [str(c.uuid) for c in candidates],
+                    },
+                ),
+            )
+    except IntegrityError:
+        # Two people registered the same matricule at the same moment.
+        candidates, _ = find_duplicates(data.evidence())
+        raise DuplicateIdentity(candidates, same_matricule=True) from None
+    return patient
+
+
+_IDENTITY_FIELDS = (
+    "birth_name", "first_birth_given_name", "birth_given_names", "birth_date", "sex",
+    "birthplace_code", "used_name", "used_given_name", "ins_matricule", "ins_kind",
+    "retrieved_from_insi", "identity_document", "doubtful", "fictitious", "commune",
+    "address_line", "phone", "email", "treating_doctor",
+)
+
+
+def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Patient:
+    """Change an identity; the audit entry names the fields changed, never their values."""
+    patient = load_patient(patient_uuid)
+    if patient is None:
+        raise PatientNotFound
+    changed = [name for name in _IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
+    access_patient(actor, patient, Action.PATIENT_UPDATE, detail={"fields": changed})
+    _check(data)
+    candidates, same_matricule = find_duplicates(data.evidence(), exclude=patient)
+    if same_matricule:
+        raise DuplicateIdentity(candidates, same_matricule=True)
+    if not changed:
+        return patient
+    for name in changed:
+        setattr(patient, name, getattr(data, name))
+    try:
+        with transaction.atomic():
+            patient.save(update_fields=[*changed, "match_key", "updated_at"])
+    except IntegrityError:
+        candidates, _ = find_duplicates(data.evidence(), exclude=patient)
+        raise DuplicateIdentity(candidates, same_matricule=True) from None
+    return patient
+
+
+def link_patient(actor: User, patient_uuid: object, evidence: IdentityEvidence) -> Patient:
+    """Attach an existing identity to the actor's structures instead of duplicating it."""
+    patient = get_patient(actor, patient_uuid, Action.PATIENT_LINK, evidence=evidence)
+    patient.followed_by.add(*structures_of(actor))
+    return patient

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from maillage.lib.ins import IdentityStatus, identity_status, may_transmit_matricule
+from maillage.lib.names import identity_match_key
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+
+
+class InsKind(models.TextChoices):
+    """Whether the matricule INS is the person's NIR or a NIA (said by INSi)."""
+
+    NIR = "NIR", _("NIR (social security number)")
+    NIA = "NIA", _("NIA (temporary number)")
+
+
+class IdentityDocument(models.TextChoices):
+    """High-trust documents of the RNIV on which an identity may be validated."""
+
+    NONE = "", _("No document checked")
+    IDENTITY_CARD = "identity_card", _("National identity card")
+    PASSPORT = "passport", _("Passport")
+    RESIDENCE_PERMIT = "residence_permit", _("Residence permit")
+    FAMILY_BOOK = "family_book", _("Family record book (minor)")
+    BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate extract (minor)")
+
+
+class IdentityStatusChoice(models.TextChoices):
+    PROVISIONAL = IdentityStatus.PROVISIONAL.value, _("Provisional identity")
+    RETRIEVED = IdentityStatus.RETRIEVED.value, _("Retrieved identity")
+    VALIDATED = IdentityStatus.VALIDATED.value, _("Validated identity")
+    QUALIFIED = IdentityStatus.QUALIFIED.value, _("Qualified identity")
+
+
+class Patient(models.Model):
+    """A patient's identity: the strict traits of the RNIV and what we know of them."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Strict traits.
+    birth_name = models.CharField(_("birth name"), max_length=100)
+    first_birth_given_name = models.CharField(_("first birth given name"), max_length=100)
+    birth_given_names = models.CharField(_("birth given names"), max_length=200)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birthplace_code = models.CharField(
+        _("INSEE code of the place of birth"), max_length=5, blank=True,
+        help_text=_("Code of the commune of birth, or 99 and the country code if born abroad."),
+    )
+    # Used traits.
+    used_name = models.CharField(_("used name"), max_length=100, blank=True)
+    used_given_name = models.CharField(_("used given name"), max_length=100, blank=True)
+    # The matricule INS and the facts that make the identity status.
+    ins_matricule = models.CharField(
+        _("matricule INS"), max_length=15, null=True, blank=True, unique=True
+    )
+    ins_kind = models.CharField(
+        _("kind of matricule"), max_length=3, choices=InsKind.choices, default=InsKind.NIR
+    )
+    retrieved_from_insi = models.BooleanField(_("returned by the INSi teleservice"), default=False)
+    identity_document = models.CharField(
+        _("identity document checked"), max_length=20, choices=IdentityDocument.choices,
+        blank=True, default=IdentityDocument.NONE,
+    )
+    doubtful = models.BooleanField(_("doubtful identity"), default=False)
+    fictitious = models.BooleanField(_("fictitious identity"), default=False)
+    # Duplicate detection looks up this key (see maillage.lib.names).
+    match_key = models.CharField(max_length=260, db_index=True, editable=False)
+    # Contact and care.
+    commune = models.ForeignKey(
+        "territory.Commune", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="patients", verbose_name=_("commune of residence"),
+    )
+    address_line = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    treating_doctor = models.ForeignKey(
+        "directory.Professional", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="treated_patients", verbose_name=_("médecin traitant"),
+    )
+    followed_by = models.ManyToManyField(
+        "directory.Structure", blank=True, related_name="followed_patients",
+        verbose_name=_("structures following the patient"),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="patient_record",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["birth_name", "first_birth_given_name"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        indexes = [models.Index(fields=["birth_name", "birth_date"], name="patient_name_birth")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.birth_date:%d/%m/%Y})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.match_key = identity_match_key(
+            self.birth_name, self.first_birth_given_name, self.birth_date
+        )
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def display_name(self) -> str:
+        """Birth name in capitals and used given name, as identity vigilance asks."""
+        given = self.used_given_name or self.first_birth_given_name
+        used = f" ({self.used_name})" if self.used_name and self.used_name != self.birth_name else ""
+        return f"{self.birth_name.upper()}{used} {given}"
+
+    @property
+    def identity_status(self) -> IdentityStatus:
+        return identity_status(
+            retrieved_from_insi=self.retrieved_from_insi,
+            checked_on_document=bool(self.identity_document),
+            doubtful=self.doubtful,
+            fictitious=self.fictitious,
+        )
+
+    def get_identity_status_display(self) -> str:
+        return str(IdentityStatusChoice(self.identity_status.value).label)
+
+    @property
+    def matricule_transmissible(self) -> bool:
+        return bool(self.ins_matricule) and may_transmit_matricule(self.identity_status)

@@ -1,0 +1,235 @@
+"""Settings for Maillage, read from the environment.
+
+Every knob is an environment variable (see README, "Configuration"). The
+defaults give the single-machine demo: SQLite in ``var/``, in-memory channel
+layer, no outside server. Production sets ``MAILLAGE_SECRET_KEY``,
+``DATABASE_URL``, ``MAILLAGE_HTTPS=1`` and ``MAILLAGE_ALLOWED_HOSTS``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MAILLAGE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """The key comes from the environment; the demo keeps one in var/.
+
+    A key generated once and kept on disk lets sessions survive a restart of
+    ``make run`` without anyone having to invent a secret by hand.
+    """
+    from_env = os.environ.get("MAILLAGE_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _flag("MAILLAGE_DEBUG")
+# Demo mode: demo accounts may skip the second factor; a banner says so.
+DEMO_MODE = _flag("MAILLAGE_DEMO_MODE")
+HTTPS = _flag("MAILLAGE_HTTPS")
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("MAILLAGE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("MAILLAGE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "maillage.accounts",
+    "maillage.audit",
+    "maillage.territory",
+    "maillage.directory",
+    "maillage.patients",
+    "maillage.fhir",
+    "maillage.front",
+    "maillage.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "maillage.front.middleware.content_security_policy",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "maillage.accounts.middleware.require_second_factor",
+    "maillage.audit.middleware.audit_context",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees the outcome of authentication for lockouts.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "maillage.urls"
+ASGI_APPLICATION = "maillage.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "maillage.front.context_processors.platform",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in WAL mode by default, PostgreSQL when DATABASE_URL says so.
+_sqlite_path = VAR_DIR / "maillage.sqlite3"
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _sqlite_path,
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so two writers queue
+                # instead of failing on a lock upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+            # A file, not memory: the browser tests' server runs in another thread.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "front:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Lockout after repeated failures (django-axes), per user name and address.
+AXES_FAILURE_LIMIT = int(os.environ.get("MAILLAGE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+OTP_TOTP_ISSUER = "Maillage"
+
+# Sessions and cookies.
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "maillage" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _flag("MAILLAGE_COLLECTED_STATIC")
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Without collectstatic (tests, development) whitenoise serves from the apps.
+WHITENOISE_USE_FINDERS = not _flag("MAILLAGE_COLLECTED_STATIC")
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("MAILLAGE_LOG_LEVEL", "WARNING")},
+}
+
+# --- Maillage's own settings -------------------------------------------------
+
+# Straight-line distance times this factor estimates the road distance.
+MAILLAGE_ROAD_FACTOR = float(os.environ.get("MAILLAGE_ROAD_FACTOR", "1.3"))
+# Dotted path of the distance provider (see maillage.territory.distance).
+MAILLAGE_DISTANCE_PROVIDER = os.environ.get(
+    "MAILLAGE_DISTANCE_PROVIDER", "maillage.territory.distance.HaversineProvider"
+)
+# Which INS identifier systems this installation accepts and emits:
+# "production" (INS-NIR / INS-NIA), "test" (INS-NIR-TEST) or "demo" (INS-NIR-DEMO).
+MAILLAGE_INS_ENVIRONMENT = os.environ.get("MAILLAGE_INS_ENVIRONMENT", "test")
+# Base URL used in FHIR fullUrl and paging links when behind a proxy.
+MAILLAGE_PUBLIC_URL = os.environ.get("MAILLAGE_PUBLIC_URL", "")

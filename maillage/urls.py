@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("maillage.front.urls")),
+    path("comptes/", include("maillage.accounts.urls")),
+    path("annuaire/", include("maillage.directory.urls")),
+    path("patients/", include("maillage.patients.urls")),
+    path("territoire/", include("maillage.territory.urls")),
+    path("fhir/r4/", include("maillage.fhir.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "maillage.front.errors.bad_request"
+handler403 = "maillage.front.errors.forbidden"
+handler404 = "maillage.front.errors.not_found"
+handler500 = "maillage.front.errors.server_error"
