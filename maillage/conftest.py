@@ -86,3 +86,61 @@ def personas(db: None) -> Personas:
         admin=f.user("admin", Role.ADMIN, is_staff=True, is_superuser=False),
         stranger_coordinator=stranger,
     )
+
+
+# --- Browser tests ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _uvicorn(django_db_setup: None, django_db_blocker: object) -> object:
+    from maillage.testing.browser import ThreadedServer
+
+    server = ThreadedServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_url(_uvicorn: object, transactional_db: None) -> str:
+    """Base URL of the app served for real, with data committed by the test."""
+    return _uvicorn.url  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def _playwright() -> object:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(_playwright: object) -> object:
+    from maillage.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
+    browser = _playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(chromium: object, live_url: str) -> object:
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        base_url=live_url, locale="fr-FR", timezone_id="Europe/Paris",
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """Argon2 is slow on purpose; tests use a fast hasher except where argon2 is the subject."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -49,6 +49,14 @@ def pending_totp_device(user: User) -> TOTPDevice:
     return device
 
 
+def seconds_to_wait(device: TOTPDevice) -> int:
+    """After failures, django-otp refuses codes for a growing delay; how long is left."""
+    allowed, data = device.verify_is_allowed()
+    if allowed or not data or "locked_until" not in data:
+        return 0
+    return max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
+
+
 def confirm_totp_device(user: User, device: TOTPDevice, token: str) -> bool:
     """Confirm enrolment when the code from the app is right."""
     if not device.verify_token(token):

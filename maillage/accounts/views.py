@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
@@ -49,7 +50,18 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if device is None:
         device = actions.pending_totp_device(user)
     form = OneTimeCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    wait = actions.seconds_to_wait(device)
+    if request.method == "POST" and form.is_valid() and wait:
+        form.add_error(
+            "code",
+            ngettext(
+                "Too many wrong codes: wait %(seconds)d second before trying again.",
+                "Too many wrong codes: wait %(seconds)d seconds before trying again.",
+                wait,
+            )
+            % {"seconds": wait},
+        )
+    elif request.method == "POST" and form.is_valid():
         code = form.cleaned_data["code"]
         ok = (
             actions.confirm_totp_device(user, device, code)

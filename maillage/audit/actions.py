@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +104,7 @@ def verify_chain() -> ChainReport:
     count = 0
     last_seq, last_hash = 0, GENESIS
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[tuple[int, str, str, dict[str, object]]]:
         nonlocal count, last_seq, last_hash
         for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
             count += 1

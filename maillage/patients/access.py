@@ -95,8 +95,16 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
         Role.PATIENT: frozenset({Relation.SELF}),
     },
 }
-# Listing a patient in search results needs what reading them needs.
-POLICY = {**POLICY, Action.PATIENT_SEARCH: POLICY[Action.PATIENT_READ]}
+# Listing a patient in search results needs what reading them needs; a
+# patient has nobody to search for.
+POLICY = {
+    **POLICY,
+    Action.PATIENT_SEARCH: {
+        role: relations
+        for role, relations in POLICY[Action.PATIENT_READ].items()
+        if role != Role.PATIENT
+    },
+}
 
 PATIENT_CREATORS = frozenset(
     {Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.COORDINATOR, Role.REGULATOR}

@@ -108,3 +108,10 @@ def patient(
 
 
 __all__ = ["PASSWORD", "Specialty"]
+
+
+def page_text(response: Any) -> str:
+    """A response's HTML with entities decoded, for asserting on French text."""
+    import html
+
+    return html.unescape(response.content.decode())
