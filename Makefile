@@ -27,7 +27,6 @@ run: install
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py load_demo --if-empty
 	MAILLAGE_COLLECTED_STATIC=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py demo_logins
 	@echo "Maillage: http://$(HOST):$(PORT)/"
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} MAILLAGE_COLLECTED_STATIC=1 \
 		$(BIN)/uvicorn maillage.asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log

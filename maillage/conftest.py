@@ -37,7 +37,9 @@ class Personas:
 
     def user(self, name: str) -> User:
         value = getattr(self, name)
-        return value.user if isinstance(value, Professional) else value
+        user = value.user if isinstance(value, Professional) else value
+        assert isinstance(user, User)
+        return user
 
 
 @pytest.fixture
@@ -48,20 +50,33 @@ def personas(db: None) -> Personas:
     hospital = f.structure("Centre hospitalier de Bourges", StructureKind.HOSPITAL, "18033")
     mobile_unit = f.structure("Unité mobile du Boischaut", StructureKind.MOBILE_UNIT, "18242")
     gp = f.professional(
-        "medecin.traitant", last_name="Morel", first_name="Claire",
-        specialty=Specialty.GENERAL_PRACTICE_QUALIFIED, structures=(msp,),
+        "medecin.traitant",
+        last_name="Morel",
+        first_name="Claire",
+        specialty=Specialty.GENERAL_PRACTICE_QUALIFIED,
+        structures=(msp,),
     )
     cardiologist = f.professional(
-        "cardiologue", last_name="Lefèvre", first_name="Hugo",
-        specialty=Specialty.CARDIOLOGY, structures=(hospital,),
+        "cardiologue",
+        last_name="Lefèvre",
+        first_name="Hugo",
+        specialty=Specialty.CARDIOLOGY,
+        structures=(hospital,),
     )
     nurse = f.professional(
-        "infirmier", last_name="Roux", first_name="Inès", profession=Profession.NURSE,
+        "infirmier",
+        last_name="Roux",
+        first_name="Inès",
+        profession=Profession.NURSE,
         structures=(mobile_unit, msp),
     )
     patient_user = f.user("patient", Role.PATIENT, first_name="Micheline", last_name="Girard")
     patient = f.patient(
-        "GIRARD", "Micheline", followed_by=(msp,), treating_doctor=gp, user=patient_user,
+        "GIRARD",
+        "Micheline",
+        followed_by=(msp,),
+        treating_doctor=gp,
+        user=patient_user,
         commune=f.commune("18242"),
     )
     coordinator = f.user("secretaire", Role.COORDINATOR, first_name="Sophie", last_name="Blanc")
@@ -131,7 +146,9 @@ def chromium(_playwright: object) -> object:
 @pytest.fixture
 def page(chromium: object, live_url: str) -> object:
     context = chromium.new_context(  # type: ignore[attr-defined]
-        base_url=live_url, locale="fr-FR", timezone_id="Europe/Paris",
+        base_url=live_url,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
         viewport={"width": 1280, "height": 900},
     )
     context.set_default_timeout(10_000)

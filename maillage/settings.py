@@ -125,15 +125,14 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _sqlite_path,
+            "NAME": str(_sqlite_path),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue
                 # instead of failing on a lock upgrade.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                 ),
             },
             # A file, not memory: the browser tests' server runs in another thread.

@@ -12,7 +12,7 @@ from maillage.accounts.models import ApiToken, User
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
 
-TOKEN_PREFIX = "mlg_"
+TOKEN_PREFIX = "mlg_"  # noqa: S105 (a marker, not a secret)
 
 
 def _digest(raw: str) -> str:

@@ -21,7 +21,8 @@ class AuditContext:
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "maillage_audit_context", default=AuditContext()
+    "maillage_audit_context",
+    default=AuditContext(),  # noqa: B039 (a frozen dataclass: immutable)
 )
 
 

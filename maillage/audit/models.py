@@ -13,7 +13,10 @@ class Action(models.TextChoices):
     PATIENT_CREATE = "patient.create", _("created the identity record")
     PATIENT_UPDATE = "patient.update", _("changed the identity record")
     PATIENT_LINK = "patient.link", _("attached the patient to a structure")
-    DUPLICATE_REVIEW = "patient.duplicate_review", _("was shown the identity as a possible duplicate")
+    DUPLICATE_REVIEW = (
+        "patient.duplicate_review",
+        _("was shown the identity as a possible duplicate"),
+    )
     ACCESS_LOG_READ = "patient.access_log", _("read the access log")
     SEARCH = "search", _("searched patients")
     LOGIN = "auth.login", _("signed in")
@@ -102,3 +105,6 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head #{self.seq}"

@@ -18,8 +18,10 @@ class _NearCommuneForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        if cleaned.get("radius") is not None and cleaned.get("commune") is None and not self.has_error(
-            "commune"
+        if (
+            cleaned.get("radius") is not None
+            and cleaned.get("commune") is None
+            and not self.has_error("commune")
         ):
             self.add_error("commune", _("Give a commune to search around it."))
         return cleaned
@@ -28,11 +30,12 @@ class _NearCommuneForm(forms.Form):
 class ProfessionalSearchForm(_NearCommuneForm):
     specialty = forms.ChoiceField(
         label=_("Specialty"),
-        choices=[("", _("Any specialty"))] + sorted(Specialty.choices, key=lambda c: str(c[1])),
+        choices=[("", _("Any specialty")), *sorted(Specialty.choices, key=lambda c: str(c[1]))],
         required=False,
     )
     profession = forms.ChoiceField(
-        label=_("Profession"), choices=[("", _("Any profession")), *Profession.choices],
+        label=_("Profession"),
+        choices=[("", _("Any profession")), *Profession.choices],
         required=False,
     )
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
@@ -42,11 +45,14 @@ class ProfessionalSearchForm(_NearCommuneForm):
 
 class StructureSearchForm(_NearCommuneForm):
     kind = forms.ChoiceField(
-        label=_("Kind of structure"), choices=[("", _("Any kind")), *StructureKind.choices],
+        label=_("Kind of structure"),
+        choices=[("", _("Any kind")), *StructureKind.choices],
         required=False,
     )
     equipment = forms.MultipleChoiceField(
-        label=_("With the equipment"), choices=EquipmentKind.choices, required=False,
+        label=_("With the equipment"),
+        choices=EquipmentKind.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     name = forms.CharField(label=_("Name"), max_length=100, required=False)

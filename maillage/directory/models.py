@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.directory.terminology import TELEEXPERTISE_RESPONDERS, Profession, Specialty
 from maillage.directory.validators import validate_finess, validate_rpps, validate_siret
+from maillage.lib.names import normalise_name
 
 
 class StructureKind(models.TextChoices):
@@ -51,20 +52,30 @@ class Structure(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=30, choices=StructureKind.choices)
     commune = models.ForeignKey(
-        "territory.Commune", on_delete=models.PROTECT, related_name="structures",
+        "territory.Commune",
+        on_delete=models.PROTECT,
+        related_name="structures",
         verbose_name=_("commune"),
     )
     address_line = models.CharField(_("address"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
     finess = models.CharField(
-        _("FINESS number"), max_length=9, null=True, blank=True, unique=True,
+        _("FINESS number"),
+        max_length=9,
+        null=True,
+        blank=True,
+        unique=True,
         validators=[validate_finess],
     )
     finess_type = models.CharField(
         _("FINESS type"), max_length=5, choices=FinessType.choices, blank=True
     )
     siret = models.CharField(
-        _("SIRET number"), max_length=14, null=True, blank=True, unique=True,
+        _("SIRET number"),
+        max_length=14,
+        null=True,
+        blank=True,
+        unique=True,
         validators=[validate_siret],
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -81,7 +92,9 @@ class Structure(models.Model):
 
     def clean(self) -> None:
         if self.finess and not self.finess_type:
-            raise ValidationError({"finess_type": _("Say whether the FINESS number is FINEG or FINEJ.")})
+            raise ValidationError(
+                {"finess_type": _("Say whether the FINESS number is FINEG or FINEJ.")}
+            )
 
 
 class StructureEquipment(models.Model):
@@ -90,7 +103,9 @@ class StructureEquipment(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["structure", "kind"], name="equipment_once_per_structure")
+            models.UniqueConstraint(
+                fields=["structure", "kind"], name="equipment_once_per_structure"
+            )
         ]
         ordering = ["kind"]
 
@@ -111,15 +126,22 @@ class Professional(models.Model):
     """A health professional of the directory (RPPS)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    rpps = models.CharField(_("RPPS number"), max_length=11, unique=True, validators=[validate_rpps])
+    rpps = models.CharField(
+        _("RPPS number"), max_length=11, unique=True, validators=[validate_rpps]
+    )
     last_name = models.CharField(_("last name"), max_length=100)
     first_name = models.CharField(_("first name"), max_length=100)
+    # Accent- and case-free last name, for searches typed by people.
+    search_name = models.CharField(max_length=100, db_index=True, editable=False, default="")
     profession = models.CharField(_("profession"), max_length=2, choices=Profession.choices)
     specialty = models.CharField(
         _("specialty"), max_length=5, choices=Specialty.choices, blank=True
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="professional",
     )
     structures = models.ManyToManyField(
@@ -147,6 +169,10 @@ class Professional(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_name = normalise_name(self.last_name)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def display_name(self) -> str:
         title = "Dr " if self.profession == Profession.DOCTOR else ""
@@ -169,7 +195,9 @@ class Practice(models.Model):
     """A professional working in a structure (FHIR PractitionerRole)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    professional = models.ForeignKey(Professional, on_delete=models.CASCADE, related_name="practices")
+    professional = models.ForeignKey(
+        Professional, on_delete=models.CASCADE, related_name="practices"
+    )
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="practices")
 
     class Meta:

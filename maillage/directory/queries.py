@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 def structures_of(user: User) -> QuerySet[Structure]:
     """Where a user works: their practices as a professional, or their staff posts."""
-    return Structure.objects.filter(Q(practices__professional__user=user) | Q(staff=user)).distinct()
+    return Structure.objects.filter(
+        Q(practices__professional__user=user) | Q(staff=user)
+    ).distinct()
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def search_professionals(query: DirectoryQuery) -> list[ProfessionalHit]:
     if query.teleexpertise_only:
         practices = practices.filter(professional__accepts_teleexpertise=True)
     if query.name:
-        practices = practices.filter(professional__last_name__icontains=query.name.strip())
+        practices = practices.filter(professional__search_name__contains=normalise_name(query.name))
     if query.origin is not None and query.radius_km is not None:
         # Roads are never shorter than the straight line: the box cannot miss anyone.
         box = bounding_box(query.origin.point, query.radius_km)
@@ -65,12 +67,7 @@ def search_professionals(query: DirectoryQuery) -> list[ProfessionalHit]:
             structure__commune__latitude__range=(box.min_latitude, box.max_latitude),
             structure__commune__longitude__range=(box.min_longitude, box.max_longitude),
         )
-    rows = list(practices)
-    if query.name:
-        # icontains ignores case but not accents; refine on the normalised name.
-        wanted = normalise_name(query.name)
-        rows = [p for p in rows if wanted in normalise_name(p.professional.last_name)]
-    return _group_by_professional(rows, query)
+    return _group_by_professional(list(practices), query)
 
 
 def _group_by_professional(rows: list[Practice], query: DirectoryQuery) -> list[ProfessionalHit]:
@@ -134,7 +131,9 @@ def search_structures(query: StructureQuery) -> list[StructureHit]:
     rows = list(structures.prefetch_related("equipment").distinct())
     if query.origin is None:
         return [StructureHit(s, None) for s in sorted(rows, key=lambda s: s.name)]
-    matrix = get_distance_provider().matrix_km([query.origin.point], [s.commune.point for s in rows])
+    matrix = get_distance_provider().matrix_km(
+        [query.origin.point], [s.commune.point for s in rows]
+    )
     hits = [
         StructureHit(s, d)
         for s, d in zip(rows, matrix[0] if rows else [], strict=True)

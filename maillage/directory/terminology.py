@@ -130,9 +130,7 @@ GENERAL_PRACTICE = frozenset(
 SPECIALTY_FAMILIES: dict[str, frozenset[str]] = {
     Specialty.CARDIOLOGY: frozenset({Specialty.CARDIOLOGY, Specialty.CARDIOVASCULAR}),
     Specialty.CARDIOVASCULAR: frozenset({Specialty.CARDIOLOGY, Specialty.CARDIOVASCULAR}),
-    Specialty.ENDOCRINOLOGY: frozenset(
-        {Specialty.ENDOCRINOLOGY, Specialty.ENDOCRINOLOGY_DIABETES}
-    ),
+    Specialty.ENDOCRINOLOGY: frozenset({Specialty.ENDOCRINOLOGY, Specialty.ENDOCRINOLOGY_DIABETES}),
     Specialty.ENDOCRINOLOGY_DIABETES: frozenset(
         {Specialty.ENDOCRINOLOGY, Specialty.ENDOCRINOLOGY_DIABETES}
     ),

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -16,9 +19,10 @@ from maillage.directory.queries import (
 )
 
 PAGE_SIZE = 20
+T = TypeVar("T")
 
 
-def _page(request: HttpRequest, hits: list) -> object:  # type: ignore[type-arg]
+def _page(request: HttpRequest, hits: Sequence[T]) -> Page[T]:
     return Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
 
 

@@ -29,7 +29,9 @@ class Table:
     rows: list[tuple[str, list[Cell]]]
 
 
-def _table(pairs: list[tuple[str, str, int]], labels: dict[str, str], departements: list[str]) -> Table:
+def _table(
+    pairs: list[tuple[str, str, int]], labels: dict[str, str], departements: list[str]
+) -> Table:
     counts = {(key, dep): n for key, dep, n in pairs}
     keys = [k for k in labels if any((k, d) in counts for d in departements)]
     return Table(
@@ -43,8 +45,10 @@ def departements_in_use() -> list[str]:
 
 
 def structures_by_kind() -> Table:
-    rows = Structure.objects.filter(active=True).values_list("kind", "commune__departement").annotate(
-        n=Count("pk")
+    rows = (
+        Structure.objects.filter(active=True)
+        .values_list("kind", "commune__departement")
+        .annotate(n=Count("pk"))
     )
     return _table(list(rows), {k.value: str(k.label) for k in StructureKind}, departements_in_use())
 
@@ -56,7 +60,9 @@ def professionals_by_profession() -> Table:
         .annotate(n=Count("pk", distinct=True))
     )
     return _table(
-        [r for r in rows if r[1]], {p.value: str(p.label) for p in Profession}, departements_in_use()
+        [r for r in rows if r[1]],
+        {p.value: str(p.label) for p in Profession},
+        departements_in_use(),
     )
 
 

@@ -39,5 +39,8 @@ def bounding_box(center: GeoPoint, radius_km: float) -> BoundingBox:
     dlat = radius_km / KM_PER_DEGREE_LAT
     dlon = radius_km / (KM_PER_DEGREE_LAT * max(0.01, math.cos(math.radians(center.latitude))))
     return BoundingBox(
-        center.latitude - dlat, center.latitude + dlat, center.longitude - dlon, center.longitude + dlon
+        center.latitude - dlat,
+        center.latitude + dlat,
+        center.longitude - dlon,
+        center.longitude + dlon,
     )

@@ -187,9 +187,11 @@ def _relation_q(user: User, wanted: frozenset[Relation]) -> Q:
     if Relation.TREATING_DOCTOR in wanted:
         q |= Q(treating_doctor__user=user)
     if Relation.CARE_STRUCTURE in wanted:
-        q |= Q(pk__in=Patient.followed_by.through.objects.filter(
-            structure__in=structures_of(user)
-        ).values("patient_id"))
+        q |= Q(
+            pk__in=Patient.followed_by.through.objects.filter(
+                structure__in=structures_of(user)
+            ).values("patient_id")
+        )
     if Relation.TERRITORY in wanted and user.role == Role.REGULATOR:
         q = Q()
     return q
@@ -227,7 +229,7 @@ def load_patient(patient_uuid: object) -> Patient | None:
     if not _is_uuid(patient_uuid):
         return None
     return (
-        Patient.objects.filter(uuid=patient_uuid)
+        Patient.objects.filter(uuid=uuid.UUID(str(patient_uuid)))
         .select_related("commune", "treating_doctor", "user")
         .first()
     )

@@ -95,10 +95,25 @@ def create_patient(
 
 
 _IDENTITY_FIELDS = (
-    "birth_name", "first_birth_given_name", "birth_given_names", "birth_date", "sex",
-    "birthplace_code", "used_name", "used_given_name", "ins_matricule", "ins_kind",
-    "retrieved_from_insi", "identity_document", "doubtful", "fictitious", "commune",
-    "address_line", "phone", "email", "treating_doctor",
+    "birth_name",
+    "first_birth_given_name",
+    "birth_given_names",
+    "birth_date",
+    "sex",
+    "birthplace_code",
+    "used_name",
+    "used_given_name",
+    "ins_matricule",
+    "ins_kind",
+    "retrieved_from_insi",
+    "identity_document",
+    "doubtful",
+    "fictitious",
+    "commune",
+    "address_line",
+    "phone",
+    "email",
+    "treating_doctor",
 )
 
 

@@ -48,19 +48,25 @@ class PatientIdentityForm(forms.Form):
     birth_name = forms.CharField(label=_("Birth name"), max_length=100)
     first_birth_given_name = forms.CharField(label=_("First birth given name"), max_length=100)
     birth_given_names = forms.CharField(
-        label=_("All birth given names"), max_length=200, required=False,
+        label=_("All birth given names"),
+        max_length=200,
+        required=False,
         help_text=_("In order, separated by spaces, as on the identity document."),
     )
     birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
     birthplace_code = forms.CharField(
-        label=_("INSEE code of the place of birth"), max_length=5, required=False,
+        label=_("INSEE code of the place of birth"),
+        max_length=5,
+        required=False,
         help_text=_("5 characters; 99 and the country code if born abroad (99134: Spain)."),
     )
     used_name = forms.CharField(label=_("Used name"), max_length=100, required=False)
     used_given_name = forms.CharField(label=_("Used given name"), max_length=100, required=False)
     ins_matricule = forms.CharField(
-        label=_("Matricule INS"), max_length=21, required=False,
+        label=_("Matricule INS"),
+        max_length=21,
+        required=False,
         help_text=_("15 characters: the number and its 2-digit key."),
     )
     ins_kind = forms.ChoiceField(label=_("Kind of matricule"), choices=InsKind.choices)
@@ -68,7 +74,8 @@ class PatientIdentityForm(forms.Form):
         label=_("Identity returned by the INSi teleservice"), required=False
     )
     identity_document = forms.ChoiceField(
-        label=_("High-trust identity document checked"), choices=IdentityDocument.choices,
+        label=_("High-trust identity document checked"),
+        choices=IdentityDocument.choices,
         required=False,
     )
     doubtful = forms.BooleanField(label=_("Doubtful identity"), required=False)
@@ -78,11 +85,14 @@ class PatientIdentityForm(forms.Form):
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     treating_doctor = forms.ModelChoiceField(
-        label=_("Médecin traitant"), queryset=Professional.objects.none(), required=False,
+        label=_("Médecin traitant"),
+        queryset=Professional.objects.none(),
+        required=False,
         empty_label=_("— none or another doctor —"),
     )
     treating_doctor_rpps = forms.CharField(
-        label=_("…or the RPPS number of another médecin traitant"), max_length=11,
+        label=_("…or the RPPS number of another médecin traitant"),
+        max_length=11,
         required=False,
     )
 
@@ -97,12 +107,30 @@ class PatientIdentityForm(forms.Form):
 
     @staticmethod
     def initial_from(patient: Patient) -> dict[str, object]:
-        initial = {name: getattr(patient, name) for name in (
-            "birth_name", "first_birth_given_name", "birth_given_names", "birth_date", "sex",
-            "birthplace_code", "used_name", "used_given_name", "ins_matricule", "ins_kind",
-            "retrieved_from_insi", "identity_document", "doubtful", "fictitious", "commune",
-            "address_line", "phone", "email", "treating_doctor",
-        )}
+        initial = {
+            name: getattr(patient, name)
+            for name in (
+                "birth_name",
+                "first_birth_given_name",
+                "birth_given_names",
+                "birth_date",
+                "sex",
+                "birthplace_code",
+                "used_name",
+                "used_given_name",
+                "ins_matricule",
+                "ins_kind",
+                "retrieved_from_insi",
+                "identity_document",
+                "doubtful",
+                "fictitious",
+                "commune",
+                "address_line",
+                "phone",
+                "email",
+                "treating_doctor",
+            )
+        }
         initial["ins_matricule"] = patient.ins_matricule or ""
         return initial
 

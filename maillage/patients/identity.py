@@ -119,8 +119,10 @@ def identity_problems(data: IdentityInput) -> list[IdentityProblem]:
         problems.append(
             IdentityProblem(
                 "birthplace_code",
-                _("The place of birth is an INSEE code of 5 characters (99 and the country "
-                  "code if born abroad)."),
+                _(
+                    "The place of birth is an INSEE code of 5 characters (99 and the country "
+                    "code if born abroad)."
+                ),
             )
         )
     if data.ins_matricule:

@@ -51,7 +51,9 @@ class Patient(models.Model):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birthplace_code = models.CharField(
-        _("INSEE code of the place of birth"), max_length=5, blank=True,
+        _("INSEE code of the place of birth"),
+        max_length=5,
+        blank=True,
         help_text=_("Code of the commune of birth, or 99 and the country code if born abroad."),
     )
     # Used traits.
@@ -66,8 +68,11 @@ class Patient(models.Model):
     )
     retrieved_from_insi = models.BooleanField(_("returned by the INSi teleservice"), default=False)
     identity_document = models.CharField(
-        _("identity document checked"), max_length=20, choices=IdentityDocument.choices,
-        blank=True, default=IdentityDocument.NONE,
+        _("identity document checked"),
+        max_length=20,
+        choices=IdentityDocument.choices,
+        blank=True,
+        default=IdentityDocument.NONE,
     )
     doubtful = models.BooleanField(_("doubtful identity"), default=False)
     fictitious = models.BooleanField(_("fictitious identity"), default=False)
@@ -75,22 +80,35 @@ class Patient(models.Model):
     match_key = models.CharField(max_length=260, db_index=True, editable=False)
     # Contact and care.
     commune = models.ForeignKey(
-        "territory.Commune", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="patients", verbose_name=_("commune of residence"),
+        "territory.Commune",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="patients",
+        verbose_name=_("commune of residence"),
     )
     address_line = models.CharField(_("address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
     treating_doctor = models.ForeignKey(
-        "directory.Professional", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="treated_patients", verbose_name=_("médecin traitant"),
+        "directory.Professional",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="treated_patients",
+        verbose_name=_("médecin traitant"),
     )
     followed_by = models.ManyToManyField(
-        "directory.Structure", blank=True, related_name="followed_patients",
+        "directory.Structure",
+        blank=True,
+        related_name="followed_patients",
         verbose_name=_("structures following the patient"),
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="patient_record",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -115,7 +133,9 @@ class Patient(models.Model):
     def display_name(self) -> str:
         """Birth name in capitals and used given name, as identity vigilance asks."""
         given = self.used_given_name or self.first_birth_given_name
-        used = f" ({self.used_name})" if self.used_name and self.used_name != self.birth_name else ""
+        used = (
+            f" ({self.used_name})" if self.used_name and self.used_name != self.birth_name else ""
+        )
         return f"{self.birth_name.upper()}{used} {given}"
 
     @property

@@ -35,7 +35,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     text, birth_date = "", None
     if form.is_bound and form.is_valid():
         text, birth_date = form.cleaned_data["q"], form.cleaned_data["birth_date"]
-    number = max(1, int(request.GET.get("page", "1")) if request.GET.get("page", "").isdigit() else 1)
+    number = max(
+        1, int(request.GET.get("page", "1")) if request.GET.get("page", "").isdigit() else 1
+    )
     result = access.search_patients(
         user,
         patients_matching(text, birth_date),
@@ -62,7 +64,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def _show_duplicates(
     request: HttpRequest, form: PatientCreateForm, error: actions.DuplicateIdentity
 ) -> HttpResponse:
-    shown = access.review_duplicates(_user(request), error.candidates, form.identity_input().evidence())
+    shown = access.review_duplicates(
+        _user(request), error.candidates, form.identity_input().evidence()
+    )
     return render(
         request,
         "patients/create.html",
@@ -84,7 +88,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         try:
             if link_to:
                 patient = actions.link_patient(user, link_to, data.evidence())
-                messages.success(request, _("The existing record is now followed by your structure."))
+                messages.success(
+                    request, _("The existing record is now followed by your structure.")
+                )
             else:
                 patient = actions.create_patient(
                     user, data, confirmed_distinct=form.cleaned_data["confirm_distinct"]

@@ -33,12 +33,16 @@ class CommuneField(forms.CharField):
         if not matches:
             raise ValidationError(
                 _("No commune of Centre-Val de Loire is called “%(name)s”."),
-                code="unknown", params={"name": text},
+                code="unknown",
+                params={"name": text},
             )
         if len(matches) > 1:
             raise ValidationError(
-                _("Several communes are called “%(name)s”: add the département, "
-                  "for example “%(example)s”."),
-                code="ambiguous", params={"name": text, "example": str(matches[0])},
+                _(
+                    "Several communes are called “%(name)s”: add the département, "
+                    "for example “%(example)s”."
+                ),
+                code="ambiguous",
+                params={"name": text, "example": str(matches[0])},
             )
         return matches[0]

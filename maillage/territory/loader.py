@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from importlib import resources
 from typing import Any
 
@@ -12,20 +13,19 @@ DATA_FILE = "communes_centre_val_de_loire.csv"
 
 
 def read_communes() -> list[dict[str, Any]]:
-    path = resources.files("maillage.territory") / "data" / DATA_FILE
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [
-            {
-                "insee_code": row["insee_code"],
-                "name": row["name"],
-                "search_name": normalise_name(row["name"]),
-                "departement": row["departement"],
-                "population": int(row["population"]),
-                "latitude": float(row["latitude"]),
-                "longitude": float(row["longitude"]),
-            }
-            for row in csv.DictReader(handle)
-        ]
+    text = (resources.files("maillage.territory") / "data" / DATA_FILE).read_text(encoding="utf-8")
+    return [
+        {
+            "insee_code": row["insee_code"],
+            "name": row["name"],
+            "search_name": normalise_name(row["name"]),
+            "departement": row["departement"],
+            "population": int(row["population"]),
+            "latitude": float(row["latitude"]),
+            "longitude": float(row["longitude"]),
+        }
+        for row in csv.DictReader(io.StringIO(text, newline=""))
+    ]
 
 
 def load_communes(commune_model: Any) -> int:

@@ -13,6 +13,4 @@ from maillage.territory.queries import suggest_communes
 def commune_suggestions(request: HttpRequest) -> HttpResponse:
     """<option>s for the communes datalist, fetched by htmx as people type."""
     typed = request.GET.get("commune", "")
-    return render(
-        request, "territory/commune_options.html", {"communes": suggest_communes(typed)}
-    )
+    return render(request, "territory/commune_options.html", {"communes": suggest_communes(typed)})

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page, Request, ViewportSize
 
 CHROMIUM = os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,8 +33,8 @@ if hasattr(os, "geteuid") and os.geteuid() == 0:
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PAGE_BUDGET_BYTES = 150 * 1024
-PHONE = {"width": 375, "height": 740}
-TABLET = {"width": 768, "height": 1024}
+PHONE: ViewportSize = {"width": 375, "height": 740}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 
 
 def _free_port() -> int:
@@ -55,8 +55,12 @@ class ThreadedServer:
 
         self.port = _free_port()
         config = uvicorn.Config(
-            application, host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="off", ws="websockets-sansio",
+            application,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
@@ -130,7 +134,7 @@ def assert_light(transfer: Transfer, budget: int = PAGE_BUDGET_BYTES) -> None:
     )
 
 
-def assert_fits(page: Page, viewport: dict[str, int]) -> None:
+def assert_fits(page: Page, viewport: ViewportSize) -> None:
     """Nothing overflows sideways at this viewport (phone, tablet)."""
     page.set_viewport_size(viewport)
     overflow = page.evaluate(

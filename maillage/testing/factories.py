@@ -47,7 +47,9 @@ def matricule(sex: str, birth_date: dt.date, place: str = "18242", order: int | 
     return body + matricule_key(body)
 
 
-def structure(name: str, kind: str = StructureKind.MSP, insee_code: str = "18242", **kw: Any) -> Structure:
+def structure(
+    name: str, kind: str = StructureKind.MSP, insee_code: str = "18242", **kw: Any
+) -> Structure:
     return Structure.objects.create(name=name, kind=kind, commune=commune(insee_code), **kw)
 
 
@@ -76,8 +78,13 @@ def professional(
         }.get(Profession(profession), Role.DOCTOR)
         account = user(username, role or default_role, first_name=first_name, last_name=last_name)
     pro = Professional.objects.create(
-        rpps=rpps(), last_name=last_name, first_name=first_name, profession=profession,
-        specialty=specialty, user=account, **kw,
+        rpps=rpps(),
+        last_name=last_name,
+        first_name=first_name,
+        profession=profession,
+        specialty=specialty,
+        user=account,
+        **kw,
     )
     for s in structures:
         Practice.objects.create(professional=pro, structure=s)

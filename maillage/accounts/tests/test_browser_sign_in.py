@@ -42,7 +42,9 @@ def test_it_enrols_totp_then_requires_it(page: Page, personas) -> None:
     secret = page.locator(".secret").inner_text().replace(" ", "")
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
 
-    page.get_by_label("Code à 6 chiffres").fill("000000" if current_totp(key) != "000000" else "111111")
+    page.get_by_label("Code à 6 chiffres").fill(
+        "000000" if current_totp(key) != "000000" else "111111"
+    )
     page.get_by_role("button", name="Activer").click()
     expect(page.get_by_text("Ce code est erroné ou a expiré")).to_be_visible()
     check_accessibility(page)

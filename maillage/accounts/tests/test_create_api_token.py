@@ -16,7 +16,9 @@ from maillage.audit.models import Action, AuditEntry
 @pytest.mark.django_db
 def test_it_prints_a_token_and_keeps_only_its_hash(personas) -> None:
     out = StringIO()
-    call_command("create_api_token", "medecin.traitant", "--label", "logiciel du cabinet", stdout=out)
+    call_command(
+        "create_api_token", "medecin.traitant", "--label", "logiciel du cabinet", stdout=out
+    )
     token = out.getvalue().strip()
     assert token.startswith("mlg_") and len(token) > 40
     stored = ApiToken.objects.get()

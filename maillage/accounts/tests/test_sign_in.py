@@ -59,6 +59,7 @@ def test_https_mode_secures_cookies_and_transport() -> None:
         "s.SECURE_HSTS_SECONDS > 0, s.SESSION_COOKIE_HTTPONLY)"
     )
     env = {**os.environ, "MAILLAGE_HTTPS": "1"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["True", "True", "True", "True", "True"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from importlib import import_module
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import import_module
 
 import pytest
 from django.core.management import call_command
@@ -18,7 +18,10 @@ from maillage.audit.models import Action, AuditEntry
 
 def _fill(personas, n: int = 6) -> list[AuditEntry]:
     return [
-        record(personas.treating_doctor.user, Event(action=Action.PATIENT_READ, patient=personas.patient))
+        record(
+            personas.treating_doctor.user,
+            Event(action=Action.PATIENT_READ, patient=personas.patient),
+        )
         for _ in range(n)
     ]
 
@@ -39,7 +42,9 @@ def triggers_off() -> Iterator[None]:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_entry_append_only")
+                cursor.execute(
+                    "ALTER TABLE audit_auditentry ENABLE TRIGGER audit_entry_append_only"
+                )
             else:
                 for sql in import_module("maillage.audit.migrations.0002_append_only").SQLITE:
                     cursor.execute(sql)
@@ -126,5 +131,7 @@ def test_concurrent_writers_keep_one_chain(personas) -> None:
     assert errors == []
     report = verify_chain()
     assert report.intact
-    assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(range(1, report.entries + 1))
+    assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(
+        range(1, report.entries + 1)
+    )
     assert report.entries >= 60

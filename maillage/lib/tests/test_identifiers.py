@@ -63,8 +63,11 @@ def test_finess_with_its_key_is_valid(prefix: str, rest: str) -> None:
     assert parse_finess(value) == value
 
 
-@given(st.integers(1, 95).map(lambda d: f"{d:02d}"),
-       st.text(alphabet="0123456789", min_size=6, max_size=6), st.data())
+@given(
+    st.integers(1, 95).map(lambda d: f"{d:02d}"),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+    st.data(),
+)
 def test_finess_rejects_any_single_digit_error(prefix: str, rest: str, data: st.DataObject) -> None:
     value = prefix + rest + finess_check_digit(prefix + rest)
     with pytest.raises(InvalidIdentifier):
@@ -80,17 +83,22 @@ def test_finess_names_the_problem() -> None:
     assert caught.value.problem is IdentifierProblem.CHARACTERS
 
 
-@given(st.text(alphabet="0123456789", min_size=13, max_size=13).filter(
-    lambda p: not p.startswith("356000000")
-))
+@given(
+    st.text(alphabet="0123456789", min_size=13, max_size=13).filter(
+        lambda p: not p.startswith("356000000")
+    )
+)
 def test_siret_with_its_check_digit_is_valid(payload: str) -> None:
     value = payload + luhn_check_digit(payload)
     assert parse_siret(value) == value
 
 
-@given(st.text(alphabet="0123456789", min_size=13, max_size=13).filter(
-    lambda p: not p.startswith("356000000")
-), st.data())
+@given(
+    st.text(alphabet="0123456789", min_size=13, max_size=13).filter(
+        lambda p: not p.startswith("356000000")
+    ),
+    st.data(),
+)
 def test_siret_rejects_any_single_digit_error(payload: str, data: st.DataObject) -> None:
     value = payload + luhn_check_digit(payload)
     mutated = _single_digit_mutations(value, data)

@@ -58,7 +58,8 @@ def test_it_catches_any_single_digit_error(body: str, data: st.DataObject) -> No
 def test_it_catches_swapped_neighbour_digits(body: str, data: st.DataObject) -> None:
     value = body + matricule_key(body)
     pairs = [
-        i for i in range(len(value) - 1)
+        i
+        for i in range(len(value) - 1)
         if value[i].isdigit() and value[i + 1].isdigit() and value[i] != value[i + 1]
     ]
     if not pairs:
@@ -105,7 +106,9 @@ def test_it_finds_traits_contradicting_the_matricule() -> None:
     matricule = parse_matricule(body + matricule_key(body))
     assert trait_mismatches(matricule, "F", dt.date(1948, 3, 14)) == []
     assert trait_mismatches(matricule, "M", dt.date(1949, 4, 14)) == [
-        TraitMismatch.SEX, TraitMismatch.YEAR, TraitMismatch.MONTH
+        TraitMismatch.SEX,
+        TraitMismatch.YEAR,
+        TraitMismatch.MONTH,
     ]
     unknown_month = "2483018242037"
     m2 = parse_matricule(unknown_month + matricule_key(unknown_month))
@@ -117,7 +120,9 @@ def test_it_derives_the_status_by_the_rniv_rules(
     insi: bool, document: bool, doubtful: bool, fictitious: bool
 ) -> None:
     status = identity_status(
-        retrieved_from_insi=insi, checked_on_document=document, doubtful=doubtful,
+        retrieved_from_insi=insi,
+        checked_on_document=document,
+        doubtful=doubtful,
         fictitious=fictitious,
     )
     if doubtful or fictitious:

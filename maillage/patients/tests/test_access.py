@@ -21,16 +21,29 @@ from maillage.patients.access import (
 from maillage.patients.models import Patient
 
 PERSONAS = [
-    "patient_user", "treating_doctor", "cardiologist", "nurse", "coordinator",
-    "stranger_coordinator", "regulator", "analyst", "social_worker", "admin",
+    "patient_user",
+    "treating_doctor",
+    "cardiologist",
+    "nurse",
+    "coordinator",
+    "stranger_coordinator",
+    "regulator",
+    "analyst",
+    "social_worker",
+    "admin",
 ]
 S, T, C, R, V = (
-    Relation.SELF, Relation.TREATING_DOCTOR, Relation.CARE_STRUCTURE, Relation.TERRITORY,
+    Relation.SELF,
+    Relation.TREATING_DOCTOR,
+    Relation.CARE_STRUCTURE,
+    Relation.TERRITORY,
     Relation.IDENTITY_VIGILANCE,
 )
 # persona -> expected basis (None: refused), per purpose.
 EXPECTED = {
-    Action.PATIENT_READ: dict(zip(PERSONAS, [S, T, None, C, C, None, R, None, C, None], strict=True)),
+    Action.PATIENT_READ: dict(
+        zip(PERSONAS, [S, T, None, C, C, None, R, None, C, None], strict=True)
+    ),
     Action.PATIENT_UPDATE: dict(
         zip(PERSONAS, [None, T, None, C, C, None, None, None, None, None], strict=True)
     ),
@@ -41,7 +54,9 @@ EXPECTED = {
     Action.PATIENT_LINK: dict.fromkeys(PERSONAS),
 }
 WITH_EVIDENCE = {
-    Action.PATIENT_LINK: dict(zip(PERSONAS, [None, V, V, V, V, V, None, None, None, None], strict=True)),
+    Action.PATIENT_LINK: dict(
+        zip(PERSONAS, [None, V, V, V, V, V, None, None, None, None], strict=True)
+    ),
     Action.DUPLICATE_REVIEW: dict(
         zip(PERSONAS, [None, V, V, V, V, V, V, None, None, None], strict=True)
     ),
@@ -53,7 +68,7 @@ def _cases(table):
 
 
 def _last_entry() -> AuditEntry:
-    return AuditEntry.objects.order_by("-seq").first()
+    return AuditEntry.objects.latest("seq")
 
 
 @pytest.mark.django_db
@@ -87,7 +102,8 @@ def test_it_lets_identity_vigilance_through_only_with_proof(personas, purpose, w
     else:
         assert access_patient(user, patient, purpose, evidence=proof) == basis
     outcomes = list(
-        AuditEntry.objects.filter(actor=user, patient=patient).order_by("seq")
+        AuditEntry.objects.filter(actor=user, patient=patient)
+        .order_by("seq")
         .values_list("outcome", flat=True)
     )
     assert outcomes == [Outcome.DENIED, Outcome.GRANTED if basis else Outcome.DENIED]
@@ -97,13 +113,16 @@ def test_it_lets_identity_vigilance_through_only_with_proof(personas, purpose, w
 def test_the_matricule_alone_is_proof_too(personas) -> None:
     patient = personas.patient
     proof = IdentityEvidence("SOMEONE|ELSE|2000-01-01", matricule=patient.ins_matricule)
-    assert access_patient(
-        personas.coordinator, patient, Action.DUPLICATE_REVIEW, evidence=proof
-    ) == Relation.IDENTITY_VIGILANCE
+    assert (
+        access_patient(personas.coordinator, patient, Action.DUPLICATE_REVIEW, evidence=proof)
+        == Relation.IDENTITY_VIGILANCE
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("purpose", [Action.PATIENT_READ, Action.PATIENT_UPDATE, Action.PATIENT_SEARCH])
+@pytest.mark.parametrize(
+    "purpose", [Action.PATIENT_READ, Action.PATIENT_UPDATE, Action.PATIENT_SEARCH]
+)
 @pytest.mark.parametrize("who", PERSONAS)
 def test_the_list_filter_agrees_with_the_single_check(personas, purpose, who) -> None:
     """relations_to (one patient) and _relation_q (lists) must never disagree."""
@@ -119,9 +138,9 @@ def test_the_list_filter_agrees_with_the_single_check(personas, purpose, who) ->
     wanted = allowed_relations(user, purpose)
     by_python = set(relations_to(user, everyone, wanted))
     by_query = set(
-        Patient.objects.filter(_relation_q(user, wanted)).filter(
-            pk__in=[p.pk for p in everyone]
-        ).values_list("pk", flat=True)
+        Patient.objects.filter(_relation_q(user, wanted))
+        .filter(pk__in=[p.pk for p in everyone])
+        .values_list("pk", flat=True)
     )
     assert by_python == by_query
 
@@ -170,8 +189,12 @@ def test_search_pages_without_skipping(personas) -> None:
     for i in range(25):
         f.patient(f"PAGE{i:02d}", "Max", followed_by=(personas.msp,))
     first = search_patients(personas.coordinator, Q(birth_name__startswith="PAGE"), limit=10)
-    second = search_patients(personas.coordinator, Q(birth_name__startswith="PAGE"), offset=10, limit=10)
-    third = search_patients(personas.coordinator, Q(birth_name__startswith="PAGE"), offset=20, limit=10)
+    second = search_patients(
+        personas.coordinator, Q(birth_name__startswith="PAGE"), offset=10, limit=10
+    )
+    third = search_patients(
+        personas.coordinator, Q(birth_name__startswith="PAGE"), offset=20, limit=10
+    )
     names = [p.birth_name for page in (first, second, third) for p in page.patients]
     assert names == [f"PAGE{i:02d}" for i in range(25)]
     assert first.has_next and second.has_next and not third.has_next

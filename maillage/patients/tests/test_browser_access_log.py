@@ -33,11 +33,15 @@ def test_it_shows_the_patient_every_access_to_her_record(
     check_accessibility(page)
     page.get_by_role("link", name="GIRARD Micheline").click()
     expect(page.get_by_role("heading", name="GIRARD Micheline")).to_be_visible()
-    expect(page.get_by_text("Votre accès à ce dossier est enregistré et visible par le patient.")).to_be_visible()
+    expect(
+        page.get_by_text("Votre accès à ce dossier est enregistré et visible par le patient.")
+    ).to_be_visible()
     check_accessibility(page)
 
+    browser = page.context.browser
+    assert browser is not None
     # A cardiologist with no link tries the same address and gets "not found".
-    stranger = page.context.browser.new_context(base_url=live_url, locale="fr-FR")
+    stranger = browser.new_context(base_url=live_url, locale="fr-FR")
     other = stranger.new_page()
     sign_in(other, "cardiologue", f.PASSWORD, totp_key=confirmed_device(personas.cardiologist.user))
     response = other.goto(page.url)
@@ -47,7 +51,7 @@ def test_it_shows_the_patient_every_access_to_her_record(
     stranger.close()
 
     # The patient reads her access log.
-    patient_context = page.context.browser.new_context(base_url=live_url, locale="fr-FR")
+    patient_context = browser.new_context(base_url=live_url, locale="fr-FR")
     mine = patient_context.new_page()
     sign_in(mine, "patient", f.PASSWORD)
     mine.get_by_role("link", name="Mon dossier").first.click()
