@@ -21,7 +21,7 @@ install: $(STAMP) messages
 
 # Compiled catalogues are build products (.gitignore); Babel needs no system gettext.
 messages: $(STAMP)
-	@$(BIN)/pybabel compile --domain django --directory maillage/locale --use-fuzzy=false --statistics 2>&1 | grep -v "^$$" || true
+	@$(BIN)/pybabel compile --domain django --directory maillage/locale --statistics
 
 run: install
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput

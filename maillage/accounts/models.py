@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,18 @@ class Role(models.TextChoices):
 HEALTH_PROFESSIONAL_ROLES = frozenset({Role.DOCTOR, Role.NURSE, Role.PHARMACIST})
 
 
+class MaillageUserManager(UserManager["User"]):
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra: object
+    ) -> User:
+        # `createsuperuser` makes the first administrator of an installation.
+        extra.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
+    objects: ClassVar[MaillageUserManager] = MaillageUserManager()
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     # Structures of staff without an RPPS number (secretaries, regulators,

@@ -148,6 +148,8 @@ def _save_edit(request: HttpRequest, uuid: str) -> HttpResponse:
             return redirect("patients:detail", uuid=patient.uuid)
     # Showing the form again shows the record: that is a read.
     patient = access.get_patient(user, uuid, Action.PATIENT_READ)
+    if not access.may(user, patient, Action.PATIENT_UPDATE):
+        raise PatientNotFound
     return render(request, "patients/edit.html", {"form": form, "patient": patient}, status=400)
 
 

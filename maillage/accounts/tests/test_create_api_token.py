@@ -43,3 +43,13 @@ def test_a_revoked_or_unknown_token_opens_nothing(personas) -> None:
 def test_it_refuses_an_unknown_user() -> None:
     with pytest.raises(CommandError, match="No active user"):
         call_command("create_api_token", "personne")
+
+
+@pytest.mark.django_db
+def test_createsuperuser_makes_an_administrator() -> None:
+    from maillage.accounts.models import Role, User
+
+    call_command(
+        "createsuperuser", "--noinput", "--username", "chef", "--email", "chef@example.org"
+    )
+    assert User.objects.get(username="chef").role == Role.ADMIN
