@@ -29,7 +29,7 @@ run: install
 	MAILLAGE_COLLECTED_STATIC=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Maillage: http://$(HOST):$(PORT)/"
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} MAILLAGE_COLLECTED_STATIC=1 \
-		$(BIN)/uvicorn maillage.asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log
+		$(BIN)/uvicorn maillage.asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log --lifespan off
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool),
 # and gettext for the catalogue completeness check.

@@ -119,8 +119,10 @@ TEMPLATES = [
 _sqlite_path = VAR_DIR / "maillage.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No persistent connections under ASGI: sync views run in a thread pool
+    # whose idle connections would never be closed (Django's ASGI notes).
+    # Put PgBouncer in front of PostgreSQL when connection set-up shows up.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     DATABASES = {
         "default": {

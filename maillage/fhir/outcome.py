@@ -1,9 +1,13 @@
-"""OperationOutcome: how the FHIR API says anything went wrong."""
+"""OperationOutcome: how the FHIR API says anything went wrong.
+
+Handlers raise ``FhirError``; the router turns it into an OperationOutcome
+response, so that no error path can end in an HTML page or a bare 500.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.http import HttpResponse
@@ -11,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 FHIR_JSON = "application/fhir+json"
+FHIR_JSON_UTF8 = f"{FHIR_JSON}; charset=utf-8"
 
-# HTTP status -> (FHIR issue code, default French diagnostics).
+# HTTP status -> (FHIR issue code, default diagnostics msgid).
 _DEFAULTS = {
     400: ("invalid", gettext_noop("The request is not valid.")),
     401: ("login", gettext_noop("Authentication required: send an API token as a Bearer token.")),
@@ -46,13 +51,43 @@ class Issue:
         return issue
 
 
+class FhirError(Exception):
+    """An interaction failed; becomes an OperationOutcome with ``status``.
+
+    Without issues, the default diagnostics for the status are used.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        issues: Sequence[Issue] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"HTTP {status}: " + "; ".join(i.diagnostics for i in issues))
+        self.status = status
+        self.issues = tuple(issues) or default_issues(status)
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def single(
+        cls, status: int, diagnostics: str, code: str = "invalid", expression: str = ""
+    ) -> FhirError:
+        expressions = (expression,) if expression else ()
+        return cls(status, [Issue(diagnostics, code=code, expression=expressions)])
+
+
+def default_issues(status: int) -> tuple[Issue, ...]:
+    code, message = _DEFAULTS.get(status, ("exception", gettext_noop("Error.")))
+    return (Issue(_(message), code=code),)
+
+
 def operation_outcome(issues: Sequence[Issue]) -> dict[str, object]:
     return {"resourceType": "OperationOutcome", "issue": [i.as_json() for i in issues]}
 
 
-def fhir_response(body: dict[str, object], status: int = 200, **headers: str) -> HttpResponse:
+def fhir_response(body: Mapping[str, object], status: int = 200, **headers: str) -> HttpResponse:
     response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON
+        json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON_UTF8
     )
     for name, value in headers.items():
         response.headers[name.replace("_", "-")] = value
@@ -63,8 +98,8 @@ def operation_outcome_response(
     status: int, issues: Sequence[Issue] | None = None, **headers: str
 ) -> HttpResponse:
     if not issues:
-        code, message = _DEFAULTS.get(status, ("exception", gettext_noop("Error.")))
-        issues = [Issue(_(message), code=code)]
+        issues = default_issues(status)
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
     if status == 401:
-        headers.setdefault("WWW_Authenticate", 'Bearer realm="maillage"')
-    return fhir_response(operation_outcome(issues), status, **headers)
+        named.setdefault("WWW-Authenticate", 'Bearer realm="maillage"')
+    return fhir_response(operation_outcome(issues), status, **named)

@@ -1,9 +1,12 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from maillage.fhir import views
 
 app_name = "fhir"
 
 urlpatterns = [
-    path("metadata", views.metadata, name="metadata"),
+    path("", views.endpoint, name="base"),
+    # Every path below the base goes to the FHIR router, which answers
+    # unknown ones with an OperationOutcome.
+    re_path(r"^(?P<path>.+)$", views.endpoint, name="endpoint"),
 ]

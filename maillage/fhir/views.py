@@ -1,9 +1,74 @@
+"""The Django side of the API: one view turning HTTP into a FhirRequest and back.
+
+Everything below /fhir/r4/ lands here, so unknown paths and methods get an
+OperationOutcome too, never an HTML error page.
+"""
+
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
-from maillage.fhir.outcome import operation_outcome_response
+from maillage.fhir.outcome import FhirError, Issue, fhir_response, operation_outcome_response
+from maillage.fhir.router import FhirRequest
+from maillage.fhir.routes import ROUTER
+
+logger = logging.getLogger(__name__)
 
 
-def metadata(request: HttpRequest) -> HttpResponse:
-    return operation_outcome_response(501)
+def base_url(request: HttpRequest) -> str:
+    """The absolute base of the API, as clients must see it (behind a proxy too)."""
+    path = reverse("fhir:base").rstrip("/")
+    public = settings.MAILLAGE_PUBLIC_URL.rstrip("/")
+    return f"{public}{path}" if public else request.build_absolute_uri(path)
+
+
+def _headers(request: HttpRequest) -> dict[str, str]:
+    return {
+        name.lower(): value
+        for name, value in request.headers.items()
+        if name.lower() in {"accept", "content-type", "authorization"}
+    }
+
+
+def to_fhir_request(request: HttpRequest, path: str) -> FhirRequest:
+    method = request.method or "GET"
+    return FhirRequest(
+        method=method,
+        path=path,
+        base_url=base_url(request),
+        query=tuple((name, value) for name, values in request.GET.lists() for value in values),
+        headers=_headers(request),
+        # Reading the body of a GET would only cost memory.
+        body=request.body if method in {"POST", "PUT", "PATCH"} else b"",
+    )
+
+
+# Token-authenticated: a cross-site request carries no bearer token, and
+# cookies are never read (see maillage.fhir.auth), so CSRF does not apply.
+@csrf_exempt
+def endpoint(request: HttpRequest, path: str = "") -> HttpResponse:
+    try:
+        fhir_request = to_fhir_request(request, path)
+        result = ROUTER.dispatch(fhir_request)
+    except RequestDataTooBig:
+        return operation_outcome_response(
+            413, [Issue(_("The body is too large."), code="too-costly")]
+        )
+    except SuspiciousOperation:
+        # Too many query fields, and the like: Django's own input limits.
+        return operation_outcome_response(400)
+    except FhirError as error:
+        return operation_outcome_response(error.status, error.issues, **error.headers)
+    except Exception:
+        # A bug, not bad input (every input error is a FhirError): log it and
+        # still answer in FHIR.
+        logger.exception("FHIR %s %s failed", request.method, request.path)
+        return operation_outcome_response(500)
+    return fhir_response(result.body, result.status, **dict(result.headers))

@@ -1,0 +1,1 @@
+"""One module per resource type: its routes and the functions answering them."""

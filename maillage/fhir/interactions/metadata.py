@@ -1,0 +1,92 @@
+"""GET metadata: the CapabilityStatement, derived from the routes themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+from django.utils import timezone
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+from maillage.fhir.result import FhirResult, Json
+from maillage.fhir.router import Call, Interaction, Route
+from maillage.fhir.search import PAGING_PARAMS
+from maillage.fhir.validation import emit
+
+FHIR_VERSION = "4.0.1"
+SECURITY = (
+    "Every interaction but metadata needs an API token of a Maillage account, sent as "
+    "'Authorization: Bearer <token>'; session cookies are not accepted. What a token may "
+    "read follows its account's role: patients only through the access gate (a refusal "
+    "answers 404), directory resources for every account. Every access to a patient is "
+    "audited."
+)
+
+
+def _software_version() -> str:
+    try:
+        return version("maillage")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
+    interactions = []
+    for route in routes:
+        interaction: Json = {"code": route.interaction.value}
+        if route.documentation:
+            interaction["documentation"] = route.documentation
+        interactions.append(interaction)
+    resource: Json = {"type": resource_type, "interaction": interactions}
+    profile = next((r.profile for r in routes if r.profile), "")
+    if profile:
+        resource["supportedProfile"] = [profile]
+    search_params = [
+        {"name": p.name, "type": p.type.value, "documentation": p.documentation}
+        for route in routes
+        for p in route.search_params
+    ]
+    if search_params:
+        resource["searchParam"] = search_params
+        resource["documentation"] = (
+            f"Searches page with {' and '.join(PAGING_PARAMS)} (20 by default, 100 at most); "
+            "unknown parameters are refused (400)."
+        )
+    return resource
+
+
+def capability_statement(routes: Sequence[Route], base_url: str) -> Json:
+    by_type: dict[str, list[Route]] = {}
+    for route in routes:
+        if route.resource_type:
+            by_type.setdefault(route.resource_type, []).append(route)
+    data: Json = {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": timezone.now().isoformat(),
+        "publisher": "Maillage",
+        "kind": "instance",
+        "software": {"name": "Maillage", "version": _software_version()},
+        "implementation": {"description": "Maillage FHIR R4 API", "url": base_url},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "cors": False,
+                    "service": [{"text": "Bearer token"}],
+                    "description": SECURITY,
+                },
+                "resource": [_resource(t, rs) for t, rs in by_type.items()],
+            }
+        ],
+    }
+    return emit(CapabilityStatement, data)
+
+
+def metadata(call: Call) -> FhirResult:
+    return FhirResult(capability_statement(call.routes, call.request.base_url))
+
+
+ROUTES = (Route(Interaction.CAPABILITIES, metadata, public=True),)

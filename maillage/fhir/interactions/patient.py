@@ -1,0 +1,205 @@
+"""Patient: read, search and create, every one through the patient gate.
+
+No Patient row is read here: ``access.get_patient`` and
+``access.search_patients`` return only what the user may see and write the
+audit entries (refusals included); ``actions.create_patient`` is the only
+writer, and possible duplicates are shown only through
+``access.review_duplicates``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.patient import Patient as FhirPatient
+
+from maillage.audit.models import Action
+from maillage.fhir.mapping.patient import patient_resource
+from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir
+from maillage.fhir.outcome import FhirError, Issue
+from maillage.fhir.result import FhirResult
+from maillage.fhir.router import Call, Interaction, Route
+from maillage.fhir.search import (
+    Match,
+    ParamType,
+    SearchParam,
+    SearchQuery,
+    all_of,
+    date_q,
+    search_term,
+    searchset,
+    token,
+)
+from maillage.fhir.systems import ALL_INS_SYSTEMS, FR_CORE_PATIENT, accepted_ins_systems
+from maillage.fhir.validation import load_json, parse
+from maillage.lib.ins import InvalidMatricule, parse_matricule
+from maillage.patients import access, actions
+from maillage.patients.access import NotAllowed, PatientNotFound
+from maillage.patients.identity import matricule_message
+
+SEARCH_PARAMS = (
+    SearchParam(
+        "identifier",
+        ParamType.TOKEN,
+        "The matricule INS, as system|value (the INS system of this installation) or value.",
+    ),
+    SearchParam(
+        "family",
+        ParamType.STRING,
+        "Start of the birth name or of the used name; case and accents ignored.",
+    ),
+    SearchParam(
+        "given", ParamType.STRING, "Start of a birth given name or of the used given name."
+    ),
+    SearchParam(
+        "birthdate",
+        ParamType.DATE,
+        "Birth date: YYYY, YYYY-MM or YYYY-MM-DD, with prefix eq, ne, lt, le, gt or ge.",
+    ),
+)
+
+
+def read(call: Call) -> FhirResult:
+    try:
+        patient = access.get_patient(call.actor, call.resource_id, Action.PATIENT_READ)
+    except PatientNotFound:
+        raise FhirError(404) from None
+    return FhirResult(patient_resource(patient))
+
+
+def search(call: Call) -> FhirResult:
+    query = call.query
+    criteria = _criteria(query)
+    try:
+        page = access.search_patients(
+            call.actor,
+            criteria,
+            offset=query.offset,
+            limit=query.count,
+            # Names only: the values typed may themselves identify someone.
+            described_as={"parameters": query.names},
+        )
+    except NotAllowed:
+        raise FhirError(403) from None
+    return searchset(call, [Match(patient_resource(p)) for p in page.patients], page.total)
+
+
+def _criteria(query: SearchQuery) -> Q:
+    return (
+        all_of(query, "identifier", _identifier_q)
+        & all_of(query, "family", _family_q)
+        & all_of(query, "given", _given_q)
+        & all_of(query, "birthdate", lambda value: date_q("birthdate", value, "birth_date"))
+    )
+
+
+def _identifier_q(value: str) -> Q:
+    wanted = token(value)
+    if wanted.system in ALL_INS_SYSTEMS and wanted.system not in accepted_ins_systems():
+        raise FhirError.single(
+            400,
+            _("This INS identifier system is not used by this installation: search with "
+              "%(systems)s.")
+            % {"systems": ", ".join(sorted(accepted_ins_systems()))},
+            code="code-invalid",
+        )
+    if wanted.system is not None and wanted.system not in ALL_INS_SYSTEMS:
+        # Only the matricule INS is an identifier of ours: another system matches nothing.
+        return Q(pk__in=[])
+    try:
+        matricule = parse_matricule(wanted.code)
+    except InvalidMatricule as error:
+        raise FhirError.single(400, matricule_message(error.problem)) from None
+    q = Q(ins_matricule=matricule.value)
+    ins = accepted_ins_systems().get(wanted.system or "")
+    if ins is not None and len(accepted_ins_systems()) > 1:
+        # In production the system says NIR or NIA; the test and demo systems do not.
+        q &= Q(ins_kind=ins.kind)
+    return q
+
+
+def _family_q(value: str) -> Q:
+    # The match key starts with the normalised birth name (maillage.lib.names).
+    term = search_term("family", value)
+    return Q(match_key__startswith=term) | Q(used_name__istartswith=value.strip())
+
+
+def _given_q(value: str) -> Q:
+    term = search_term("given", value)
+    q = Q(birth_given_names__istartswith=value.strip())
+    q |= Q(birth_given_names__icontains=f" {value.strip()}")
+    q |= Q(used_given_name__istartswith=value.strip())
+    if not term[0].isdigit():
+        # The match key's middle part is the normalised first birth given name,
+        # accents removed; its last part is the birth date, hence the digit test.
+        q |= Q(match_key__contains=f"|{term}")
+    return q
+
+
+def create(call: Call) -> FhirResult:
+    user = call.actor
+    try:
+        # Refuse the role before reading the body, and audit the refusal.
+        access.require_can_create(user)
+    except NotAllowed:
+        raise FhirError(403) from None
+    resource = parse(FhirPatient, load_json(call.request.body))
+    received = identity_from_fhir(resource)
+    try:
+        patient = actions.create_patient(user, received.identity)
+    except NotAllowed:
+        raise FhirError(403) from None
+    except actions.InvalidIdentity as error:
+        raise FhirError(
+            400,
+            [Issue(p.message, expression=(received.path_of(p.field),)) for p in error.problems],
+        ) from None
+    except actions.DuplicateIdentity as error:
+        raise _duplicate(call, received, error) from None
+    location = f"{call.request.base_url}/Patient/{patient.uuid}"
+    return FhirResult(patient_resource(patient), status=201, headers={"Location": location})
+
+
+def _duplicate(call: Call, received: PatientInput, error: actions.DuplicateIdentity) -> FhirError:
+    if error.same_matricule:
+        message = _("Another patient already has this matricule INS.")
+    else:
+        message = _(
+            "A patient with the same birth name, first birth given name and birth date "
+            "already exists: check whether this is the same person."
+        )
+    issues = [Issue(message, code="duplicate", expression=(received.path_of("ins_matricule"),)
+                    if error.same_matricule else ())]
+    shown = access.review_duplicates(call.actor, error.candidates, received.identity.evidence())
+    issues += [
+        Issue(
+            _("Possible duplicate: %(reference)s.") % {"reference": f"Patient/{p.uuid}"},
+            code="duplicate",
+            severity="information",
+        )
+        for p in shown
+    ]
+    return FhirError(409, issues)
+
+
+ROUTES = (
+    Route(Interaction.READ, read, "Patient", profile=FR_CORE_PATIENT),
+    Route(
+        Interaction.SEARCH_TYPE,
+        search,
+        "Patient",
+        SEARCH_PARAMS,
+        profile=FR_CORE_PATIENT,
+        documentation="Only the patients the user may see are listed; each is audited.",
+    ),
+    Route(
+        Interaction.CREATE,
+        create,
+        "Patient",
+        profile=FR_CORE_PATIENT,
+        documentation=(
+            "Creates an identity (status PROV) followed by the user's structures; "
+            "the INS identifier must use this installation's system."
+        ),
+    ),
+)

@@ -1,0 +1,124 @@
+"""Patient (identity) to FHIR Patient, FR Core style.
+
+The matricule INS is sent only for a qualified identity (RNIV): for any
+other status the identifier is left out, never sent with a warning.
+"""
+
+from __future__ import annotations
+
+from fhir.resources.R4B.patient import Patient as FhirPatient
+
+from maillage.fhir.mapping.common import coding as make_coding
+from maillage.fhir.mapping.common import commune_address, compact, insee_code_extension, meta
+from maillage.fhir.mapping.common import reference as make_reference
+from maillage.fhir.result import Json
+from maillage.fhir.systems import (
+    BIRTH_PLACE_EXTENSION,
+    FR_CORE_PATIENT,
+    IDENTIFIER_TYPE_SYSTEM,
+    IDENTITY_RELIABILITY_EXTENSION,
+    IDENTITY_STATUS_SYSTEM,
+    emitted_ins_system,
+)
+from maillage.fhir.validation import emit
+from maillage.patients.models import Patient
+
+GENDERS = {"M": "male", "F": "female"}
+
+# Displays of fr-core-cs-identity-status.
+STATUS_DISPLAY = {
+    "PROV": "Identité provisoire",
+    "RECUP": "Identité récupérée",
+    "VALI": "Identité validée",
+    "QUAL": "Identité qualifiée",
+}
+
+
+def given_names(patient: Patient) -> list[str]:
+    """Birth given names as a list whose first item is the first birth given name.
+
+    The list is kept as one string of space-separated names; the first name
+    may itself hold a space, so its words are not split off the rest.
+    """
+    first = patient.first_birth_given_name.strip()
+    words = patient.birth_given_names.split()
+    rest = words[len(first.split()) :]
+    return [first, *rest] if first else words
+
+
+def _reliability(patient: Patient) -> Json:
+    status = patient.identity_status.value
+    return {
+        "url": IDENTITY_RELIABILITY_EXTENSION,
+        "extension": [
+            {
+                "url": "identityStatus",
+                "valueCoding": make_coding(IDENTITY_STATUS_SYSTEM, status, STATUS_DISPLAY[status]),
+            }
+        ],
+    }
+
+
+def _birth_place(patient: Patient) -> Json | None:
+    if not patient.birthplace_code:
+        return None
+    return {
+        "url": BIRTH_PLACE_EXTENSION,
+        "valueAddress": {"extension": [insee_code_extension(patient.birthplace_code)]},
+    }
+
+
+def _ins_identifier(patient: Patient) -> Json | None:
+    if not patient.matricule_transmissible:
+        return None
+    ins = emitted_ins_system(patient.ins_kind)
+    return {
+        "use": ins.use,
+        "type": {"coding": [make_coding(IDENTIFIER_TYPE_SYSTEM, ins.type_code)]},
+        "system": ins.system,
+        "value": patient.ins_matricule,
+    }
+
+
+def _names(patient: Patient) -> list[Json]:
+    names: list[Json] = [
+        {"use": "official", "family": patient.birth_name, "given": given_names(patient)}
+    ]
+    if patient.used_name or patient.used_given_name:
+        usual: Json = {"use": "usual"}
+        if patient.used_name:
+            usual["family"] = patient.used_name
+        if patient.used_given_name:
+            usual["given"] = [patient.used_given_name]
+        names.append(usual)
+    return names
+
+
+def _telecom(patient: Patient) -> list[Json]:
+    telecom = []
+    if patient.phone:
+        telecom.append({"system": "phone", "value": patient.phone})
+    if patient.email:
+        telecom.append({"system": "email", "value": patient.email})
+    return telecom
+
+
+def patient_resource(patient: Patient) -> Json:
+    """The FHIR Patient; ``patient`` must come from the gate, with commune and doctor."""
+    doctor = patient.treating_doctor
+    data: Json = {
+        "resourceType": "Patient",
+        "id": str(patient.uuid),
+        "meta": meta(FR_CORE_PATIENT, patient.updated_at),
+        "extension": compact([_reliability(patient), _birth_place(patient)]),
+        "identifier": compact([_ins_identifier(patient)]),
+        "name": _names(patient),
+        "telecom": _telecom(patient),
+        "gender": GENDERS.get(patient.sex, "unknown"),
+        "birthDate": patient.birth_date.isoformat(),
+        "address": compact([commune_address(patient.commune, patient.address_line, use="home")]),
+        "generalPractitioner": [make_reference("Practitioner", doctor.uuid, doctor.display_name)]
+        if doctor is not None
+        else [],
+    }
+    return emit(FhirPatient, data)

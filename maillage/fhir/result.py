@@ -1,0 +1,19 @@
+"""What a handler returns: a body, a status and headers, without Django."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# A FHIR resource as JSON. FHIR JSON is open-ended (extensions anywhere), so
+# a TypedDict per resource would promise more than it could check; the R4B
+# models validate every resource we emit instead (see maillage.fhir.validation).
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FhirResult:
+    body: Json
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)

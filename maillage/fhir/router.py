@@ -1,0 +1,212 @@
+"""A framework-free router for the FHIR REST interactions.
+
+Each route is data: an interaction, a resource type, its search parameters
+and the small function that answers it. The same routes drive dispatching
+and the CapabilityStatement, so what the server says it does is what it does.
+
+A handler gets a ``Call`` (who asks, for what) and returns a ``FhirResult``
+or raises ``FhirError``; the router turns every error into an
+OperationOutcome. The checks every interaction shares (method, Accept,
+authentication, Content-Type, parameters) run here, in that order, before
+any handler.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from maillage.fhir import negotiation
+from maillage.fhir.outcome import FhirError, Issue, operation_outcome
+from maillage.fhir.result import FhirResult
+from maillage.fhir.search import (
+    SearchParam,
+    SearchQuery,
+    parse_search,
+    reject_parameters,
+    shown,
+)
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+
+
+class Interaction(enum.StrEnum):
+    """The RESTful interactions we implement (FHIR names)."""
+
+    CAPABILITIES = "capabilities"
+    READ = "read"
+    SEARCH_TYPE = "search-type"
+    CREATE = "create"
+
+
+# FHIR R4 id datatype.
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_TYPE = "{type}"
+_ID = "{id}"
+
+# Method and path shape of each interaction, below the base URL.
+SHAPES: Mapping[Interaction, tuple[str, tuple[str, ...]]] = {
+    Interaction.CAPABILITIES: ("GET", ("metadata",)),
+    Interaction.READ: ("GET", (_TYPE, _ID)),
+    Interaction.SEARCH_TYPE: ("GET", (_TYPE,)),
+    Interaction.CREATE: ("POST", (_TYPE,)),
+}
+
+
+@dataclass(frozen=True)
+class FhirRequest:
+    """What came in, without Django: the view builds it, tests may too."""
+
+    method: str
+    path: str  # below the base URL, e.g. "Patient/1f0c..."
+    base_url: str  # absolute, without a trailing slash
+    query: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One interaction being answered: the handler's only argument."""
+
+    request: FhirRequest
+    route: Route
+    routes: tuple[Route, ...]
+    user: User | None = None
+    resource_id: str = ""
+    search: SearchQuery | None = None
+
+    @property
+    def actor(self) -> User:
+        # Only public routes run without a user; a handler asking for one
+        # on a public route is a programming error, answered as a refusal.
+        if self.user is None:
+            raise FhirError(401)
+        return self.user
+
+    @property
+    def query(self) -> SearchQuery:
+        if self.search is None:
+            raise FhirError(400)
+        return self.search
+
+
+Handler = Callable[[Call], FhirResult]
+
+
+@dataclass(frozen=True)
+class Route:
+    interaction: Interaction
+    handler: Handler
+    resource_type: str = ""  # empty for system-level interactions
+    search_params: tuple[SearchParam, ...] = ()
+    profile: str = ""
+    documentation: str = ""
+    public: bool = False
+
+    @property
+    def method(self) -> str:
+        return SHAPES[self.interaction][0]
+
+    def match(self, segments: Sequence[str]) -> str | None:
+        """The resource id ("" when none) if the path has this route's shape."""
+        shape = SHAPES[self.interaction][1]
+        if len(shape) != len(segments):
+            return None
+        resource_id = ""
+        for expected, segment in zip(shape, segments, strict=True):
+            if expected == _TYPE:
+                if segment != self.resource_type:
+                    return None
+            elif expected == _ID:
+                if not FHIR_ID.fullmatch(segment):
+                    # Not an id by FHIR's grammar: names no resource (and stays
+                    # out of the audit trail, which would store it verbatim).
+                    return None
+                resource_id = segment
+            elif expected != segment:
+                return None
+        return resource_id
+
+
+Authenticate = Callable[[FhirRequest], "User"]
+
+
+class Router:
+    def __init__(self, routes: Sequence[Route], authenticate: Authenticate) -> None:
+        self.routes = tuple(routes)
+        self.authenticate = authenticate
+        self.resource_types = frozenset(r.resource_type for r in routes if r.resource_type)
+
+    def dispatch(self, request: FhirRequest) -> FhirResult:
+        try:
+            return self._dispatch(request)
+        except FhirError as error:
+            return error_result(error)
+        except Http404:
+            # The patient gate refuses by raising PatientNotFound (an Http404);
+            # handlers catch it, this is the net under them.
+            return error_result(FhirError(404))
+
+    def _dispatch(self, request: FhirRequest) -> FhirResult:
+        route, resource_id = self.resolve(request.method, request.path)
+        negotiation.check_accept(request.header("accept"), request.query)
+        user = None if route.public else self.authenticate(request)
+        if route.method == "POST":
+            negotiation.check_content_type(request.header("content-type"))
+        search = None
+        if route.interaction is Interaction.SEARCH_TYPE:
+            search = parse_search(request.query, route.search_params)
+        else:
+            reject_parameters(request.query)
+        call = Call(request, route, self.routes, user, resource_id, search)
+        return route.handler(call)
+
+    def resolve(self, method: str, path: str) -> tuple[Route, str]:
+        segments = path.strip("/").split("/")
+        matching = [(r, rid) for r in self.routes if (rid := r.match(segments)) is not None]
+        if not matching:
+            raise self._unknown_path(segments)
+        for route, resource_id in matching:
+            if route.method == method:
+                return route, resource_id
+        allowed = ", ".join(sorted({r.method for r, _ in matching}))
+        raise FhirError(
+            405,
+            [
+                Issue(
+                    _("The method %(method)s is not supported on this URL; use %(allowed)s.")
+                    % {"method": method, "allowed": allowed},
+                    code="not-supported",
+                )
+            ],
+            headers={"Allow": allowed},
+        )
+
+    def _unknown_path(self, segments: Sequence[str]) -> FhirError:
+        first = segments[0]
+        if first and first not in self.resource_types and first[0].isupper():
+            return FhirError.single(
+                404,
+                _("The resource type %(type)s is not supported by this server.")
+                % {"type": shown(first)},
+                code="not-supported",
+            )
+        return FhirError(404)
+
+
+def error_result(error: FhirError) -> FhirResult:
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="maillage"')
+    return FhirResult(operation_outcome(error.issues), error.status, headers)

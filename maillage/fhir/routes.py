@@ -1,0 +1,25 @@
+"""Every route of the API, in one registry: dispatching and metadata both read it."""
+
+from __future__ import annotations
+
+from maillage.fhir.auth import authenticate
+from maillage.fhir.interactions import (
+    location,
+    metadata,
+    organization,
+    patient,
+    practitioner,
+    practitioner_role,
+)
+from maillage.fhir.router import Route, Router
+
+ROUTES: tuple[Route, ...] = (
+    *metadata.ROUTES,
+    *patient.ROUTES,
+    *practitioner.ROUTES,
+    *practitioner_role.ROUTES,
+    *organization.ROUTES,
+    *location.ROUTES,
+)
+
+ROUTER = Router(ROUTES, authenticate)

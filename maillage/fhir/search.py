@@ -1,0 +1,459 @@
+"""Search parameters, their values, paging and the searchset Bundle.
+
+What every search shares lives here; which parameters a resource accepts is
+declared on its route. Parameter semantics follow FHIR R4 search (3.1.1):
+repeating a parameter means AND, commas inside a value mean OR, ``\\`` escapes
+``,`` ``|`` and ``\\``; a parameter given with an empty value is ignored.
+Anything we do not understand is refused with a 400 that names it, rather
+than silently ignored: a client that filters on a parameter we skip would
+otherwise show the wrong patients or places.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlencode
+
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from maillage.fhir.outcome import FhirError, Issue
+from maillage.fhir.result import FhirResult, Json
+from maillage.lib.geo import GeoPoint
+from maillage.lib.names import normalise_name
+
+if TYPE_CHECKING:
+    from maillage.fhir.router import Call
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+# Keeps OFFSET within a 32-bit integer on every database backend.
+MAX_OFFSET = 2_000_000_000
+PAGING_PARAMS = ("_count", "_offset")
+# Accepted everywhere; content negotiation reads it.
+GENERAL_PARAMS = ("_format",)
+NUL = "\x00"
+
+M = TypeVar("M", bound=Model)
+
+
+class ParamType(enum.StrEnum):
+    STRING = "string"
+    TOKEN = "token"  # noqa: S105 (a FHIR parameter type, not a secret)
+    DATE = "date"
+    REFERENCE = "reference"
+    SPECIAL = "special"
+
+
+@dataclass(frozen=True)
+class SearchParam:
+    name: str
+    type: ParamType
+    documentation: str
+    # ``near`` takes one point: neither repetition nor alternatives make sense.
+    single: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    # Parameter name -> one tuple of alternatives (OR) per occurrence (AND).
+    criteria: Mapping[str, tuple[tuple[str, ...], ...]]
+    count: int
+    offset: int
+    # The parameters as given, paging excluded, for the Bundle's links.
+    given: tuple[tuple[str, str], ...]
+
+    def occurrences(self, name: str) -> tuple[tuple[str, ...], ...]:
+        return self.criteria.get(name, ())
+
+    def first(self, name: str) -> str | None:
+        occurrences = self.occurrences(name)
+        return occurrences[0][0] if occurrences else None
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.criteria)
+
+
+# --- parsing the query string --------------------------------------------
+
+
+def split_unescaped(value: str, separator: str, *, unescape: bool = True) -> list[str]:
+    """Split on ``separator`` where it is not escaped by a backslash.
+
+    ``unescape=False`` keeps the escapes for a second split (a token's ``|``).
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    escaped = False
+    for char in value:
+        if escaped:
+            current.append(char if unescape else f"\\{char}")
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == separator:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if escaped:
+        current.append("\\")
+    parts.append("".join(current))
+    return parts
+
+
+def _unknown(name: str, accepted: Iterable[str]) -> Issue:
+    name = shown(name)
+    base, _sep, modifier = name.partition(":")
+    names = ", ".join(sorted(accepted)) or "-"
+    if modifier:
+        message = _("The modifier :%(modifier)s of %(name)s is not supported.") % {
+            "modifier": modifier,
+            "name": base,
+        }
+    else:
+        message = _("Unknown search parameter: %(name)s. This search accepts: %(accepted)s.") % {
+            "name": name,
+            "accepted": names,
+        }
+    return Issue(message, code="not-supported")
+
+
+def _paging_value(name: str, raw: str, issues: list[Issue]) -> int | None:
+    if not re.fullmatch(r"[0-9]{1,10}", raw.strip()):
+        issues.append(
+            Issue(
+                _("%(name)s must be a whole number of 0 or more, not “%(value)s”.")
+                % {"name": name, "value": shown(raw)}
+            )
+        )
+        return None
+    value = int(raw)
+    if name == "_offset" and value > MAX_OFFSET:
+        issues.append(Issue(_("_offset is too large.")))
+        return None
+    return value
+
+
+def parse_search(
+    query: Sequence[tuple[str, str]], params: Sequence[SearchParam]
+) -> SearchQuery:
+    """Check every parameter of a search; one 400 lists every problem."""
+    known = {p.name: p for p in params}
+    accepted = [*known, *PAGING_PARAMS]
+    issues: list[Issue] = []
+    criteria: dict[str, list[tuple[str, ...]]] = {}
+    paging: dict[str, int] = {}
+    seen: set[str] = set()
+    given: list[tuple[str, str]] = []
+    for name, raw in query:
+        if NUL in name or NUL in raw:
+            # No database stores it (PostgreSQL refuses it outright).
+            issues.append(Issue(_("%(name)s contains a NUL character.") % {"name": name}))
+        elif name in GENERAL_PARAMS:
+            given.append((name, raw))
+        elif name in PAGING_PARAMS:
+            if name in seen:
+                issues.append(Issue(_("%(name)s is given more than once.") % {"name": name}))
+            seen.add(name)
+            value = _paging_value(name, raw, issues)
+            if value is not None:
+                paging[name] = value
+        elif name not in known:
+            issues.append(_unknown(name, accepted))
+        elif raw == "":
+            continue
+        elif known[name].single:
+            if name in criteria:
+                issues.append(Issue(_("%(name)s is given more than once.") % {"name": name}))
+            criteria[name] = [(raw,)]
+            given.append((name, raw))
+        else:
+            # A token is split again on "|": its escapes must survive this split.
+            unescape = known[name].type is not ParamType.TOKEN
+            alternatives = tuple(split_unescaped(raw, ",", unescape=unescape))
+            criteria.setdefault(name, []).append(alternatives)
+            given.append((name, raw))
+    if issues:
+        raise FhirError(400, issues)
+    return SearchQuery(
+        criteria={name: tuple(values) for name, values in criteria.items()},
+        count=min(paging.get("_count", DEFAULT_COUNT), MAX_COUNT),
+        offset=paging.get("_offset", 0),
+        given=tuple(given),
+    )
+
+
+def reject_parameters(query: Sequence[tuple[str, str]]) -> None:
+    """Interactions other than search take no parameter but _format."""
+    unknown = sorted({name for name, _value in query if name not in GENERAL_PARAMS})
+    if unknown:
+        raise FhirError(
+            400,
+            [
+                Issue(
+                    _("Unknown parameter: %(name)s. This interaction takes none.")
+                    % {"name": name},
+                    code="not-supported",
+                )
+                for name in unknown
+            ],
+        )
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A value quoted back in diagnostics, cut short: it is the client's own input."""
+    return value if len(value) <= limit else f"{value[:limit]}…"
+
+
+def invalid_value(name: str, value: str, hint: str = "") -> FhirError:
+    message = _("The value “%(value)s” of %(name)s is not valid.") % {
+        "value": shown(value),
+        "name": name,
+    }
+    return FhirError(400, [Issue(f"{message} {hint}".strip())])
+
+
+def any_of(alternatives: Iterable[Q]) -> Q:
+    """OR of the alternatives; no alternative matches nothing."""
+    q = Q(pk__in=[])
+    for alternative in alternatives:
+        q |= alternative
+    return q
+
+
+def all_of(query: SearchQuery, name: str, build: Callable[[str], Q]) -> Q:
+    """AND over occurrences of OR over alternatives, each built by ``build``."""
+    q = Q()
+    for alternatives in query.occurrences(name):
+        q &= any_of(build(value) for value in alternatives)
+    return q
+
+
+# --- values ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    system: str | None  # None: any system; "": explicitly no system
+    code: str
+
+
+def token(value: str) -> Token:
+    parts = split_unescaped(value, "|")
+    if len(parts) == 1:
+        return Token(None, parts[0])
+    return Token(parts[0], "|".join(parts[1:]))
+
+
+def search_term(name: str, value: str) -> str:
+    """A string parameter's value as compared: case, accents and hyphens ignored."""
+    term = normalise_name(value)
+    if not term:
+        raise invalid_value(name, value, _("Give at least one letter or digit."))
+    return term
+
+
+def starts_a_word(term: str, text: str) -> bool:
+    """FHIR string search: the value starts with the term, or one of its words does.
+
+    Names of structures ("Maison de santé de Sancoins") are looked up by any
+    of their words; both sides are normalised (see maillage.lib.names).
+    """
+    normalised = normalise_name(text)
+    return normalised.startswith(term) or f" {term}" in f" {normalised}"
+
+
+def reference_id(name: str, value: str, resource_type: str) -> uuid.UUID | None:
+    """The id of a reference parameter (``Type/id``, ``id`` or an absolute URL).
+
+    A reference to another resource type is an error; an id that cannot be
+    one of ours simply matches nothing.
+    """
+    parts = value.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] != resource_type:
+        raise invalid_value(
+            name, value, _("It must refer to a %(type)s.") % {"type": resource_type}
+        )
+    try:
+        return uuid.UUID(parts[-1])
+    except ValueError:
+        return None
+
+
+_DATE = re.compile(r"^(?P<prefix>eq|ne|lt|gt|le|ge)?(?P<date>\d{4}(-\d{2}(-\d{2})?)?)$")
+
+
+def date_range(text: str) -> tuple[dt.date, dt.date]:
+    """[start, end) of a date given to the year, the month or the day."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 1:
+        return dt.date(parts[0], 1, 1), dt.date(parts[0] + 1, 1, 1)
+    if len(parts) == 2:
+        start = dt.date(parts[0], parts[1], 1)
+        following = dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+        return start, following
+    day = dt.date(parts[0], parts[1], parts[2])
+    return day, day + dt.timedelta(days=1)
+
+
+def date_q(name: str, value: str, field_name: str) -> Q:
+    """A date parameter (prefixes eq, ne, lt, gt, le, ge) as a filter on ``field_name``."""
+    match = _DATE.match(value)
+    if match is None:
+        raise invalid_value(name, value, _("Use YYYY, YYYY-MM or YYYY-MM-DD, with eq, ne, lt, "
+                                           "gt, le or ge in front if needed."))
+    try:
+        start, end = date_range(match["date"])
+    except (ValueError, OverflowError):
+        raise invalid_value(name, value, _("This date does not exist.")) from None
+    within = Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+    return {
+        None: within,
+        "eq": within,
+        "ne": ~within,
+        "lt": Q(**{f"{field_name}__lt": start}),
+        "le": Q(**{f"{field_name}__lt": end}),
+        "gt": Q(**{f"{field_name}__gte": end}),
+        "ge": Q(**{f"{field_name}__gte": start}),
+    }[match["prefix"]]
+
+
+@dataclass(frozen=True)
+class Near:
+    point: GeoPoint
+    radius_km: float
+
+
+DEFAULT_NEAR_KM = 50.0
+MAX_NEAR_KM = 1000.0
+
+
+def near(name: str, value: str) -> Near:
+    """``latitude|longitude|distance|unit``; the unit is km (the default)."""
+    parts = value.split("|")
+    hint = _("Use latitude|longitude|distance|km, e.g. 47.08|2.40|30|km.")
+    if not 2 <= len(parts) <= 4:
+        raise invalid_value(name, value, hint)
+    unit = parts[3].strip() if len(parts) == 4 else "km"
+    if unit not in {"km", ""}:
+        raise invalid_value(name, value, _("Only km is supported as the unit."))
+    try:
+        latitude, longitude = float(parts[0]), float(parts[1])
+        radius = float(parts[2]) if len(parts) >= 3 and parts[2].strip() else DEFAULT_NEAR_KM
+    except ValueError:
+        raise invalid_value(name, value, hint) from None
+    if not all(math.isfinite(x) for x in (latitude, longitude, radius)):
+        raise invalid_value(name, value, hint)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise invalid_value(name, value, _("The latitude or the longitude is out of range."))
+    if not 0 < radius <= MAX_NEAR_KM:
+        raise invalid_value(
+            name, value, _("The distance must be above 0 and at most %(max)s km.")
+            % {"max": int(MAX_NEAR_KM)}
+        )
+    return Near(GeoPoint(latitude, longitude), radius)
+
+
+Row = dict[str, Any]
+
+
+def text_test(
+    query: SearchQuery, fields: Mapping[str, Callable[[Row], str]]
+) -> Callable[[Row], bool] | None:
+    """A test of string parameters over rows, done in Python, or None if none is given.
+
+    Our directory names have no accent-free column, and FHIR compares
+    strings ignoring accents: the rows' names are normalised here instead.
+    """
+    tests: list[tuple[list[str], Callable[[Row], str]]] = []
+    for name, text_of in fields.items():
+        for alternatives in query.occurrences(name):
+            tests.append(([search_term(name, value) for value in alternatives], text_of))
+    if not tests:
+        return None
+
+    def passes(row: Row) -> bool:
+        return all(any(starts_a_word(t, text_of(row)) for t in terms) for terms, text_of in tests)
+
+    return passes
+
+
+# --- paging and the Bundle -------------------------------------------------
+
+
+def page(rows: QuerySet[M] | Sequence[M], query: SearchQuery) -> tuple[list[M], int]:
+    """One page of rows and the total count."""
+    total = rows.count() if isinstance(rows, QuerySet) else len(rows)
+    return list(rows[query.offset : query.offset + query.count]), total
+
+
+def page_filtered(
+    rows: QuerySet[M],
+    query: SearchQuery,
+    passes: Callable[[Row], bool] | None,
+    fields: Sequence[str],
+) -> tuple[list[M], int]:
+    """One page of the rows passing a Python test on ``fields``; whole rows for that page only."""
+    if passes is None:
+        return page(rows, query)
+    values = rows.prefetch_related(None).values("pk", *fields)
+    kept = [row["pk"] for row in values if passes(row)]
+    wanted = kept[query.offset : query.offset + query.count]
+    by_pk = rows.in_bulk(wanted)
+    return [by_pk[pk] for pk in wanted], len(kept)
+
+
+@dataclass(frozen=True)
+class Match:
+    resource: Json
+    # Bundle.entry.search.extension, e.g. the distance of a Location.
+    extension: tuple[Json, ...] = ()
+
+
+def _link(call: Call, offset: int) -> str:
+    query = call.query
+    params = [*query.given, ("_count", str(query.count)), ("_offset", str(offset))]
+    return (
+        f"{call.request.base_url}/{call.route.resource_type}?"
+        f"{urlencode(params, safe='|,:/')}"
+    )
+
+
+def searchset(call: Call, matches: Sequence[Match], total: int) -> FhirResult:
+    """The searchset Bundle of one page, with self/next/previous links."""
+    query = call.query
+    links = [{"relation": "self", "url": _link(call, query.offset)}]
+    if query.offset + query.count < total and query.count > 0:
+        links.append({"relation": "next", "url": _link(call, query.offset + query.count)})
+    if query.offset > 0:
+        links.append(
+            {"relation": "previous", "url": _link(call, max(0, query.offset - query.count))}
+        )
+    entries = []
+    for match in matches:
+        search: Json = {"mode": "match"}
+        if match.extension:
+            search["extension"] = list(match.extension)
+        entries.append(
+            {
+                "fullUrl": f"{call.request.base_url}/{match.resource['resourceType']}/"
+                f"{match.resource['id']}",
+                "resource": match.resource,
+                "search": search,
+            }
+        )
+    # Each entry's resource went through its R4B model in its mapper; the
+    # envelope is not validated again, which would validate every entry twice.
+    bundle: Json = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    if entries:
+        bundle["entry"] = entries
+    return FhirResult(bundle)

@@ -1,0 +1,82 @@
+"""What the FHIR tests share: an API client with bearer tokens, and FHIR re-parsing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from fhir.resources.R4B import get_fhir_model_class
+
+from maillage.accounts.actions import create_api_token
+from maillage.accounts.models import User
+from maillage.directory.models import Professional
+
+BASE = "/fhir/r4"
+FHIR_JSON = "application/fhir+json"
+
+
+@dataclass
+class Api:
+    client: Client
+    tokens: dict[int, str] = field(default_factory=dict)
+
+    def token(self, who: User | Professional) -> str:
+        user = who.user if isinstance(who, Professional) else who
+        assert user is not None
+        if user.pk not in self.tokens:
+            self.tokens[user.pk] = create_api_token(user, label="tests")
+        return self.tokens[user.pk]
+
+    def _auth(self, who: User | Professional | None, extra: dict[str, Any]) -> dict[str, Any]:
+        if who is not None:
+            extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {self.token(who)}")
+        return extra
+
+    # Any: the test client's response type is private to django-stubs.
+    def get(self, path: str, who: User | Professional | None = None, **extra: Any) -> Any:
+        return self.client.get(f"{BASE}/{path}", **self._auth(who, extra))
+
+    def post(
+        self,
+        path: str,
+        body: object,
+        who: User | Professional | None = None,
+        content_type: str = FHIR_JSON,
+        **extra: Any,
+    ) -> Any:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self.client.post(
+            f"{BASE}/{path}", data, content_type=content_type, **self._auth(who, extra)
+        )
+
+
+@pytest.fixture
+def api(client: Client) -> Api:
+    return Api(client)
+
+
+def fhir_json(response: HttpResponse) -> dict[str, Any]:
+    """The body of a FHIR response, re-parsed by its R4B model (entries too)."""
+    assert response["Content-Type"] == "application/fhir+json; charset=utf-8"
+    data: dict[str, Any] = json.loads(response.content)
+    get_fhir_model_class(data["resourceType"]).model_validate(data)
+    for entry in data.get("entry", []):
+        resource = entry["resource"]
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    return data
+
+
+def issues(response: HttpResponse) -> list[dict[str, Any]]:
+    data = fhir_json(response)
+    assert data["resourceType"] == "OperationOutcome"
+    return list(data["issue"])
+
+
+def extension(resource: dict[str, Any], url: str) -> dict[str, Any]:
+    found = [e for e in resource.get("extension", []) if e["url"] == url]
+    assert len(found) == 1, f"{url} in {resource.get('extension')}"
+    return dict(found[0])

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from maillage.audit.models import AuditEntry
+from maillage.fhir.router import Interaction
+from maillage.fhir.routes import ROUTES
+from maillage.fhir.tests.conftest import fhir_json
+
+EXPECTED = {
+    ("Patient", "read"), ("Patient", "search-type"), ("Patient", "create"),
+    ("Practitioner", "read"), ("Practitioner", "search-type"),
+    ("PractitionerRole", "read"), ("PractitionerRole", "search-type"),
+    ("Organization", "read"), ("Organization", "search-type"),
+    ("Location", "read"), ("Location", "search-type"),
+}
+
+
+def test_it_answers_without_authentication(api, db):
+    response = api.get("metadata")
+
+    assert response.status_code == 200
+    statement = fhir_json(response)
+    assert statement["resourceType"] == "CapabilityStatement"
+    assert statement["fhirVersion"] == "4.0.1"
+    assert statement["kind"] == "instance"
+    assert "json" in statement["format"]
+    rest = statement["rest"][0]
+    assert rest["mode"] == "server"
+    assert rest["security"]["service"][0]["text"] == "Bearer token"
+    assert "Bearer" in rest["security"]["description"]
+    assert statement["implementation"]["url"] == "http://testserver/fhir/r4"
+    assert not AuditEntry.objects.exists()
+
+
+def test_it_lists_every_route_of_the_registry(api, db):
+    statement = fhir_json(api.get("metadata"))
+
+    listed = {
+        (resource["type"], interaction["code"])
+        for resource in statement["rest"][0]["resource"]
+        for interaction in resource["interaction"]
+    }
+    registered = {
+        (route.resource_type, route.interaction.value)
+        for route in ROUTES
+        if route.interaction is not Interaction.CAPABILITIES
+    }
+    assert listed == registered == EXPECTED
+
+
+def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
+    statement = fhir_json(api.get("metadata"))
+
+    by_type = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    for route in ROUTES:
+        if route.interaction is Interaction.SEARCH_TYPE:
+            listed = {(p["name"], p["type"]) for p in by_type[route.resource_type]["searchParam"]}
+            assert listed == {(p.name, p.type.value) for p in route.search_params}
+    assert {p["name"] for p in by_type["Location"]["searchParam"]} == {
+        "name", "address-city", "organization", "type", "near",
+    }
+    assert by_type["Patient"]["supportedProfile"] == [
+        "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"
+    ]
+
+
+def test_it_refuses_parameters_it_does_not_know(api, db):
+    response = api.get("metadata", data={"mode": "terminology"})
+
+    assert response.status_code == 400
