@@ -46,8 +46,11 @@ def check_accept(accept: str, query: Sequence[tuple[str, str]]) -> None:
             406,
             [
                 Issue(
-                    _("The format %(format)s is not supported: this server answers in "
-                      "application/fhir+json only.") % {"format": shown(refused[0])},
+                    _(
+                        "The format %(format)s is not supported: this server answers in "
+                        "application/fhir+json only."
+                    )
+                    % {"format": shown(refused[0])},
                     code="not-supported",
                 )
             ],

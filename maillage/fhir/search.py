@@ -143,9 +143,7 @@ def _paging_value(name: str, raw: str, issues: list[Issue]) -> int | None:
     return value
 
 
-def parse_search(
-    query: Sequence[tuple[str, str]], params: Sequence[SearchParam]
-) -> SearchQuery:
+def parse_search(query: Sequence[tuple[str, str]], params: Sequence[SearchParam]) -> SearchQuery:
     """Check every parameter of a search; one 400 lists every problem."""
     known = {p.name: p for p in params}
     accepted = [*known, *PAGING_PARAMS]
@@ -200,8 +198,7 @@ def reject_parameters(query: Sequence[tuple[str, str]]) -> None:
             400,
             [
                 Issue(
-                    _("Unknown parameter: %(name)s. This interaction takes none.")
-                    % {"name": name},
+                    _("Unknown parameter: %(name)s. This interaction takes none.") % {"name": name},
                     code="not-supported",
                 )
                 for name in unknown
@@ -309,8 +306,11 @@ def date_q(name: str, value: str, field_name: str) -> Q:
     """A date parameter (prefixes eq, ne, lt, gt, le, ge) as a filter on ``field_name``."""
     match = _DATE.match(value)
     if match is None:
-        raise invalid_value(name, value, _("Use YYYY, YYYY-MM or YYYY-MM-DD, with eq, ne, lt, "
-                                           "gt, le or ge in front if needed."))
+        raise invalid_value(
+            name,
+            value,
+            _("Use YYYY, YYYY-MM or YYYY-MM-DD, with eq, ne, lt, gt, le or ge in front if needed."),
+        )
     try:
         start, end = date_range(match["date"])
     except (ValueError, OverflowError):
@@ -357,8 +357,9 @@ def near(name: str, value: str) -> Near:
         raise invalid_value(name, value, _("The latitude or the longitude is out of range."))
     if not 0 < radius <= MAX_NEAR_KM:
         raise invalid_value(
-            name, value, _("The distance must be above 0 and at most %(max)s km.")
-            % {"max": int(MAX_NEAR_KM)}
+            name,
+            value,
+            _("The distance must be above 0 and at most %(max)s km.") % {"max": int(MAX_NEAR_KM)},
         )
     return Near(GeoPoint(latitude, longitude), radius)
 
@@ -422,10 +423,7 @@ class Match:
 def _link(call: Call, offset: int) -> str:
     query = call.query
     params = [*query.given, ("_count", str(query.count)), ("_offset", str(offset))]
-    return (
-        f"{call.request.base_url}/{call.route.resource_type}?"
-        f"{urlencode(params, safe='|,:/')}"
-    )
+    return f"{call.request.base_url}/{call.route.resource_type}?{urlencode(params, safe='|,:/')}"
 
 
 def searchset(call: Call, matches: Sequence[Match], total: int) -> FhirResult:

@@ -47,12 +47,17 @@ TEXT = FileType("text/plain", "txt")
 _EXECUTABLE_PREFIXES = (
     b"MZ",  # Windows PE
     b"\x7fELF",  # Linux
-    b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",  # Mach-O
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",  # Mach-O
     b"\xca\xfe\xba\xbe",  # Java class / universal binary
     b"#!",  # scripts
     b"PK\x03\x04",  # zip, jar, apk, office documents with macros
     b"\xd0\xcf\x11\xe0",  # OLE (old office documents with macros, msi)
-    b"Rar!", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b",  # archives
+    b"Rar!",
+    b"7z\xbc\xaf\x27\x1c",
+    b"\x1f\x8b",  # archives
 )
 _MARKUP_HINTS = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<?php")
 

@@ -92,9 +92,7 @@ def _nearest(rows: list[Structure], origin: Near, query: SearchQuery) -> tuple[l
         key=lambda item: (item[0], item[1].name, item[1].pk),
     )
     shown = within[query.offset : query.offset + query.count]
-    matches = [
-        Match(location_resource(s), (_distance_extension(d),)) for d, s in shown
-    ]
+    matches = [Match(location_resource(s), (_distance_extension(d),)) for d, s in shown]
     return matches, len(within)
 
 

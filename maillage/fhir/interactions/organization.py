@@ -60,9 +60,9 @@ def read(call: Call) -> FhirResult:
 def _identifier_q(value: str) -> Q:
     wanted = token(value)
     code = wanted.code.strip().upper()
-    from_idnst = code.removeprefix(IDNST_PREFIX_FINESS) if code.startswith(
-        IDNST_PREFIX_FINESS
-    ) else ""
+    from_idnst = (
+        code.removeprefix(IDNST_PREFIX_FINESS) if code.startswith(IDNST_PREFIX_FINESS) else ""
+    )
     by_system = {
         FINESS_SYSTEM: Q(finess=code),
         IDNST_SYSTEM: Q(finess=from_idnst) if from_idnst else Q(pk__in=[]),
@@ -84,7 +84,10 @@ def search(call: Call) -> FhirResult:
 ROUTES = (
     Route(Interaction.READ, read, "Organization", profile=FR_CORE_ORGANIZATION),
     Route(
-        Interaction.SEARCH_TYPE, search, "Organization", SEARCH_PARAMS,
+        Interaction.SEARCH_TYPE,
+        search,
+        "Organization",
+        SEARCH_PARAMS,
         profile=FR_CORE_ORGANIZATION,
     ),
 )

@@ -98,8 +98,10 @@ def _identifier_q(value: str) -> Q:
     if wanted.system in ALL_INS_SYSTEMS and wanted.system not in accepted_ins_systems():
         raise FhirError.single(
             400,
-            _("This INS identifier system is not used by this installation: search with "
-              "%(systems)s.")
+            _(
+                "This INS identifier system is not used by this installation: search with "
+                "%(systems)s."
+            )
             % {"systems": ", ".join(sorted(accepted_ins_systems()))},
             code="code-invalid",
         )
@@ -168,8 +170,13 @@ def _duplicate(call: Call, received: PatientInput, error: actions.DuplicateIdent
             "A patient with the same birth name, first birth given name and birth date "
             "already exists: check whether this is the same person."
         )
-    issues = [Issue(message, code="duplicate", expression=(received.path_of("ins_matricule"),)
-                    if error.same_matricule else ())]
+    issues = [
+        Issue(
+            message,
+            code="duplicate",
+            expression=(received.path_of("ins_matricule"),) if error.same_matricule else (),
+        )
+    ]
     shown = access.review_duplicates(call.actor, error.candidates, received.identity.evidence())
     issues += [
         Issue(

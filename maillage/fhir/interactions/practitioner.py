@@ -45,9 +45,11 @@ def _identifier_q(value: str) -> Q:
     wanted = token(value)
     if wanted.system == RPPS_SYSTEM:
         return Q(rpps=wanted.code)
-    idnps = wanted.code.removeprefix(IDNPS_PREFIX_RPPS) if wanted.code.startswith(
-        IDNPS_PREFIX_RPPS
-    ) else None
+    idnps = (
+        wanted.code.removeprefix(IDNPS_PREFIX_RPPS)
+        if wanted.code.startswith(IDNPS_PREFIX_RPPS)
+        else None
+    )
     if wanted.system == IDNPS_SYSTEM:
         return Q(rpps=idnps) if idnps else Q(pk__in=[])
     if wanted.system is None:
@@ -75,7 +77,10 @@ def search(call: Call) -> FhirResult:
 ROUTES = (
     Route(Interaction.READ, read, "Practitioner", profile=FR_CORE_PRACTITIONER),
     Route(
-        Interaction.SEARCH_TYPE, search, "Practitioner", SEARCH_PARAMS,
+        Interaction.SEARCH_TYPE,
+        search,
+        "Practitioner",
+        SEARCH_PARAMS,
         profile=FR_CORE_PRACTITIONER,
     ),
 )

@@ -23,9 +23,7 @@ def _type_q(value: str) -> Q:
 def _city_q(value: str) -> Q:
     # Communes keep an accent-free name for lookups (maillage.territory.models).
     term = search_term("address-city", value)
-    return Q(commune__search_name__startswith=term) | Q(
-        commune__search_name__contains=f" {term}"
-    )
+    return Q(commune__search_name__startswith=term) | Q(commune__search_name__contains=f" {term}")
 
 
 def structure_criteria(query: SearchQuery) -> Q:

@@ -105,9 +105,7 @@ def _practitioner_telecom(professional: Professional) -> list[Json]:
         telecom.append({"system": "phone", "value": professional.phone, "use": "work"})
     # An unlisted mailbox stays out of every directory, ours included.
     if professional.secure_messaging_address and not professional.mailbox_unlisted:
-        telecom.append(
-            _mssante(professional.secure_messaging_address, professional.mailbox_type)
-        )
+        telecom.append(_mssante(professional.secure_messaging_address, professional.mailbox_type))
     return telecom
 
 
@@ -246,8 +244,9 @@ def location_resource(structure: Structure) -> Json:
         "type": [structure_kind_concept(structure.kind)],
         "telecom": _structure_telecom(structure),
         "address": next(iter(_address(structure)), None),
-        "physicalType": concept(PHYSICAL_TYPE_SYSTEM, "ve" if mobile else "bu",
-                                "Vehicle" if mobile else "Building"),
+        "physicalType": concept(
+            PHYSICAL_TYPE_SYSTEM, "ve" if mobile else "bu", "Vehicle" if mobile else "Building"
+        ),
         "position": {"latitude": commune.latitude, "longitude": commune.longitude},
         "managingOrganization": reference("Organization", structure.uuid, structure.name),
     }

@@ -112,8 +112,10 @@ def _official_name(reader: _Reader, resource: FhirPatient) -> tuple[str, str, st
     official = [i for i, n in enumerate(resource.name or []) if n.use == "official"]
     if not official:
         reader.problem(
-            _("An official name is required: the birth name (family) and the birth given "
-              "names (given), with use “official”."),
+            _(
+                "An official name is required: the birth name (family) and the birth given "
+                "names (given), with use “official”."
+            ),
             "Patient.name",
             code="required",
         )
@@ -131,11 +133,15 @@ def _official_name(reader: _Reader, resource: FhirPatient) -> tuple[str, str, st
         birth_given_names=f"{path}.given",
     )
     if not family:
-        reader.problem(_("The birth name (family of the official name) is required."),
-                       f"{path}.family", code="required")
+        reader.problem(
+            _("The birth name (family of the official name) is required."),
+            f"{path}.family",
+            code="required",
+        )
     if not given:
-        reader.problem(_("At least one birth given name is required."), f"{path}.given",
-                       code="required")
+        reader.problem(
+            _("At least one birth given name is required."), f"{path}.given", code="required"
+        )
         return None
     first = reader.text(given[0], f"{path}.given[0]", MAX_NAME)
     all_given = reader.text(" ".join(given), f"{path}.given", MAX_GIVEN_NAMES)
@@ -162,14 +168,17 @@ def _usual_name(reader: _Reader, resource: FhirPatient) -> tuple[str, str]:
 def _sex(reader: _Reader, resource: FhirPatient) -> str | None:
     reader.paths["sex"] = "Patient.gender"
     if resource.gender is None:
-        reader.problem(_("The sex is required (gender male or female)."), "Patient.gender",
-                       code="required")
+        reader.problem(
+            _("The sex is required (gender male or female)."), "Patient.gender", code="required"
+        )
         return None
     sex = SEXES.get(resource.gender)
     if sex is None:
         reader.problem(
-            _("Only male or female can be recorded: the INS strict traits take the sex of "
-              "the civil-status register."),
+            _(
+                "Only male or female can be recorded: the INS strict traits take the sex of "
+                "the civil-status register."
+            ),
             "Patient.gender",
             code="code-invalid",
         )
@@ -202,8 +211,10 @@ def _birthplace(reader: _Reader, resource: FhirPatient) -> str:
     code = _insee_code(address)
     if not code:
         reader.problem(
-            _("The place of birth needs its INSEE code: a valueAddress with the extension "
-              "fr-core-address-insee-code (99 and the country code if born abroad)."),
+            _(
+                "The place of birth needs its INSEE code: a valueAddress with the extension "
+                "fr-core-address-insee-code (99 and the country code if born abroad)."
+            ),
             path,
             code="required",
         )
@@ -220,7 +231,8 @@ def _insee_code(address: Any) -> str:
 def _ins(reader: _Reader, resource: FhirPatient) -> tuple[str | None, str]:
     accepted = accepted_ins_systems()
     found = [
-        (i, ident) for i, ident in enumerate(resource.identifier or [])
+        (i, ident)
+        for i, ident in enumerate(resource.identifier or [])
         if ident.system in ALL_INS_SYSTEMS
     ]
     if not found:
@@ -233,8 +245,10 @@ def _ins(reader: _Reader, resource: FhirPatient) -> tuple[str | None, str]:
     ins = accepted.get(str(identifier.system))
     if ins is None:
         reader.problem(
-            _("This INS identifier system is not accepted here: this installation "
-              "(%(environment)s) uses %(systems)s.")
+            _(
+                "This INS identifier system is not accepted here: this installation "
+                "(%(environment)s) uses %(systems)s."
+            )
             % {"environment": ins_environment(), "systems": ", ".join(sorted(accepted))},
             f"{path}.system",
             code="code-invalid",
@@ -279,8 +293,10 @@ def _treating_doctor(reader: _Reader, resource: FhirPatient) -> Professional | N
     practitioner_id = _uuid(match["id"]) if match else None
     if practitioner_id is None:
         reader.problem(
-            _("The médecin traitant must be a reference to a Practitioner of the directory "
-              "(Practitioner/id)."),
+            _(
+                "The médecin traitant must be a reference to a Practitioner of the directory "
+                "(Practitioner/id)."
+            ),
             path,
         )
         return None

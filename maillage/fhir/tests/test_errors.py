@@ -18,7 +18,8 @@ def test_it_answers_a_bug_with_an_operation_outcome(api, personas, monkeypatch, 
 
     patched = tuple(
         Route(r.interaction, broken, r.resource_type, r.search_params, public=r.public)
-        if r.resource_type == "Practitioner" else r
+        if r.resource_type == "Practitioner"
+        else r
         for r in routes.ROUTES
     )
     monkeypatch.setattr(views, "ROUTER", Router(patched, routes.authenticate))
@@ -34,8 +35,9 @@ def test_it_answers_a_bug_with_an_operation_outcome(api, personas, monkeypatch, 
 def test_it_refuses_a_body_too_large(api, personas, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
 
-    response = api.post("Patient", {"resourceType": "Patient", "x": "y" * 200},
-                        personas.treating_doctor)
+    response = api.post(
+        "Patient", {"resourceType": "Patient", "x": "y" * 200}, personas.treating_doctor
+    )
 
     assert response.status_code == 413
     assert issues(response)[0]["code"] == "too-costly"
@@ -94,10 +96,35 @@ def test_it_answers_404_to_what_cannot_be_an_id(api, personas, resource_id):
 
 
 ODD_VALUES = [
-    "", " ", "|", "|||", "a|b|c|d|e", "\\", "\\,", ",,", "é", "😀", "-1", "1e309", "9" * 30,
-    "NaN", "gt", "ge1948-02-30", "9999", "0000", "eq9999-12-31", "Practitioner/", "/",
-    "http://x/Organization/3f2b1c9e-0000-4000-8000-000000000000", "|123", "x" * 5000,
-    "'; drop table x;--", "90|180|1000|km", "-90|-180|0.0001", "1|2||km", "1|2|3|",
+    "",
+    " ",
+    "|",
+    "|||",
+    "a|b|c|d|e",
+    "\\",
+    "\\,",
+    ",,",
+    "é",
+    "😀",
+    "-1",
+    "1e309",
+    "9" * 30,
+    "NaN",
+    "gt",
+    "ge1948-02-30",
+    "9999",
+    "0000",
+    "eq9999-12-31",
+    "Practitioner/",
+    "/",
+    "http://x/Organization/3f2b1c9e-0000-4000-8000-000000000000",
+    "|123",
+    "x" * 5000,
+    "'; drop table x;--",
+    "90|180|1000|km",
+    "-90|-180|0.0001",
+    "1|2||km",
+    "1|2|3|",
 ]
 
 

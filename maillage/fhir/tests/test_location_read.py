@@ -24,7 +24,8 @@ def test_it_reads_a_location_with_its_position_and_equipment(api, personas):
     assert resource["address"]["city"] == "Sancoins"
     equipment = [e for e in resource["extension"] if e["url"] == EQUIPMENT_EXTENSION]
     assert [e["valueCodeableConcept"]["coding"][0]["code"] for e in equipment] == [
-        "ecg", "oximeter",
+        "ecg",
+        "oximeter",
     ]
     assert {e["valueCodeableConcept"]["coding"][0]["system"] for e in equipment} == {
         "https://maillage.example/fhir/CodeSystem/equipment"

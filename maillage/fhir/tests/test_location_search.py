@@ -30,7 +30,9 @@ def test_it_finds_places_within_a_distance_nearest_first(api, personas):
 
     assert _names(near) == ["Maison de santé de Sancoins", "Unité mobile du Boischaut"]
     assert _names(wider) == [
-        "Maison de santé de Sancoins", "Unité mobile du Boischaut", "Centre hospitalier de Bourges",
+        "Maison de santé de Sancoins",
+        "Unité mobile du Boischaut",
+        "Centre hospitalier de Bourges",
     ]
     assert _names(all_) == [*_names(wider), "Maison de santé de Lignières"]
     distances = _distances(all_)
@@ -43,8 +45,11 @@ def test_it_finds_places_within_a_distance_nearest_first(api, personas):
 
 def test_it_pages_a_near_search(api, personas):
     bundle = fhir_json(
-        api.get("Location", personas.nurse, data={"near": f"{SANCOINS}|200|km", "_count": "3",
-                                                   "_offset": "2"})
+        api.get(
+            "Location",
+            personas.nurse,
+            data={"near": f"{SANCOINS}|200|km", "_count": "3", "_offset": "2"},
+        )
     )
 
     assert bundle["total"] == 4
@@ -53,8 +58,11 @@ def test_it_pages_a_near_search(api, personas):
 
 def test_it_combines_near_with_other_parameters(api, personas):
     bundle = fhir_json(
-        api.get("Location", personas.nurse, data={"near": f"{SANCOINS}|200", "type": "msp",
-                                                   "name": "maison"})
+        api.get(
+            "Location",
+            personas.nurse,
+            data={"near": f"{SANCOINS}|200", "type": "msp", "name": "maison"},
+        )
     )
 
     assert _names(bundle) == ["Maison de santé de Sancoins", "Maison de santé de Lignières"]
@@ -63,11 +71,20 @@ def test_it_combines_near_with_other_parameters(api, personas):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({}, ["Centre hospitalier de Bourges", "Maison de santé de Lignières",
-              "Maison de santé de Sancoins", "Unité mobile du Boischaut"]),
+        (
+            {},
+            [
+                "Centre hospitalier de Bourges",
+                "Maison de santé de Lignières",
+                "Maison de santé de Sancoins",
+                "Unité mobile du Boischaut",
+            ],
+        ),
         ({"name": "boischaut"}, ["Unité mobile du Boischaut"]),
-        ({"address-city": "sancoins"},
-         ["Maison de santé de Sancoins", "Unité mobile du Boischaut"]),
+        (
+            {"address-city": "sancoins"},
+            ["Maison de santé de Sancoins", "Unité mobile du Boischaut"],
+        ),
         ({"type": "mobile_unit"}, ["Unité mobile du Boischaut"]),
     ],
 )
@@ -112,9 +129,7 @@ def test_it_refuses_two_near_parameters(api, personas):
     assert response.status_code == 400
 
 
-def test_it_lists_a_page_in_a_fixed_number_of_queries(
-    api, personas, django_assert_max_num_queries
-):
+def test_it_lists_a_page_in_a_fixed_number_of_queries(api, personas, django_assert_max_num_queries):
     token = api.token(personas.nurse)
 
     with django_assert_max_num_queries(4):

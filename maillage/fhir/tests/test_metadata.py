@@ -6,11 +6,17 @@ from maillage.fhir.routes import ROUTES
 from maillage.fhir.tests.conftest import fhir_json
 
 EXPECTED = {
-    ("Patient", "read"), ("Patient", "search-type"), ("Patient", "create"),
-    ("Practitioner", "read"), ("Practitioner", "search-type"),
-    ("PractitionerRole", "read"), ("PractitionerRole", "search-type"),
-    ("Organization", "read"), ("Organization", "search-type"),
-    ("Location", "read"), ("Location", "search-type"),
+    ("Patient", "read"),
+    ("Patient", "search-type"),
+    ("Patient", "create"),
+    ("Practitioner", "read"),
+    ("Practitioner", "search-type"),
+    ("PractitionerRole", "read"),
+    ("PractitionerRole", "search-type"),
+    ("Organization", "read"),
+    ("Organization", "search-type"),
+    ("Location", "read"),
+    ("Location", "search-type"),
 }
 
 
@@ -56,7 +62,11 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
             listed = {(p["name"], p["type"]) for p in by_type[route.resource_type]["searchParam"]}
             assert listed == {(p.name, p.type.value) for p in route.search_params}
     assert {p["name"] for p in by_type["Location"]["searchParam"]} == {
-        "name", "address-city", "organization", "type", "near",
+        "name",
+        "address-city",
+        "organization",
+        "type",
+        "near",
     }
     assert by_type["Patient"]["supportedProfile"] == [
         "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"

@@ -14,9 +14,16 @@ SIRET = "2618001230001" + luhn_check_digit("2618001230001")
 
 def test_it_reads_an_organization_with_its_identifiers(api, personas):
     hospital = f.structure(
-        "Centre hospitalier de Vierzon", StructureKind.HOSPITAL, "18279", finess=FINESS,
-        finess_type=FinessType.GEOGRAPHIC, siret=SIRET, address_line="33 rue Léo Mérigot",
-        postal_code="18100", phone="0248484848", secure_messaging_address="ch@vierzon.mssante.fr",
+        "Centre hospitalier de Vierzon",
+        StructureKind.HOSPITAL,
+        "18279",
+        finess=FINESS,
+        finess_type=FinessType.GEOGRAPHIC,
+        siret=SIRET,
+        address_line="33 rue Léo Mérigot",
+        postal_code="18100",
+        phone="0248484848",
+        secure_messaging_address="ch@vierzon.mssante.fr",
     )
 
     response = api.get(f"Organization/{hospital.uuid}", personas.patient_user)
@@ -35,7 +42,9 @@ def test_it_reads_an_organization_with_its_identifiers(api, personas):
     assert resource["type"][0]["coding"][0]["code"] == "hospital"
     (address,) = resource["address"]
     assert (address["line"], address["postalCode"], address["city"]) == (
-        ["33 rue Léo Mérigot"], "18100", "Vierzon",
+        ["33 rue Léo Mérigot"],
+        "18100",
+        "Vierzon",
     )
     assert extension(address, INSEE_CODE_EXTENSION)["valueCoding"]["code"] == "18279"
     phone, email = resource["telecom"]

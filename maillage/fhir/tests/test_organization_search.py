@@ -15,8 +15,12 @@ KINDS = "https://maillage.example/fhir/CodeSystem/structure-kind"
 @pytest.fixture
 def vierzon(personas):
     return f.structure(
-        "Centre hospitalier de Vierzon", StructureKind.HOSPITAL, "18279", finess=FINESS,
-        finess_type=FinessType.GEOGRAPHIC, siret=SIRET,
+        "Centre hospitalier de Vierzon",
+        StructureKind.HOSPITAL,
+        "18279",
+        finess=FINESS,
+        finess_type=FinessType.GEOGRAPHIC,
+        siret=SIRET,
     )
 
 

@@ -61,7 +61,9 @@ def test_it_creates_a_patient(api, personas):
     patient = Patient.objects.get(uuid=resource["id"])
     assert response["Location"] == f"http://testserver/fhir/r4/Patient/{patient.uuid}"
     assert (patient.birth_name, patient.first_birth_given_name, patient.birth_given_names) == (
-        "Durand", "Paul", "Paul Henri",
+        "Durand",
+        "Paul",
+        "Paul Henri",
     )
     assert (patient.used_name, patient.used_given_name) == ("Dupré", "Polo")
     assert (patient.sex, patient.birth_date, patient.birthplace_code) == ("M", BIRTH, "18033")
@@ -182,21 +184,32 @@ def test_it_refuses_a_body_that_is_not_a_json_object(api, personas, raw):
         ({"name": [{"use": "usual", "family": "Durand", "given": ["Paul"]}]}, "Patient.name"),
         ({"name": [{"use": "official", "given": ["Paul"]}]}, "Patient.name[0].family"),
         ({"name": [{"use": "official", "family": "Durand"}]}, "Patient.name[0].given"),
-        ({"name": [{"use": "official", "family": "D" * 101, "given": ["Paul"]}]},
-         "Patient.name[0].family"),
+        (
+            {"name": [{"use": "official", "family": "D" * 101, "given": ["Paul"]}]},
+            "Patient.name[0].family",
+        ),
         ({"gender": "other"}, "Patient.gender"),
         ({"gender": None}, "Patient.gender"),
         ({"birthDate": "1960"}, "Patient.birthDate"),
         ({"birthDate": None}, "Patient.birthDate"),
-        ({"extension": [{"url": BIRTH_PLACE_EXTENSION, "valueAddress": {"city": "Bourges"}}]},
-         "Patient.extension[0]"),
+        (
+            {"extension": [{"url": BIRTH_PLACE_EXTENSION, "valueAddress": {"city": "Bourges"}}]},
+            "Patient.extension[0]",
+        ),
         ({"telecom": [{"system": "email", "value": "not an address"}]}, "Patient.telecom[0].value"),
         ({"telecom": [{"system": "phone", "value": "0" * 21}]}, "Patient.telecom[0].value"),
-        ({"generalPractitioner": [{"reference": "Organization/1"}]},
-         "Patient.generalPractitioner[0].reference"),
-        ({"generalPractitioner": [{"reference":
-                                   "Practitioner/3f2b1c9e-0000-4000-8000-000000000000"}]},
-         "Patient.generalPractitioner[0].reference"),
+        (
+            {"generalPractitioner": [{"reference": "Organization/1"}]},
+            "Patient.generalPractitioner[0].reference",
+        ),
+        (
+            {
+                "generalPractitioner": [
+                    {"reference": "Practitioner/3f2b1c9e-0000-4000-8000-000000000000"}
+                ]
+            },
+            "Patient.generalPractitioner[0].reference",
+        ),
     ],
 )
 def test_it_refuses_what_an_identity_cannot_hold(api, personas, changes, expression):

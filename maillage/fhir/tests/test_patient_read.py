@@ -164,10 +164,18 @@ def test_it_sends_the_ins_under_the_system_of_the_environment(
 
 def test_it_maps_birth_place_usual_name_and_telecom(api, personas):
     patient = f.patient(
-        "MARTIN", "Jean Pierre", birth_given_names="Jean Pierre Louis", sex="M",
-        followed_by=(personas.msp,), birthplace_code="18033", used_name="DUVAL",
-        used_given_name="JP", phone="0248000000", email="jp@example.org",
-        address_line="2 place de l'Église", commune=f.commune("18033"),
+        "MARTIN",
+        "Jean Pierre",
+        birth_given_names="Jean Pierre Louis",
+        sex="M",
+        followed_by=(personas.msp,),
+        birthplace_code="18033",
+        used_name="DUVAL",
+        used_given_name="JP",
+        phone="0248000000",
+        email="jp@example.org",
+        address_line="2 place de l'Église",
+        commune=f.commune("18033"),
     )
 
     resource = fhir_json(api.get(f"Patient/{patient.uuid}", personas.nurse))

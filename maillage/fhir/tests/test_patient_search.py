@@ -74,9 +74,7 @@ def test_it_matches_names_without_accents_or_case(api, personas, leger):
     doctor = personas.treating_doctor
 
     assert _ids(fhir_json(api.get("Patient", doctor, data={"family": "leg"}))) == [str(leger.uuid)]
-    assert _ids(fhir_json(api.get("Patient", doctor, data={"given": "emile"}))) == [
-        str(leger.uuid)
-    ]
+    assert _ids(fhir_json(api.get("Patient", doctor, data={"given": "emile"}))) == [str(leger.uuid)]
     assert _ids(fhir_json(api.get("Patient", doctor, data={"given": "Mich"}))) == [
         str(personas.patient.uuid)
     ]
@@ -215,9 +213,7 @@ def test_it_refuses_unknown_or_malformed_parameters(api, personas, params, named
     assert not AuditEntry.objects.filter(action=Action.SEARCH).exists()
 
 
-def test_it_lists_a_page_in_a_fixed_number_of_queries(
-    api, personas, django_assert_max_num_queries
-):
+def test_it_lists_a_page_in_a_fixed_number_of_queries(api, personas, django_assert_max_num_queries):
     for name in ("ARNAUD", "BERNARD", "CHEVALIER", "DUPONT", "ETIENNE"):
         f.patient(
             name, "Anne", followed_by=(personas.msp,), treating_doctor=personas.treating_doctor

@@ -29,7 +29,10 @@ def test_it_reads_a_practitioner_role_with_its_teleexpertise_commitment(api, per
         {
             "url": "responseTime",
             "valueDuration": {
-                "value": 48, "unit": "h", "system": "http://unitsofmeasure.org", "code": "h",
+                "value": 48,
+                "unit": "h",
+                "system": "http://unitsofmeasure.org",
+                "code": "h",
             },
         },
     ]

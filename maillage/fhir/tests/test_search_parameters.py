@@ -55,8 +55,9 @@ def test_it_reads_repetitions_as_and_and_commas_as_or():
 
 def test_it_lists_every_problem_at_once():
     with pytest.raises(FhirError) as raised:
-        parse_search([("x", "1"), ("_count", "a"), ("_count", "2"), ("near", "1|2"),
-                      ("near", "3|4")], PARAMS)
+        parse_search(
+            [("x", "1"), ("_count", "a"), ("_count", "2"), ("near", "1|2"), ("near", "3|4")], PARAMS
+        )
 
     assert raised.value.status == 400
     assert len(raised.value.issues) == 4

@@ -13,7 +13,9 @@ OLD, NEW = new_key(), new_key()
 
 @given(st.binary(max_size=4096), st.binary(min_size=1, max_size=40))
 @settings(max_examples=50)
-def test_a_sealed_blob_opens_with_its_key_and_hides_its_content(plaintext: bytes, ad: bytes) -> None:
+def test_a_sealed_blob_opens_with_its_key_and_hides_its_content(
+    plaintext: bytes, ad: bytes
+) -> None:
     ring = Keyring({"k1": OLD}, "k1")
     blob = seal(plaintext, ring, ad)
     assert unseal(blob, ring, ad) == plaintext
