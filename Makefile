@@ -41,7 +41,7 @@ browser-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check maillage bench
+	$(BIN)/ruff check maillage $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy maillage
