@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from maillage.directory.forms import ProfessionalSearchForm, StructureSearchForm
@@ -32,14 +34,39 @@ def _query_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
+def _search_page(
+    request: HttpRequest,
+    form: forms.Form,
+    run: Callable[[dict[str, Any]], Sequence[object]],
+    *,
+    tab: str,
+    search_label: str,
+    results_template: str,
+) -> HttpResponse:
+    page = None
+    if form.is_bound and form.is_valid():
+        page = _page(request, run(form.cleaned_data))
+    return render(
+        request,
+        "directory/search.html",
+        {
+            "form": form,
+            "page": page,
+            "query": _query_without_page(request),
+            "tab": tab,
+            "search_label": search_label,
+            "results_template": results_template,
+        },
+    )
+
+
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    form = ProfessionalSearchForm(request.GET or None)
-    page = None
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        hits = search_professionals(
+    return _search_page(
+        request,
+        ProfessionalSearchForm(request.GET or None),
+        lambda data: search_professionals(
             DirectoryQuery(
                 profession=data["profession"],
                 specialty=data["specialty"],
@@ -48,23 +75,20 @@ def search(request: HttpRequest) -> HttpResponse:
                 radius_km=data["radius"],
                 teleexpertise_only=data["teleexpertise"],
             )
-        )
-        page = _page(request, hits)
-    return render(
-        request,
-        "directory/search.html",
-        {"form": form, "page": page, "query": _query_without_page(request)},
+        ),
+        tab="professionals",
+        search_label=_("Search professionals"),
+        results_template="directory/_professional_results.html",
     )
 
 
 @login_required
 @require_GET
 def structures(request: HttpRequest) -> HttpResponse:
-    form = StructureSearchForm(request.GET or None)
-    page = None
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        hits = search_structures(
+    return _search_page(
+        request,
+        StructureSearchForm(request.GET or None),
+        lambda data: search_structures(
             StructureQuery(
                 kind=data["kind"],
                 equipment=tuple(data["equipment"]),
@@ -72,12 +96,10 @@ def structures(request: HttpRequest) -> HttpResponse:
                 origin=data["commune"],
                 radius_km=data["radius"],
             )
-        )
-        page = _page(request, hits)
-    return render(
-        request,
-        "directory/structures.html",
-        {"form": form, "page": page, "query": _query_without_page(request)},
+        ),
+        tab="structures",
+        search_label=_("Search structures"),
+        results_template="directory/_structure_results.html",
     )
 
 

@@ -18,7 +18,12 @@ from maillage.patients.access import (
     load_patient,
     require_can_create,
 )
-from maillage.patients.identity import IdentityInput, IdentityProblem, identity_problems
+from maillage.patients.identity import (
+    IDENTITY_FIELDS,
+    IdentityInput,
+    IdentityProblem,
+    identity_problems,
+)
 from maillage.patients.models import Patient
 
 if TYPE_CHECKING:
@@ -94,27 +99,6 @@ def create_patient(
     return patient
 
 
-_IDENTITY_FIELDS = (
-    "birth_name",
-    "first_birth_given_name",
-    "birth_given_names",
-    "birth_date",
-    "sex",
-    "birthplace_code",
-    "used_name",
-    "used_given_name",
-    "ins_matricule",
-    "ins_kind",
-    "retrieved_from_insi",
-    "identity_document",
-    "doubtful",
-    "fictitious",
-    "commune",
-    "address_line",
-    "phone",
-    "email",
-    "treating_doctor",
-)
 
 
 def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Patient:
@@ -122,7 +106,7 @@ def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Pa
     patient = load_patient(patient_uuid)
     if patient is None:
         raise PatientNotFound
-    changed = [name for name in _IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
+    changed = [name for name in IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
     access_patient(actor, patient, Action.PATIENT_UPDATE, detail={"fields": changed})
     _check(data)
     candidates, same_matricule = find_duplicates(data.evidence(), exclude=patient)

@@ -12,6 +12,7 @@ from maillage.directory.terminology import GENERAL_PRACTICE, Profession
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.lib.ins import InvalidMatricule
 from maillage.patients.identity import (
+    IDENTITY_FIELDS,
     IdentityInput,
     clean_matricule,
     identity_problems,
@@ -107,30 +108,7 @@ class PatientIdentityForm(forms.Form):
 
     @staticmethod
     def initial_from(patient: Patient) -> dict[str, object]:
-        initial = {
-            name: getattr(patient, name)
-            for name in (
-                "birth_name",
-                "first_birth_given_name",
-                "birth_given_names",
-                "birth_date",
-                "sex",
-                "birthplace_code",
-                "used_name",
-                "used_given_name",
-                "ins_matricule",
-                "ins_kind",
-                "retrieved_from_insi",
-                "identity_document",
-                "doubtful",
-                "fictitious",
-                "commune",
-                "address_line",
-                "phone",
-                "email",
-                "treating_doctor",
-            )
-        }
+        initial = {name: getattr(patient, name) for name in IDENTITY_FIELDS}
         initial["ins_matricule"] = patient.ins_matricule or ""
         return initial
 

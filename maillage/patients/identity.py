@@ -66,6 +66,10 @@ class IdentityInput:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+# The Patient fields an identity form or resource sets, in one list.
+IDENTITY_FIELDS = tuple(f.name for f in fields(IdentityInput))
+
+
 @dataclass(frozen=True)
 class IdentityProblem:
     field: str
