@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check maillage $(wildcard bench)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy maillage
+	$(BIN)/mypy maillage $(wildcard bench)
 
 check: install
 	$(BIN)/python manage.py check --fail-level WARNING

@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "maillage.territory",
     "maillage.directory",
     "maillage.patients",
+    "maillage.files",
+    "maillage.records",
+    "maillage.messaging",
     "maillage.fhir",
     "maillage.front",
     "maillage.demo",
@@ -232,5 +235,38 @@ MAILLAGE_DISTANCE_PROVIDER = os.environ.get(
 # Which INS identifier systems this installation accepts and emits:
 # "production" (INS-NIR / INS-NIA), "test" (INS-NIR-TEST) or "demo" (INS-NIR-DEMO).
 MAILLAGE_INS_ENVIRONMENT = os.environ.get("MAILLAGE_INS_ENVIRONMENT", "test")
+# Sealed files: keys from the environment ("id:base64,..." and the current id),
+# else a key file beside the database (demo). Never in the database itself.
+MAILLAGE_FILE_KEYS = os.environ.get("MAILLAGE_FILE_KEYS", "")
+MAILLAGE_FILE_KEY_ID = os.environ.get("MAILLAGE_FILE_KEY_ID", "")
+MAILLAGE_FILE_KEY_FILE = os.environ.get("MAILLAGE_FILE_KEY_FILE", str(VAR_DIR / "file-keys.json"))
+MAILLAGE_FILES_DIR = os.environ.get("MAILLAGE_FILES_DIR", str(VAR_DIR / "files"))
+MAILLAGE_MAX_UPLOAD_BYTES = int(os.environ.get("MAILLAGE_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# Uploads above this size go to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A FHIR DocumentReference carries its file in base64 (4/3 of its size) in the body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAILLAGE_MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
+# How long an emergency (break-the-glass) opening of a record lasts.
+MAILLAGE_BREAK_GLASS_HOURS = float(os.environ.get("MAILLAGE_BREAK_GLASS_HOURS", "4"))
+
+# Mail: notices to people, and the secure-messaging gateway to the outside.
+# Without a relay, mail is written to the console (demo).
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "MAILLAGE_FROM_EMAIL", "Maillage <ne-pas-repondre@maillage.invalid>"
+)
+EMAIL_HOST = os.environ.get("MAILLAGE_SMTP_HOST", "")
+EMAIL_PORT = int(os.environ.get("MAILLAGE_SMTP_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("MAILLAGE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MAILLAGE_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = True  # STARTTLS, always
+EMAIL_TIMEOUT = 20
+# CA bundle that signs the relay's certificate (IGC Santé for MSSanté), when not a public CA.
+MAILLAGE_SMTP_CA_FILE = os.environ.get("MAILLAGE_SMTP_CA_FILE", "")
+EMAIL_BACKEND = (
+    "maillage.messaging.gateway.RelayEmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
 # Base URL used in FHIR fullUrl and paging links when behind a proxy.
 MAILLAGE_PUBLIC_URL = os.environ.get("MAILLAGE_PUBLIC_URL", "")

@@ -6,6 +6,8 @@ urlpatterns = [
     path("comptes/", include("maillage.accounts.urls")),
     path("annuaire/", include("maillage.directory.urls")),
     path("patients/", include("maillage.patients.urls")),
+    path("dossier/", include("maillage.records.urls")),
+    path("messagerie/", include("maillage.messaging.urls")),
     path("territoire/", include("maillage.territory.urls")),
     path("fhir/r4/", include("maillage.fhir.urls")),
     path("admin/", admin.site.urls),

@@ -18,6 +18,17 @@ class Action(models.TextChoices):
         _("was shown the identity as a possible duplicate"),
     )
     ACCESS_LOG_READ = "patient.access_log", _("read the access log")
+    RECORD_READ = "record.read", _("opened the shared record")
+    DOCUMENT_READ = "document.read", _("read a document")
+    DOCUMENT_CREATE = "document.create", _("added a document")
+    DOCUMENT_REPLACE = "document.replace", _("replaced a document with a new version")
+    DOCUMENT_WITHDRAW = "document.withdraw", _("withdrew a document")
+    BREAK_GLASS = "record.break_glass", _("opened the record in an emergency")
+    BREAK_GLASS_REVIEW = "record.break_glass_review", _("reviewed an emergency access")
+    CONSENT_CHANGE = "record.consent", _("changed a consent")
+    CARE_TEAM_CHANGE = "record.care_team", _("changed the care team")
+    MESSAGE_READ = "message.read", _("read a message about the patient")
+    MESSAGE_SEND = "message.send", _("sent a message about the patient")
     SEARCH = "search", _("searched patients")
     LOGIN = "auth.login", _("signed in")
     LOGIN_FAILED = "auth.login_failed", _("failed to sign in")
@@ -26,6 +37,7 @@ class Action(models.TextChoices):
     OTP_FAILED = "auth.otp_failed", _("entered a wrong one-time code")
     TOKEN_CREATED = "auth.token_created", _("was given an API token")
     TOKEN_REJECTED = "auth.token_rejected", _("presented an unknown API token")
+    FILE_INTEGRITY_FAILED = "file.integrity_failed", _("a stored file failed its integrity check")
 
 
 class Outcome(models.TextChoices):
@@ -58,7 +70,9 @@ class AuditEntry(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", null=True, on_delete=models.PROTECT, related_name="audit_entries"
     )
-    action = models.CharField(max_length=40, choices=Action.choices)
+    # No `choices`: new kinds of events come with each capability, and the
+    # trail's schema should not change for them. Labels come from Action.
+    action = models.CharField(max_length=40)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     basis = models.CharField(max_length=40, blank=True)
     reason = models.TextField(blank=True)
@@ -74,6 +88,9 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.outcome}"
+
+    def get_action_display(self) -> str:
+        return str(Action(self.action).label) if self.action in Action.values else self.action
 
     def get_actor_role_display(self) -> str:
         from maillage.accounts.models import Role

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from maillage.directory.models import Practice, Structure
 from maillage.directory.terminology import specialty_family
-from maillage.lib.geo import bounding_box
+from maillage.lib.geo import GeoPoint, bounding_box
 from maillage.lib.names import normalise_name
 from maillage.territory.distance import get_distance_provider
 
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
 
 def structures_of(user: User) -> QuerySet[Structure]:
     """Where a user works: their practices as a professional, or their staff posts."""
-    return Structure.objects.filter(
-        Q(practices__professional__user=user) | Q(staff=user)
-    ).distinct()
+    from maillage.accounts.models import User
+
+    # Two id subqueries rather than joins with DISTINCT: each uses its index.
+    practised = Practice.objects.filter(professional__user_id=user.pk).values("structure_id")
+    staffed = User.structures.through.objects.filter(user_id=user.pk).values("structure_id")
+    return Structure.objects.filter(Q(pk__in=practised) | Q(pk__in=staffed))
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,25 @@ class DirectoryQuery:
     teleexpertise_only: bool = False
 
 
-def search_professionals(query: DirectoryQuery) -> list[ProfessionalHit]:
+@dataclass(frozen=True)
+class ProfessionalMatch:
+    """A search result before its objects are loaded: ids, distance, sort key."""
+
+    professional_id: int
+    structure_ids: tuple[int, ...]  # nearest first
+    distance_km: float | None
+    sort_name: tuple[str, str]
+
+
+def match_professionals(query: DirectoryQuery) -> list[ProfessionalMatch]:
     """Active professionals matching the query, nearest first when a place is given.
 
-    The distance is the provider's (road estimate by default) from the
-    commune to the nearest structure where the professional works.
+    Works on plain columns (no model objects): a broad search matches thousands
+    of practices and only a page of them is shown (see ``hydrate``). The
+    distance is the provider's (road estimate by default) from the commune to
+    the nearest structure where the professional works.
     """
-    practices = Practice.objects.filter(
-        professional__active=True, structure__active=True
-    ).select_related("professional", "structure__commune")
+    practices = Practice.objects.filter(professional__active=True, structure__active=True)
     if query.profession:
         practices = practices.filter(professional__profession=query.profession)
     if query.specialty:
@@ -67,35 +81,66 @@ def search_professionals(query: DirectoryQuery) -> list[ProfessionalHit]:
             structure__commune__latitude__range=(box.min_latitude, box.max_latitude),
             structure__commune__longitude__range=(box.min_longitude, box.max_longitude),
         )
-    return _group_by_professional(list(practices), query)
-
-
-def _group_by_professional(rows: list[Practice], query: DirectoryQuery) -> list[ProfessionalHit]:
-    distances: list[float | None] = [None] * len(rows)
-    if query.origin is not None and rows:
-        provider = get_distance_provider()
-        matrix = provider.matrix_km([query.origin.point], [p.structure.commune.point for p in rows])
-        distances = list(matrix[0])
-    grouped: dict[int, tuple[Professional, list[tuple[float | None, Structure]]]] = {}
-    for practice, distance in zip(rows, distances, strict=True):
-        entry = grouped.setdefault(practice.professional_id, (practice.professional, []))
-        entry[1].append((distance, practice.structure))
-    hits = []
-    for professional, places in grouped.values():
-        places.sort(key=lambda item: (item[0] is None, item[0] or 0.0, item[1].name))
-        nearest = places[0][0]
-        if query.radius_km is not None and (nearest is None or nearest > query.radius_km):
-            continue
-        hits.append(ProfessionalHit(professional, tuple(s for _, s in places), nearest))
-    hits.sort(
-        key=lambda h: (
-            h.distance_km is None,
-            h.distance_km or 0.0,
-            h.professional.last_name,
-            h.professional.first_name,
+    rows = list(
+        practices.values_list(
+            "professional_id",
+            "structure_id",
+            "structure__name",
+            "structure__commune__latitude",
+            "structure__commune__longitude",
+            "professional__last_name",
+            "professional__first_name",
         )
     )
-    return hits
+    distances: list[float | None] = [None] * len(rows)
+    if query.origin is not None and rows:
+        points = [GeoPoint(r[3], r[4]) for r in rows]
+        distances = list(get_distance_provider().matrix_km([query.origin.point], points)[0])
+    grouped: dict[int, list[tuple[float | None, str, int]]] = {}
+    names: dict[int, tuple[str, str]] = {}
+    for row, distance in zip(rows, distances, strict=True):
+        grouped.setdefault(row[0], []).append((distance, row[2], row[1]))
+        names[row[0]] = (row[5], row[6])
+    matches = []
+    for professional_id, places in grouped.items():
+        places.sort(key=lambda p: (p[0] is None, p[0] or 0.0, p[1]))
+        nearest = places[0][0]
+        if (
+            query.radius_km is not None
+            and query.origin is not None
+            and (nearest is None or nearest > query.radius_km)
+        ):
+            continue
+        matches.append(
+            ProfessionalMatch(
+                professional_id, tuple(p[2] for p in places), nearest, names[professional_id]
+            )
+        )
+    matches.sort(key=lambda m: (m.distance_km is None, m.distance_km or 0.0, m.sort_name))
+    return matches
+
+
+def hydrate(matches: Sequence[ProfessionalMatch]) -> list[ProfessionalHit]:
+    """Load the objects of a page of matches, in two queries, keeping the order."""
+    from maillage.directory.models import Professional
+
+    professionals = Professional.objects.in_bulk([m.professional_id for m in matches])
+    structures = Structure.objects.select_related("commune").in_bulk(
+        [sid for m in matches for sid in m.structure_ids]
+    )
+    return [
+        ProfessionalHit(
+            professionals[m.professional_id],
+            tuple(structures[sid] for sid in m.structure_ids),
+            m.distance_km,
+        )
+        for m in matches
+    ]
+
+
+def search_professionals(query: DirectoryQuery) -> list[ProfessionalHit]:
+    """Every match with its objects loaded (for small result sets and tests)."""
+    return hydrate(match_professionals(query))
 
 
 @dataclass(frozen=True)

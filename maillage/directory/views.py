@@ -16,7 +16,8 @@ from maillage.directory.models import Professional, Structure
 from maillage.directory.queries import (
     DirectoryQuery,
     StructureQuery,
-    search_professionals,
+    hydrate,
+    match_professionals,
     search_structures,
 )
 
@@ -42,10 +43,14 @@ def _search_page(
     tab: str,
     search_label: str,
     results_template: str,
+    load: Callable[[Sequence[Any]], Sequence[object]] | None = None,
 ) -> HttpResponse:
     page = None
     if form.is_bound and form.is_valid():
         page = _page(request, run(form.cleaned_data))
+        if load is not None:
+            # Objects are loaded for the shown page only, not for every match.
+            page.object_list = load(list(page.object_list))
     return render(
         request,
         "directory/search.html",
@@ -66,7 +71,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return _search_page(
         request,
         ProfessionalSearchForm(request.GET or None),
-        lambda data: search_professionals(
+        lambda data: match_professionals(
             DirectoryQuery(
                 profession=data["profession"],
                 specialty=data["specialty"],
@@ -79,6 +84,7 @@ def search(request: HttpRequest) -> HttpResponse:
         tab="professionals",
         search_label=_("Search professionals"),
         results_template="directory/_professional_results.html",
+        load=hydrate,
     )
 
 

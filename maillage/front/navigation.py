@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role, User
 from maillage.patients.access import can_create, can_search
+from maillage.records.access import may_break_glass
 
 
 @dataclass(frozen=True)
@@ -35,62 +36,104 @@ def menu_for(user: User) -> list[Link]:
 
 def actions_for(user: User) -> list[Link]:
     """The cards of the home page: what this role can do here today."""
-    cards: list[Link] = []
-    if user.role == Role.PATIENT:
-        cards.append(
+    is_patient = user.role == Role.PATIENT
+    offers: list[tuple[bool, Link]] = [
+        (
+            is_patient,
+            Link(
+                _("My documents"),
+                reverse("records:my_documents"),
+                _(
+                    "The documents your care team shared; you may hide one from the "
+                    "professionals."
+                ),
+            ),
+        ),
+        (
+            is_patient,
+            Link(
+                _("My choices about my record"),
+                reverse("records:my_consents"),
+                _("Sharing, your care team, oppositions, emergency access, and their history."),
+            ),
+        ),
+        (
+            is_patient,
             Link(
                 _("My identity and my doctor"),
                 reverse("patients:my_record"),
                 _("Check the identity the professionals see and who your médecin traitant is."),
-            )
-        )
-        cards.append(
+            ),
+        ),
+        (
+            is_patient,
             Link(
                 _("Who opened my record"),
-                reverse("patients:my_record") + "#acces",
+                reverse("patients:my_access_log"),
                 _("Every access to your data, by whom, when and why, refused ones included."),
-            )
-        )
-    if can_search(user):
-        cards.append(
+            ),
+        ),
+        (
+            can_search(user),
             Link(
                 _("Find a patient"),
                 reverse("patients:list"),
                 _("Search the patients you follow by name and birth date."),
-            )
-        )
-    if can_create(user):
-        cards.append(
+            ),
+        ),
+        (
+            can_create(user),
             Link(
                 _("Register a patient"),
                 reverse("patients:create"),
                 _("Create an identity with the INS traits; possible duplicates are shown first."),
-            )
-        )
-    cards.append(
-        Link(
-            _("Directory of the territory"),
-            reverse("directory:search"),
-            _(
-                "Professionals by specialty, profession and distance; structures and their "
-                "teleconsultation equipment."
             ),
-        )
-    )
-    if user.role in {Role.ANALYST, Role.ADMIN}:
-        cards.append(
+        ),
+        (
+            may_break_glass(user),
+            Link(
+                _("Emergency access to a record"),
+                reverse("records:break_glass"),
+                _(
+                    "For a patient outside your care team whose health is at immediate risk; "
+                    "recorded, shown to the patient and reviewed."
+                ),
+            ),
+        ),
+        (
+            True,
+            Link(
+                _("Directory of the territory"),
+                reverse("directory:search"),
+                _(
+                    "Professionals by specialty, profession and distance; structures and their "
+                    "teleconsultation equipment."
+                ),
+            ),
+        ),
+        (
+            user.role in {Role.ANALYST, Role.ADMIN},
             Link(
                 _("Territorial indicators"),
                 reverse("front:indicators"),
                 _("Structures, professionals and patients per département, as aggregates only."),
-            )
-        )
-    if user.role == Role.ADMIN:
-        cards.append(
+            ),
+        ),
+        (
+            user.role == Role.ADMIN,
+            Link(
+                _("Review of emergency accesses"),
+                reverse("records:review_queue"),
+                _("Was each opening of a record in an emergency justified? Record your review."),
+            ),
+        ),
+        (
+            user.role == Role.ADMIN,
             Link(
                 _("Administration"),
                 reverse("admin:index"),
                 _("Structures, professionals and accounts. Patient data is not reachable here."),
-            )
-        )
-    return cards
+            ),
+        ),
+    ]
+    return [link for shown, link in offers if shown]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role
@@ -43,6 +44,10 @@ class Relation(enum.StrEnum):
     IDENTITY_VIGILANCE = "identity_vigilance"
     # Creating a record makes no relation yet; the creator's role suffices.
     CREATOR = "creator"
+    # Named by the patient, or involved in an act while it lasts (records app).
+    CARE_TEAM = "care_team"
+    # An emergency opening, time-limited, flagged and reviewed (records app).
+    BREAK_GLASS = "break_glass"
 
 
 RELATION_LABELS = {
@@ -52,11 +57,18 @@ RELATION_LABELS = {
     Relation.TERRITORY: _("regulation of unscheduled care"),
     Relation.IDENTITY_VIGILANCE: _("identity vigilance"),
     Relation.CREATOR: _("creation of the record"),
+    Relation.CARE_TEAM: _("care team"),
+    Relation.BREAK_GLASS: _("emergency access (break-the-glass)"),
 }
 
 _FOLLOWERS = frozenset({Relation.TREATING_DOCTOR, Relation.CARE_STRUCTURE})
 _STRUCTURE = frozenset({Relation.CARE_STRUCTURE})
 _VIGILANCE = frozenset({Relation.IDENTITY_VIGILANCE})
+_CARE = frozenset({Relation.CARE_TEAM, Relation.BREAK_GLASS})
+# The shared record: the médecin traitant and the care team (CSP L.1111-17),
+# an emergency opening, or the regulator. Consents are applied on top, in
+# maillage.records.access.
+_RECORD_DOCTOR = frozenset({Relation.TREATING_DOCTOR, *_CARE})
 
 # Who may do what, by which relation. A role absent from a purpose may not.
 # The administrator manages accounts and never reads patient data; the
@@ -64,9 +76,9 @@ _VIGILANCE = frozenset({Relation.IDENTITY_VIGILANCE})
 POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.PATIENT_READ: {
         Role.PATIENT: frozenset({Relation.SELF}),
-        Role.DOCTOR: _FOLLOWERS,
-        Role.NURSE: _STRUCTURE,
-        Role.PHARMACIST: _STRUCTURE,
+        Role.DOCTOR: _FOLLOWERS | _CARE,
+        Role.NURSE: _STRUCTURE | _CARE,
+        Role.PHARMACIST: _STRUCTURE | _CARE,
         Role.COORDINATOR: _STRUCTURE,
         Role.TELEMONITORING: _STRUCTURE,
         Role.SOCIAL_WORKER: _STRUCTURE,
@@ -94,6 +106,23 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.ACCESS_LOG_READ: {
         Role.PATIENT: frozenset({Relation.SELF}),
     },
+    Action.RECORD_READ: {
+        Role.PATIENT: frozenset({Relation.SELF}),
+        Role.DOCTOR: _RECORD_DOCTOR,
+        Role.NURSE: _CARE,
+        Role.PHARMACIST: _CARE,
+        Role.REGULATOR: frozenset({Relation.TERRITORY}),
+    },
+    # Writing needs a real place in the care team, not an emergency opening.
+    Action.DOCUMENT_CREATE: {
+        Role.DOCTOR: frozenset({Relation.TREATING_DOCTOR, Relation.CARE_TEAM}),
+        Role.NURSE: frozenset({Relation.CARE_TEAM}),
+        Role.PHARMACIST: frozenset({Relation.CARE_TEAM}),
+    },
+    # Deciding on the record's consents is the patient's own.
+    Action.CONSENT_CHANGE: {
+        Role.PATIENT: frozenset({Relation.SELF}),
+    },
 }
 # Listing a patient in search results needs what reading them needs; a
 # patient has nobody to search for.
@@ -104,6 +133,17 @@ POLICY = {
         for role, relations in POLICY[Action.PATIENT_READ].items()
         if role != Role.PATIENT
     },
+}
+
+# Reading a document needs what opening the record needs (the document gate adds
+# masks, habilitations and the author's visibility on top); changing the record
+# or bringing someone into the care team for an act needs what writing needs.
+POLICY = {
+    **POLICY,
+    Action.DOCUMENT_READ: POLICY[Action.RECORD_READ],
+    Action.DOCUMENT_REPLACE: POLICY[Action.DOCUMENT_CREATE],
+    Action.DOCUMENT_WITHDRAW: POLICY[Action.DOCUMENT_CREATE],
+    Action.CARE_TEAM_CHANGE: POLICY[Action.DOCUMENT_CREATE],
 }
 
 PATIENT_CREATORS = frozenset(
@@ -155,7 +195,22 @@ def relations_to(
             ).values_list("patient_id", "structure_id")
         )
     followed = {patient_id for patient_id, _ in structure_links}
-    professional_id = _professional_id(user) if Relation.TREATING_DOCTOR in wanted else None
+    professional_id = professional_id_of(user) if Relation.TREATING_DOCTOR in wanted else None
+    ids = [p.pk for p in patients]
+    in_care_team = (
+        set(_care_team_places(user).filter(patient_id__in=ids).values_list("patient_id", flat=True))
+        if Relation.CARE_TEAM in wanted and ids
+        else set()
+    )
+    broke_glass = (
+        set(
+            _active_break_glass(user)
+            .filter(patient_id__in=ids)
+            .values_list("patient_id", flat=True)
+        )
+        if Relation.BREAK_GLASS in wanted and ids
+        else set()
+    )
     found: dict[int, Relation] = {}
     for patient in patients:
         candidates = {
@@ -165,6 +220,8 @@ def relations_to(
             Relation.CARE_STRUCTURE: patient.pk in followed,
             Relation.TERRITORY: user.role == Role.REGULATOR,
             Relation.IDENTITY_VIGILANCE: evidence is not None and evidence.identifies(patient),
+            Relation.CARE_TEAM: patient.pk in in_care_team,
+            Relation.BREAK_GLASS: patient.pk in broke_glass,
         }
         for relation in Relation:
             if relation in wanted and candidates.get(relation, False):
@@ -173,10 +230,31 @@ def relations_to(
     return found
 
 
-def _professional_id(user: User) -> int | None:
+def _care_team_places(user: User) -> QuerySet[Any]:
+    """The user's care-team places in force now (named, or an act not yet over)."""
+    from maillage.records.models import CareTeamMember
+
+    return CareTeamMember.objects.filter(
+        professional__user_id=user.pk, ended_at__isnull=True
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=timezone.now()))
+
+
+def _active_break_glass(user: User) -> QuerySet[Any]:
+    from maillage.records.models import BreakGlassAccess
+
+    return BreakGlassAccess.objects.filter(user_id=user.pk, expires_at__gt=timezone.now())
+
+
+def professional_id_of(user: User) -> int | None:
+    """The directory entry of a user, looked up once per user object (one request)."""
     from maillage.directory.models import Professional
 
-    return Professional.objects.filter(user=user).values_list("pk", flat=True).first()
+    cached: int | bool | None = getattr(user, "_maillage_professional_id", False)
+    if cached is not False:
+        return cached
+    found = Professional.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    user._maillage_professional_id = found  # type: ignore[attr-defined]
+    return found
 
 
 def _relation_q(user: User, wanted: frozenset[Relation]) -> Q:
@@ -185,13 +263,21 @@ def _relation_q(user: User, wanted: frozenset[Relation]) -> Q:
     if Relation.SELF in wanted:
         q |= Q(user=user)
     if Relation.TREATING_DOCTOR in wanted:
-        q |= Q(treating_doctor__user=user)
+        # The id, not a join inside the OR: the database can then use the
+        # index on treating_doctor instead of scanning every patient.
+        professional_id = professional_id_of(user)
+        if professional_id is not None:
+            q |= Q(treating_doctor_id=professional_id)
     if Relation.CARE_STRUCTURE in wanted:
         q |= Q(
             pk__in=Patient.followed_by.through.objects.filter(
-                structure__in=structures_of(user)
+                structure_id__in=structures_of(user).values("pk")
             ).values("patient_id")
         )
+    if Relation.CARE_TEAM in wanted:
+        q |= Q(pk__in=_care_team_places(user).values("patient_id"))
+    if Relation.BREAK_GLASS in wanted:
+        q |= Q(pk__in=_active_break_glass(user).values("patient_id"))
     if Relation.TERRITORY in wanted and user.role == Role.REGULATOR:
         q = Q()
     return q

@@ -99,8 +99,6 @@ def create_patient(
     return patient
 
 
-
-
 def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Patient:
     """Change an identity; the audit entry names the fields changed, never their values."""
     patient = load_patient(patient_uuid)

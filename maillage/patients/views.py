@@ -117,6 +117,7 @@ def patient_detail(request: HttpRequest, uuid: str) -> HttpResponse:
             "patient": patient,
             "followed_by": patient.followed_by.select_related("commune"),
             "can_edit": access.may(user, patient, Action.PATIENT_UPDATE),
+            "can_open_record": access.may(user, patient, Action.RECORD_READ),
         },
     )
 

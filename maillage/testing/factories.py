@@ -29,6 +29,20 @@ def ensure_communes() -> None:
         load_communes(Commune)
 
 
+def ensure_habilitations() -> None:
+    """The default matrix comes by migration too; transactional tests empty it."""
+    from maillage.records.habilitations import default_rows
+    from maillage.records.models import HabilitationRule
+
+    if not HabilitationRule.objects.exists():
+        HabilitationRule.objects.bulk_create(
+            [
+                HabilitationRule(role=r, document_type=t, can_read=read, can_write=write)
+                for r, t, read, write in default_rows()
+            ]
+        )
+
+
 def commune(insee_code: str) -> Commune:
     ensure_communes()
     return Commune.objects.get(insee_code=insee_code)

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField()),
                 ('actor_label', models.CharField(blank=True, max_length=200)),
                 ('actor_role', models.CharField(blank=True, max_length=20)),
-                ('action', models.CharField(choices=[('patient.read', 'opened the identity record'), ('patient.search', 'saw the patient in search results'), ('patient.create', 'created the identity record'), ('patient.update', 'changed the identity record'), ('patient.link', 'attached the patient to a structure'), ('patient.duplicate_review', 'was shown the identity as a possible duplicate'), ('patient.access_log', 'read the access log'), ('search', 'searched patients'), ('auth.login', 'signed in'), ('auth.login_failed', 'failed to sign in'), ('auth.logout', 'signed out'), ('auth.otp_enrolled', 'enrolled a second factor'), ('auth.otp_failed', 'entered a wrong one-time code'), ('auth.token_created', 'was given an API token'), ('auth.token_rejected', 'presented an unknown API token')], max_length=40)),
+                ('action', models.CharField(max_length=40)),
                 ('outcome', models.CharField(choices=[('granted', 'granted'), ('denied', 'refused')], max_length=10)),
                 ('basis', models.CharField(blank=True, max_length=40)),
                 ('reason', models.TextField(blank=True)),

@@ -8,6 +8,8 @@ from maillage.directory.models import Professional, Structure, StructureKind
 from maillage.directory.queries import (
     DirectoryQuery,
     StructureQuery,
+    hydrate,
+    match_professionals,
     search_professionals,
     search_structures,
     structures_of,
@@ -95,8 +97,11 @@ def test_the_search_costs_a_fixed_number_of_queries(
             structures=(personas.msp,),
         )
     with django_assert_num_queries(1):
-        hits = search_professionals(DirectoryQuery(origin=sancoins, radius_km=100))
-    assert len(hits) >= 30
+        matches = match_professionals(DirectoryQuery(origin=sancoins, radius_km=100))
+    assert len(matches) >= 30
+    with django_assert_num_queries(2):
+        hits = hydrate(matches[:20])
+    assert [h.professional.pk for h in hits] == [m.professional_id for m in matches[:20]]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,151 @@
+"""Storing and reading files, sealed at rest. Callers pass their own access gate first.
+
+Files live on the local disk under MAILLAGE_FILES_DIR (one file per blob,
+named by its public id); an S3-compatible store can replace ``_write`` and
+``_read`` without changing anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from maillage.audit.actions import Event, record
+from maillage.audit.models import Action, Outcome
+from maillage.files.keys import keyring
+from maillage.files.models import StoredFile
+from maillage.lib.filetypes import FileType, RejectedFile, Rejection, sniff
+from maillage.lib.sealed import SealError, seal, unseal
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+
+
+class RejectedUpload(ValueError):
+    """An upload refused before anything was stored; ``message`` is for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CorruptedFile(Exception):
+    """A stored file no longer matches what was written: it is not served."""
+
+
+_UNSAFE = re.compile(r"[^\w.\- ()]+")
+
+
+def safe_name(name: str) -> str:
+    """A file name fit for a download header: no path, no control characters."""
+    base = os.path.basename(name.replace("\\", "/")).strip()
+    base = unicodedata.normalize("NFC", base)
+    cleaned = _UNSAFE.sub("_", base).strip("._ ") or "fichier"
+    return cleaned[-150:]
+
+
+def rejection_message(reason: Rejection) -> str:
+    limit_mb = settings.MAILLAGE_MAX_UPLOAD_BYTES // (1024 * 1024)
+    return {
+        Rejection.EMPTY: _("The file is empty."),
+        Rejection.TOO_LARGE: ngettext(
+            "The file is larger than %(mb)d MB.", "The file is larger than %(mb)d MB.", limit_mb
+        )
+        % {"mb": limit_mb},
+        Rejection.EXECUTABLE: _(
+            "This file is a program or an archive: it cannot be stored in a health record."
+        ),
+        Rejection.UNKNOWN_TYPE: _(
+            "This kind of file is not accepted. Send a PDF, an image (PNG, JPEG, WebP), "
+            "a sound (WAV, MP3, Ogg), an ECG (PDF, HL7 aECG, DICOM) or plain text."
+        ),
+    }[reason]
+
+
+def _path(file_uuid: str) -> Path:
+    root = Path(settings.MAILLAGE_FILES_DIR)
+    return root / file_uuid[:2] / f"{file_uuid}.sealed"
+
+
+def _write(file_uuid: str, blob: bytes) -> None:
+    path = _path(file_uuid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(blob)
+    os.replace(temporary, path)
+
+
+def _read(file_uuid: str) -> bytes:
+    try:
+        return _path(file_uuid).read_bytes()
+    except FileNotFoundError:
+        raise CorruptedFile(file_uuid) from None
+
+
+def check(data: bytes) -> FileType:
+    """The type of an acceptable file, or RejectedUpload saying why it is refused."""
+    try:
+        return sniff(data, max_bytes=settings.MAILLAGE_MAX_UPLOAD_BYTES)
+    except RejectedFile as error:
+        raise RejectedUpload(rejection_message(error.reason)) from None
+
+
+def store(data: bytes, name: str, *, by: User | None) -> StoredFile:
+    """Check, seal and keep a file; RejectedUpload says why one is refused."""
+    kind = check(data)
+    ring = keyring()
+    stored = StoredFile(
+        original_name=safe_name(name),
+        mime=kind.mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        key_id=ring.current,
+        created_by=by,
+    )
+    _write(str(stored.uuid), seal(data, ring, stored.uuid.bytes))
+    stored.save()
+    return stored
+
+
+def read(stored: StoredFile) -> bytes:
+    """The plaintext, after checking the seal and the checksum; else CorruptedFile."""
+    try:
+        data = unseal(_read(str(stored.uuid)), keyring(), stored.uuid.bytes)
+    except (SealError, CorruptedFile):
+        _report(stored, "seal")
+        raise CorruptedFile(str(stored.uuid)) from None
+    if len(data) != stored.size or hashlib.sha256(data).hexdigest() != stored.sha256:
+        _report(stored, "checksum")
+        raise CorruptedFile(str(stored.uuid))
+    return data
+
+
+def reseal(stored: StoredFile) -> bool:
+    """Seal a file again under the current key; False when it already is."""
+    ring = keyring()
+    if stored.key_id == ring.current:
+        return False
+    data = read(stored)
+    _write(str(stored.uuid), seal(data, ring, stored.uuid.bytes))
+    stored.key_id = ring.current
+    stored.save(update_fields=["key_id"])
+    return True
+
+
+def _report(stored: StoredFile, what: str) -> None:
+    record(
+        None,
+        Event(
+            action=Action.FILE_INTEGRITY_FAILED,
+            outcome=Outcome.DENIED,
+            detail={"file": str(stored.uuid), "check": what},
+        ),
+    )
