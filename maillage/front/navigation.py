@@ -43,10 +43,7 @@ def actions_for(user: User) -> list[Link]:
             Link(
                 _("My documents"),
                 reverse("records:my_documents"),
-                _(
-                    "The documents your care team shared; you may hide one from the "
-                    "professionals."
-                ),
+                _("The documents your care team shared; you may hide one from the professionals."),
             ),
         ),
         (

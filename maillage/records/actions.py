@@ -328,12 +328,14 @@ def break_glass(
             )
         )
     hours = settings.MAILLAGE_BREAK_GLASS_HOURS
+    now = timezone.now()
     with transaction.atomic():
         access = BreakGlassAccess.objects.create(
             patient=patient,
             user=user,
             reason=reason,
-            expires_at=timezone.now() + dt.timedelta(hours=hours),
+            started_at=now,
+            expires_at=now + dt.timedelta(hours=hours),
         )
         record(
             user,
