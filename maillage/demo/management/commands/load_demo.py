@@ -21,6 +21,7 @@ _CREATED_LABELS = {
     "staff posts": "rattachements de personnel",
     "patients": "patients",
     "followed by": "suivis de patients par une structure",
+    "documents": "documents dans le dossier de la patiente de démonstration",
 }
 
 

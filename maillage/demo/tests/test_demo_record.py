@@ -1,0 +1,36 @@
+"""The demo patient's record: real documents, sealed, behind the gate."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from maillage.accounts.models import User
+from maillage.files import storage
+from maillage.patients.access import PatientNotFound
+from maillage.records.access import open_record, visible_documents
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path) -> None:
+    settings.MAILLAGE_FILES_DIR = str(tmp_path / "files")
+    settings.MAILLAGE_FILE_KEY_FILE = str(tmp_path / "keys.json")
+    settings.MAILLAGE_FILE_KEYS = ""
+
+
+@pytest.mark.django_db
+def test_it_files_readable_pdfs_once(capsys) -> None:
+    call_command("load_demo")
+    call_command("load_demo")
+    capsys.readouterr()
+    doctor = User.objects.get(username="medecin.traitant")
+    patient = User.objects.get(username="patient").patient_record
+    documents = visible_documents(open_record(doctor, patient))
+    assert len(documents) == 3
+    for document in documents:
+        data = storage.read(document.document_files.get().file)
+        assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    nurse = User.objects.get(username="infirmier")
+    assert len(visible_documents(open_record(nurse, patient))) == 3
+    with pytest.raises(PatientNotFound):
+        open_record(User.objects.get(username="cardiologue"), patient)
