@@ -146,13 +146,17 @@ def chromium(_playwright: object) -> object:
 
 @pytest.fixture
 def page(chromium: object, live_url: str) -> object:
+    from playwright.sync_api import expect
+
     context = chromium.new_context(  # type: ignore[attr-defined]
         base_url=live_url,
         locale="fr-FR",
         timezone_id="Europe/Paris",
         viewport={"width": 1280, "height": 900},
     )
-    context.set_default_timeout(10_000)
+    # Generous waits: CI's two cores also run the server and the database.
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     page = context.new_page()
     yield page
     context.close()
