@@ -162,7 +162,11 @@ def open_record(
 
 
 def open_record_by_id(
-    user: User, patient_uuid: object, purpose: str = Action.RECORD_READ
+    user: User,
+    patient_uuid: object,
+    purpose: str = Action.RECORD_READ,
+    *,
+    detail: dict[str, str] | None = None,
 ) -> RecordAccess:
     patient = load_patient(patient_uuid)
     if patient is None:
@@ -171,7 +175,7 @@ def open_record_by_id(
             Event(action=purpose, outcome=Outcome.DENIED, detail={"unknown_id": str(patient_uuid)}),
         )
         raise PatientNotFound
-    return open_record(user, patient, purpose)
+    return open_record(user, patient, purpose, detail=detail)
 
 
 def _break_glass_reason(user: User, patient: Patient) -> str:

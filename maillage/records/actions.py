@@ -29,6 +29,7 @@ from maillage.records.access import (
     BREAK_GLASS_ROLES,
     RecordAccess,
     open_record,
+    open_record_by_id,
     record_state,
     writable_types,
 )
@@ -200,17 +201,17 @@ def name_in_care_team(patient_user: User, patient: Patient, professional: Profes
 
 
 def add_for_act(
-    user: User, patient: Patient, professional: Professional, *, days: int
+    user: User, patient_uuid: object, professional: Professional, *, days: int
 ) -> CareTeamMember:
     """Someone who may write in the record brings a professional in for an act, for a while."""
-    open_record(
-        user,
-        patient,
-        purpose=Action.CARE_TEAM_CHANGE,
-        detail={"professional": str(professional.uuid), "days": str(days)},
-    )
     if not 1 <= days <= 365:
         raise RecordRuleBroken(_("An act gives a place in the care team for 1 to 365 days."))
+    patient = open_record_by_id(
+        user,
+        patient_uuid,
+        purpose=Action.CARE_TEAM_CHANGE,
+        detail={"professional": str(professional.uuid), "days": str(days)},
+    ).patient
     return CareTeamMember.objects.create(
         patient=patient,
         professional=professional,

@@ -16,7 +16,7 @@ from maillage.directory.models import Professional
 from maillage.files import storage
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.lib.names import identity_match_key
-from maillage.patients.access import IdentityEvidence, PatientNotFound, load_patient
+from maillage.patients.access import IdentityEvidence, PatientNotFound
 from maillage.patients.identity import clean_matricule
 from maillage.records import access, actions
 from maillage.records.forms import (
@@ -202,9 +202,8 @@ def withdraw(request: HttpRequest, uuid: str) -> HttpResponse:
 @require_POST
 def care_team_act(request: HttpRequest, uuid: str) -> HttpResponse:
     user = _user(request)
-    patient = load_patient(uuid)
     form = CareTeamActForm(request.POST)
-    if patient is None or not form.is_valid():
+    if not form.is_valid():
         messages.error(request, _("Give the RPPS number and a number of days."))
         return redirect("records:record", uuid=uuid)
     professional = _professional_by_rpps(form.cleaned_data["rpps"])
@@ -212,7 +211,7 @@ def care_team_act(request: HttpRequest, uuid: str) -> HttpResponse:
         messages.error(request, _("No professional of the directory has this RPPS number."))
         return redirect("records:record", uuid=uuid)
     try:
-        actions.add_for_act(user, patient, professional, days=form.cleaned_data["days"])
+        actions.add_for_act(user, uuid, professional, days=form.cleaned_data["days"])
     except PatientNotFound:
         return _not_found(request, uuid)
     except actions.RecordRuleBroken as error:

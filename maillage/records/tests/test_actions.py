@@ -245,13 +245,15 @@ def test_an_administrator_reviews_each_access_once(personas) -> None:
 @pytest.mark.django_db
 def test_an_act_brings_a_professional_in_for_a_while(personas) -> None:
     member = actions.add_for_act(
-        personas.treating_doctor.user, personas.patient, personas.nurse, days=30
+        personas.treating_doctor.user, personas.patient.uuid, personas.nurse, days=30
     )
     assert member.valid_until and member.valid_until > timezone.now() + dt.timedelta(days=29)
     assert open_record(personas.nurse.user, personas.patient).relation == "care_team"
     with pytest.raises(actions.RecordRuleBroken):
-        actions.add_for_act(personas.treating_doctor.user, personas.patient, personas.nurse, days=0)
+        actions.add_for_act(
+            personas.treating_doctor.user, personas.patient.uuid, personas.nurse, days=0
+        )
     with pytest.raises(PatientNotFound):
         actions.add_for_act(
-            personas.cardiologist.user, personas.patient, personas.cardiologist, days=3
+            personas.cardiologist.user, personas.patient.uuid, personas.cardiologist, days=3
         )
