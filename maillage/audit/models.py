@@ -50,6 +50,7 @@ class Channel(models.TextChoices):
     FHIR = "fhir", _("FHIR API")
     CLI = "cli", _("command line")
     TASK = "task", _("background task")
+    SMTP = "smtp", _("mail gateway")
 
 
 class AuditEntry(models.Model):

@@ -20,6 +20,7 @@ from maillage.directory.queries import (
     match_professionals,
     search_structures,
 )
+from maillage.messaging.access import may_use_messaging
 
 PAGE_SIZE = 20
 T = TypeVar("T")
@@ -117,7 +118,11 @@ def professional_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     return render(
         request,
         "directory/professional.html",
-        {"professional": professional, "practices": practices},
+        {
+            "professional": professional,
+            "practices": practices,
+            "can_write": may_use_messaging(request.user),  # type: ignore[arg-type]
+        },
     )
 
 

@@ -59,6 +59,37 @@ def check_accept(accept: str, query: Sequence[tuple[str, str]]) -> None:
         raise FhirError(406)
 
 
+def _ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for media_range in accept.split(","):
+        media_type, *parameters = media_range.split(";")
+        if media_type.strip():
+            ranges.append((media_type.strip().lower(), _quality(parameters)))
+    return ranges
+
+
+def asks_for_fhir(accept: str, query: Sequence[tuple[str, str]]) -> bool:
+    """Whether a Binary read asks for the Binary resource rather than its content.
+
+    FHIR R4 (Binary, "Serving Binary Resources using the RESTful API"): the
+    resource only when the FHIR JSON type is asked for explicitly, by Accept or
+    _format; otherwise the content in its own media type.
+    """
+    formats = [value.split(";")[0].strip().lower() for name, value in query if name == "_format"]
+    if formats:
+        return True
+    return any(media_type in JSON_TYPES and q > 0 for media_type, q in _ranges(accept))
+
+
+def accepts_media_type(accept: str, media_type: str) -> bool:
+    """Whether an Accept header lets us answer with content of ``media_type``."""
+    if not accept.strip():
+        return True
+    family = media_type.split("/")[0].lower()
+    wanted = {media_type.lower(), f"{family}/*", "*/*"}
+    return any(r in wanted and q > 0 for r, q in _ranges(accept))
+
+
 def check_content_type(content_type: str) -> None:
     media_type, *parameters = content_type.split(";")
     charset = next(

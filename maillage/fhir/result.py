@@ -13,7 +13,17 @@ Json = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class RawContent:
+    """Bytes sent as they are, in their own media type (a Binary read)."""
+
+    data: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
 class FhirResult:
     body: Json
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    # When set, the response is these bytes, not ``body`` as FHIR JSON.
+    raw: RawContent | None = None

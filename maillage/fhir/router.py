@@ -113,6 +113,9 @@ class Route:
     profile: str = ""
     documentation: str = ""
     public: bool = False
+    # Answers in the media type of the content it holds unless FHIR JSON is
+    # asked for (Binary): the handler negotiates, not the router.
+    negotiates: bool = False
 
     @property
     def method(self) -> str:
@@ -160,7 +163,8 @@ class Router:
 
     def _dispatch(self, request: FhirRequest) -> FhirResult:
         route, resource_id = self.resolve(request.method, request.path)
-        negotiation.check_accept(request.header("accept"), request.query)
+        if not route.negotiates:
+            negotiation.check_accept(request.header("accept"), request.query)
         user = None if route.public else self.authenticate(request)
         if route.method == "POST":
             negotiation.check_content_type(request.header("content-type"))

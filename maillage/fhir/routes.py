@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from maillage.fhir.auth import authenticate
 from maillage.fhir.interactions import (
+    audit_event,
+    binary,
+    consent,
+    document_reference,
     location,
     metadata,
     organization,
@@ -20,6 +24,10 @@ ROUTES: tuple[Route, ...] = (
     *practitioner_role.ROUTES,
     *organization.ROUTES,
     *location.ROUTES,
+    *document_reference.ROUTES,
+    *binary.ROUTES,
+    *consent.ROUTES,
+    *audit_event.ROUTES,
 )
 
 ROUTER = Router(ROUTES, authenticate)

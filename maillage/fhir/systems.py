@@ -39,6 +39,8 @@ FR_CORE_PRACTITIONER = f"{FR_CORE}/StructureDefinition/fr-core-practitioner"
 FR_CORE_PRACTITIONER_ROLE = f"{FR_CORE}/StructureDefinition/fr-core-practitioner-role"
 FR_CORE_ORGANIZATION = f"{FR_CORE}/StructureDefinition/fr-core-organization"
 FR_CORE_LOCATION = f"{FR_CORE}/StructureDefinition/fr-core-location"
+# FR Core 2.2.0 profiles Consent without constraining its elements.
+FR_CORE_CONSENT = f"{FR_CORE}/StructureDefinition/fr-core-consent"
 
 IDENTIFIER_TYPE_SYSTEM = f"{FR_CORE}/CodeSystem/fr-core-cs-v2-0203"
 IDENTITY_RELIABILITY_EXTENSION = f"{FR_CORE}/StructureDefinition/fr-core-identity-reliability"
@@ -54,9 +56,29 @@ COMMUNE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-
 MAILBOX_TYPE_SYSTEM = (
     "https://mos.esante.gouv.fr/NOS/TRE_R256-TypeMessagerie/FHIR/TRE-R256-TypeMessagerie"
 )
+# TRE_A07 (OID 1.2.250.1.213.1.1.4.13), the visibility of a document: its canonical
+# URL, as published by the ANS terminology server; the OID is accepted on input.
+VISIBILITY_SYSTEM = (
+    "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/"
+    "TRE-A07-StatutVisibiliteDocument"
+)
+VISIBILITY_OID = "urn:oid:1.2.250.1.213.1.1.4.13"
+LOINC = "http://loinc.org"
 PHYSICAL_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/location-physical-type"
 UCUM = "http://unitsofmeasure.org"
 RESTFUL_SECURITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+
+# HL7 terminologies of Consent and AuditEvent.
+ACT_REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+ACT_CODE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PARTICIPATION_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+CONSENT_SCOPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/consentscope"
+AUDIT_EVENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+AUDIT_ENTITY_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+OBJECT_ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/object-role"
+SECURITY_SOURCE_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/security-source-type"
+RESTFUL_INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
+DICOM_SYSTEM = "http://dicom.nema.org/resources/ontology/DCM"
 
 # Ours.
 MAILLAGE_FHIR = "https://maillage.example/fhir"
@@ -66,6 +88,14 @@ MAILBOX_KIND_EXTENSION = f"{MAILLAGE_FHIR}/StructureDefinition/mailbox-kind"
 STRUCTURE_KIND_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/structure-kind"
 EQUIPMENT_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/equipment"
 MAILBOX_KIND_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/mailbox-kind"
+DOCUMENT_TYPE_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/document-type"
+CONSENT_KIND_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/consent-kind"
+AUDIT_ACTION_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/audit-action"
+ROLE_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/role"
+ACCESS_BASIS_SYSTEM = f"{MAILLAGE_FHIR}/CodeSystem/access-basis"
+ACCESS_BASIS_EXTENSION = f"{MAILLAGE_FHIR}/StructureDefinition/access-basis"
+# Attachment.hash is a SHA-1; we keep (and check) the SHA-256 of every file.
+SHA256_EXTENSION = f"{MAILLAGE_FHIR}/StructureDefinition/attachment-sha256"
 
 
 # --- INS identifier systems by environment -------------------------------

@@ -57,6 +57,7 @@ def _diagnostics(error: Any) -> str:
         "bool_parsing": _("This element must be true or false."),
         "string_pattern_mismatch": _("This value does not have the expected format."),
         "string_too_short": _("This value must not be empty."),
+        "base64_decode": _("This value is not valid base64."),
     }
     if kind in messages:
         return str(messages[kind])

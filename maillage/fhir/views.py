@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from maillage.fhir.outcome import FhirError, Issue, fhir_response, operation_outcome_response
+from maillage.fhir.result import FhirResult
 from maillage.fhir.router import FhirRequest
 from maillage.fhir.routes import ROUTER
 
@@ -71,4 +72,22 @@ def endpoint(request: HttpRequest, path: str = "") -> HttpResponse:
         # still answer in FHIR.
         logger.exception("FHIR %s %s failed", request.method, request.path)
         return operation_outcome_response(500)
+    if result.raw is not None:
+        return raw_response(result)
     return fhir_response(result.body, result.status, **dict(result.headers))
+
+
+def raw_response(result: FhirResult) -> HttpResponse:
+    """Bytes in their own media type: a stored file is never a page of ours."""
+    assert result.raw is not None
+    response = HttpResponse(
+        result.raw.data, status=result.status, content_type=result.raw.media_type
+    )
+    for name, value in result.headers.items():
+        response.headers[name] = value
+    # No script, no sniffing, no framing, whatever the file holds.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role, User
+from maillage.messaging.access import may_use_messaging
 from maillage.patients.access import can_create, can_search
 from maillage.records.access import may_break_glass
 
@@ -26,6 +27,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("My record"), reverse("patients:my_record")))
     if can_search(user):
         links.append(Link(_("Patients"), reverse("patients:list")))
+    if may_use_messaging(user):
+        links.append(Link(_("Messaging"), reverse("messaging:inbox")))
     links.append(Link(_("Directory"), reverse("directory:search")))
     if user.role in {Role.ANALYST, Role.ADMIN}:
         links.append(Link(_("Indicators"), reverse("front:indicators")))
@@ -84,6 +87,17 @@ def actions_for(user: User) -> list[Link]:
                 _("Register a patient"),
                 reverse("patients:create"),
                 _("Create an identity with the INS traits; possible duplicates are shown first."),
+            ),
+        ),
+        (
+            may_use_messaging(user),
+            Link(
+                _("Secure messaging"),
+                reverse("messaging:inbox"),
+                _(
+                    "Write to professionals of the directory, about a patient or not; "
+                    "read receipts, attachments filed into the record in one click."
+                ),
             ),
         ),
         (

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from maillage.accounts.models import User
 from maillage.audit.models import Action, AuditEntry
+from maillage.messaging.access import may_use_messaging
 from maillage.patients import access, actions
 from maillage.patients.access import RELATION_LABELS, NotAllowed, PatientNotFound
 from maillage.patients.forms import PatientCreateForm, PatientIdentityForm, PatientSearchForm
@@ -118,6 +119,7 @@ def patient_detail(request: HttpRequest, uuid: str) -> HttpResponse:
             "followed_by": patient.followed_by.select_related("commune"),
             "can_edit": access.may(user, patient, Action.PATIENT_UPDATE),
             "can_open_record": access.may(user, patient, Action.RECORD_READ),
+            "can_write_messages": may_use_messaging(user),
         },
     )
 

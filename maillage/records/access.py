@@ -275,6 +275,20 @@ def writable_types(user: User, access: RecordAccess) -> list[str]:
     """Types of document this user may add to the opened record."""
     if access.relation not in allowed_relations(user, Action.DOCUMENT_CREATE):
         return []
+    return _writable(user)
+
+
+def writable_types_for(user: User, patient: Patient) -> list[str]:
+    """The same answer without opening the record, so without an audit entry.
+
+    Only to shape a page (show a "file into the record" control); the action
+    that files goes through ``open_record``, which decides and audits.
+    """
+    relation, _state, _professional = _record_relation(user, patient, Action.DOCUMENT_CREATE)
+    return _writable(user) if relation is not None else []
+
+
+def _writable(user: User) -> list[str]:
     return [t for t, (_read, write) in habilitations(user.role).items() if write]
 
 

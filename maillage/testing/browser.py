@@ -123,6 +123,8 @@ def measure_transfer(page: Page) -> Iterator[Transfer]:
     page.on("requestfinished", finished)
     try:
         yield transfer
+        # Events reach us asynchronously: let the page settle before counting.
+        page.wait_for_load_state("networkidle")
     finally:
         page.remove_listener("requestfinished", finished)
 

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('outcome', models.CharField(choices=[('granted', 'granted'), ('denied', 'refused')], max_length=10)),
                 ('basis', models.CharField(blank=True, max_length=40)),
                 ('reason', models.TextField(blank=True)),
-                ('channel', models.CharField(choices=[('web', 'web'), ('fhir', 'FHIR API'), ('cli', 'command line'), ('task', 'background task')], max_length=10)),
+                ('channel', models.CharField(choices=[('web', 'web'), ('fhir', 'FHIR API'), ('cli', 'command line'), ('task', 'background task'), ('smtp', 'mail gateway')], max_length=10)),
                 ('ip', models.GenericIPAddressField(null=True)),
                 ('detail', models.JSONField(default=dict)),
                 ('prev_hash', models.CharField(max_length=64)),

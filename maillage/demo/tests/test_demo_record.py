@@ -9,7 +9,6 @@ from maillage.accounts.models import User
 from maillage.files import storage
 from maillage.patients.access import PatientNotFound
 from maillage.records.access import open_record, visible_documents
-from maillage.testing.factories import ensure_habilitations
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +20,6 @@ def private_files(settings, tmp_path) -> None:
 
 @pytest.mark.django_db
 def test_it_files_readable_pdfs_once(capsys) -> None:
-    ensure_habilitations()  # a transactional test before may have emptied the table
     call_command("load_demo")
     call_command("load_demo")
     capsys.readouterr()

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
+from maillage.audit.actions import Event, record
+from maillage.audit.models import Outcome
 from maillage.fhir.outcome import FhirError
+from maillage.fhir.search import ParamType, SearchParam, SearchQuery, reference_id
+from maillage.patients.access import PatientNotFound, allowed_relations, get_patient
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+    from maillage.patients.models import Patient
+
+PATIENT_PARAM = SearchParam(
+    "patient",
+    ParamType.REFERENCE,
+    "The patient, as Patient/id or id; a patient may leave it out to mean their own record.",
+    single=True,
+)
 
 
 def uuid_or_404(resource_id: str) -> uuid.UUID:
@@ -12,4 +28,53 @@ def uuid_or_404(resource_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(resource_id)
     except ValueError:
+        raise FhirError(404) from None
+
+
+def searched_patient(query: SearchQuery) -> str | None:
+    """The id of the patient a search names, as the gate takes it; None when not named.
+
+    A value that cannot be one of our ids is passed on as given: the gate
+    refuses it like an unknown id, and audits it.
+    """
+    value = query.first("patient")
+    if value is None:
+        return None
+    found = reference_id("patient", value, "Patient")
+    return str(found) if found is not None else value
+
+
+def own_patient_id(user: User) -> uuid.UUID | None:
+    """The public id of the user's own record, if they are a patient, to hand to a gate.
+
+    Only the id is read, never the record: the gate decides and audits.
+    """
+    from maillage.patients.models import Patient
+
+    own: uuid.UUID | None = (
+        Patient.objects.filter(user_id=user.pk).values_list("uuid", flat=True).first()
+    )
+    return own
+
+
+def patients_own(user: User, purpose: str, patient_id: str | None, resource_type: str) -> Patient:
+    """The patient whose own data this is, through the patient gate for ``purpose``.
+
+    With a patient named (a search), the gate decides and audits in that
+    patient's trail: anyone but the patient gets 404. Without one (a read by
+    id, a search without ``patient``), a role that may never do ``purpose``
+    gets 403, audited; a patient gets their own record.
+    """
+    detail = {"fhir": resource_type}
+    if patient_id is None:
+        if not allowed_relations(user, purpose):
+            record(user, Event(action=purpose, outcome=Outcome.DENIED, detail=detail))
+            raise FhirError(403)
+        own = own_patient_id(user)
+        if own is None:
+            raise FhirError(404)
+        patient_id = str(own)
+    try:
+        return get_patient(user, patient_id, purpose, detail=detail)
+    except PatientNotFound:
         raise FhirError(404) from None

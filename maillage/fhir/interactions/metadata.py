@@ -17,9 +17,10 @@ FHIR_VERSION = "4.0.1"
 SECURITY = (
     "Every interaction but metadata needs an API token of a Maillage account, sent as "
     "'Authorization: Bearer <token>'; session cookies are not accepted. What a token may "
-    "read follows its account's role: patients only through the access gate (a refusal "
-    "answers 404), directory resources for every account. Every access to a patient is "
-    "audited."
+    "read follows its account's role: patients and their shared record only through the "
+    "access gates, with the patient's consents and the habilitation matrix applied (a "
+    "refusal answers 404); consents and the access trail to the patient alone; directory "
+    "resources for every account. Every access to a patient is audited."
 )
 
 

@@ -80,3 +80,56 @@ def extension(resource: dict[str, Any], url: str) -> dict[str, Any]:
     found = [e for e in resource.get("extension", []) if e["url"] == url]
     assert len(found) == 1, f"{url} in {resource.get('extension')}"
     return dict(found[0])
+
+
+# --- The shared record ----------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nCompte rendu\n%%EOF"
+
+
+@pytest.fixture
+def private_files(settings: Any, tmp_path: Any) -> None:
+    """Files sealed under a key of the test, in a folder of the test."""
+    settings.MAILLAGE_FILES_DIR = str(tmp_path / "files")
+    settings.MAILLAGE_FILE_KEY_FILE = str(tmp_path / "file-keys.json")
+    settings.MAILLAGE_FILE_KEYS = ""
+
+
+def document(
+    author: User | Professional,
+    patient: Any,
+    doc_type: str = "teleconsultation_report",
+    *,
+    title: str = "Compte rendu",
+    data: bytes = PDF,
+    **fields: Any,
+) -> Any:
+    """A document with one sealed file, set up directly (the behaviour under test reads it)."""
+    import datetime as dt
+
+    from maillage.files import storage
+    from maillage.records.models import Document, DocumentFile
+
+    user = author.user if isinstance(author, Professional) else author
+    assert user is not None
+    stored = storage.store(data, "compte-rendu.pdf", by=user)
+    made = Document.objects.create(
+        patient=patient,
+        type=doc_type,
+        title=title,
+        date=fields.pop("date", dt.date(2026, 11, 2)),
+        author=user,
+        author_label=user.display_name,
+        **fields,
+    )
+    DocumentFile.objects.create(document=made, file=stored)
+    return made
+
+
+def in_care_team(professional: Professional, patient: Any) -> Any:
+    """A place in the patient's care team, named by the patient (set up directly)."""
+    from maillage.records.models import CareTeamMember, CareTeamReason
+
+    return CareTeamMember.objects.create(
+        patient=patient, professional=professional, reason=CareTeamReason.NAMED_BY_PATIENT
+    )

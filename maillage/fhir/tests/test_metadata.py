@@ -17,6 +17,14 @@ EXPECTED = {
     ("Organization", "search-type"),
     ("Location", "read"),
     ("Location", "search-type"),
+    ("DocumentReference", "read"),
+    ("DocumentReference", "search-type"),
+    ("DocumentReference", "create"),
+    ("Binary", "read"),
+    ("Consent", "read"),
+    ("Consent", "search-type"),
+    ("AuditEvent", "read"),
+    ("AuditEvent", "search-type"),
 }
 
 
@@ -71,6 +79,14 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
     assert by_type["Patient"]["supportedProfile"] == [
         "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"
     ]
+    assert by_type["Consent"]["supportedProfile"] == [
+        "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-consent"
+    ]
+    assert {p["name"] for p in by_type["DocumentReference"]["searchParam"]} == {
+        "patient",
+        "type",
+        "status",
+    }
 
 
 def test_it_refuses_parameters_it_does_not_know(api, db):

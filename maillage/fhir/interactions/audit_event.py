@@ -1,0 +1,90 @@
+"""AuditEvent: the patient's own access trail, read and searched by the patient only.
+
+The same trail as the "accesses to my record" page, through the same gate:
+``patients.access.get_patient`` with ACCESS_LOG_READ, which only the patient
+passes (and which is audited in turn). Entries are read only after it, and
+only the patient's own: an entry of someone else is "not found".
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from maillage.audit.models import Action, AuditEntry
+from maillage.directory.models import Professional
+from maillage.fhir.interactions.common import PATIENT_PARAM, patients_own, searched_patient
+from maillage.fhir.mapping.audit_event import Actors, audit_event
+from maillage.fhir.outcome import FhirError
+from maillage.fhir.result import FhirResult
+from maillage.fhir.router import Call, Interaction, Route
+from maillage.fhir.search import (
+    Match,
+    ParamType,
+    SearchParam,
+    all_of,
+    date_q,
+    page,
+    searchset,
+)
+from maillage.patients.models import Patient
+
+SEARCH_PARAMS = (
+    PATIENT_PARAM,
+    SearchParam(
+        "date",
+        ParamType.DATE,
+        "Day of the event: YYYY, YYYY-MM or YYYY-MM-DD, with prefix eq, ne, lt, le, gt or ge.",
+    ),
+)
+
+
+def _entries(patient: Patient) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(patient=patient).order_by("-seq")
+
+
+def _actors(patient: Patient, entries: list[AuditEntry]) -> Actors:
+    users = {e.actor_id for e in entries if e.actor_id is not None}
+    practitioners = dict(
+        Professional.objects.filter(user_id__in=users).values_list("user_id", "uuid")
+    )
+    return Actors(patient.uuid, patient.user_id, practitioners)
+
+
+def read(call: Call) -> FhirResult:
+    patient = patients_own(call.actor, Action.ACCESS_LOG_READ, None, "AuditEvent")
+    if not call.resource_id.isdigit() or len(call.resource_id) > 18:
+        raise FhirError(404)
+    entry = _entries(patient).filter(seq=int(call.resource_id)).first()
+    if entry is None:
+        raise FhirError(404)
+    return FhirResult(audit_event(entry, _actors(patient, [entry])))
+
+
+def search(call: Call) -> FhirResult:
+    query = call.query
+    # Checked before the gate: a bad date is the client's mistake, not an access.
+    dates: Q = all_of(query, "date", lambda value: date_q("date", value, "at__date"))
+    patient = patients_own(
+        call.actor, Action.ACCESS_LOG_READ, searched_patient(query), "AuditEvent"
+    )
+    entries, total = page(_entries(patient).filter(dates), query)
+    actors = _actors(patient, entries)
+    return searchset(call, [Match(audit_event(e, actors)) for e in entries], total)
+
+
+_DOCUMENTATION = (
+    "The patient's own access trail only (an API token of the patient's account), newest "
+    "first; anyone else gets 403, or 404 when naming a patient, and the attempt is audited. "
+    "Mapped after IHE BALP; break-the-glass accesses carry the purpose ETREAT and their reason."
+)
+
+ROUTES = (
+    Route(Interaction.READ, read, "AuditEvent", documentation=_DOCUMENTATION),
+    Route(
+        Interaction.SEARCH_TYPE,
+        search,
+        "AuditEvent",
+        SEARCH_PARAMS,
+        documentation=_DOCUMENTATION,
+    ),
+)

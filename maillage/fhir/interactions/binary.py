@@ -1,0 +1,147 @@
+"""Binary read: the bytes of a file of the record, gated by the document holding it.
+
+``Binary/<file id>`` is the ``url`` of each DocumentReference attachment. A
+file is served only through a document the caller may see: every document
+holding it is tried through ``records.access.get_document`` (each attempt
+audited, as a document read) until one shows it; none, and it is "not found".
+Files attached only to messages are not served here.
+
+As FHIR R4 says of Binary, the content comes in its own media type unless the
+FHIR JSON type is asked for explicitly (Accept or _format), in which case a
+Binary resource carries it in base64, with ``securityContext`` naming the
+document. A file failing its integrity check is never served (409).
+"""
+
+from __future__ import annotations
+
+import base64
+import urllib.parse
+import uuid
+
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.binary import Binary
+
+from maillage.audit.actions import Event, record
+from maillage.audit.models import Action, Outcome
+from maillage.fhir import negotiation
+from maillage.fhir.mapping.common import reference
+from maillage.fhir.outcome import FhirError
+from maillage.fhir.result import FhirResult, RawContent
+from maillage.fhir.router import Call, Interaction, Route
+from maillage.fhir.validation import emit
+from maillage.files import storage
+from maillage.files.models import StoredFile
+from maillage.records import access
+from maillage.records.access import DocumentNotFound
+from maillage.records.models import Document, DocumentFile
+
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def read(call: Call) -> FhirResult:
+    document, stored = _through_a_document(call)
+    request = call.request
+    if negotiation.asks_for_fhir(request.header("accept"), request.query):
+        negotiation.check_accept(request.header("accept"), request.query)
+        data = _read(stored)
+        resource = {
+            "resourceType": "Binary",
+            "id": str(stored.uuid),
+            "contentType": stored.mime,
+            "securityContext": reference("DocumentReference", document.uuid),
+            "data": _base64(data),
+        }
+        return FhirResult(emit(Binary, resource), headers=PRIVATE)
+    if not negotiation.accepts_media_type(request.header("accept"), stored.mime):
+        raise FhirError.single(
+            406,
+            _("This file is %(type)s: accept it, or application/fhir+json for a Binary resource.")
+            % {"type": stored.mime},
+            code="not-supported",
+        )
+    data = _read(stored)
+    disposition = "inline" if stored.is_image or stored.mime == "application/pdf" else "attachment"
+    headers = {
+        **PRIVATE,
+        "Content-Disposition": (
+            f"{disposition}; filename*=UTF-8''{urllib.parse.quote(stored.original_name)}"
+        ),
+    }
+    return FhirResult({}, headers=headers, raw=RawContent(data, stored.mime))
+
+
+def _through_a_document(call: Call) -> tuple[Document, StoredFile]:
+    """The file and a document the caller may see that holds it; else 404, audited."""
+    user = call.actor
+    file_id = _uuid(call.resource_id)
+    holders = _holders(file_id) if file_id is not None else []
+    if file_id is None or not holders:
+        # No document holds it: refused like an unknown document, and audited so.
+        record(
+            user,
+            Event(
+                action=Action.DOCUMENT_READ,
+                outcome=Outcome.DENIED,
+                detail={"unknown_file": call.resource_id},
+            ),
+        )
+        raise FhirError(404)
+    for holder in holders:
+        try:
+            document, _opened = access.get_document(user, holder)
+        except DocumentNotFound:
+            continue
+        link = document.document_files.select_related("file").filter(file__uuid=file_id).first()
+        if link is not None:
+            return document, link.file
+    raise FhirError(404)
+
+
+def _holders(file_id: uuid.UUID) -> list[uuid.UUID]:
+    """The public ids of the documents holding a file; the gate then decides on each."""
+    return list(
+        DocumentFile.objects.filter(file__uuid=file_id)
+        .order_by("document_id")
+        .values_list("document__uuid", flat=True)
+    )
+
+
+def _uuid(resource_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(resource_id)
+    except ValueError:
+        return None
+
+
+def _read(stored: StoredFile) -> bytes:
+    try:
+        return storage.read(stored)
+    except storage.CorruptedFile:
+        # storage.read has already logged the failure in the audit trail.
+        raise FhirError.single(
+            409,
+            _(
+                "This file failed its integrity check and is not served. The incident is "
+                "recorded; ask the author to file the document again."
+            ),
+            code="processing",
+        ) from None
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+ROUTES = (
+    Route(
+        Interaction.READ,
+        read,
+        "Binary",
+        negotiates=True,
+        documentation=(
+            "A file of a DocumentReference (its attachment url), served through a document the "
+            "caller may see; the content in its own type, or a Binary resource when "
+            "application/fhir+json is asked for."
+        ),
+    ),
+)

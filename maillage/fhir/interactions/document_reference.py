@@ -1,0 +1,280 @@
+"""DocumentReference: read, search and create, every one through the record gate.
+
+No Document row is read here before the gate: ``records.access.get_document``
+(read) and ``open_record_by_id`` + ``visible_documents`` (search) return only
+what the user may see, with masks, habilitations and visibility applied, and
+write the audit entries, refusals included. ``records.actions.file_document``
+is the only writer; it checks the files, opens the record for writing and
+checks the habilitation matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.utils.translation import gettext as _
+from fhir.resources.R4B.documentreference import DocumentReference as FhirDocumentReference
+
+from maillage.accounts.models import Role
+from maillage.audit.models import Action
+from maillage.directory.models import Professional
+from maillage.fhir.interactions.common import PATIENT_PARAM, own_patient_id, searched_patient
+from maillage.fhir.mapping.document_input import document_from_fhir, inline_data
+from maillage.fhir.mapping.document_reference import (
+    LOINC_OF_TYPE,
+    STATUS_OF,
+    DocumentContext,
+    document_reference,
+    documents_files,
+)
+from maillage.fhir.outcome import FhirError, Issue
+from maillage.fhir.result import FhirResult
+from maillage.fhir.router import Call, Interaction, Route
+from maillage.fhir.search import (
+    Match,
+    ParamType,
+    SearchParam,
+    SearchQuery,
+    page,
+    searchset,
+    shown,
+    token,
+)
+from maillage.fhir.systems import DOCUMENT_TYPE_SYSTEM, LOINC
+from maillage.fhir.validation import load_json, parse
+from maillage.files import storage
+from maillage.files.models import StoredFile
+from maillage.files.storage import RejectedUpload
+from maillage.patients.access import PatientNotFound, load_patient
+from maillage.records import access, actions
+from maillage.records.access import DocumentNotFound, RecordAccess
+from maillage.records.models import Document, DocumentStatus
+
+STATUS_SYSTEM = "http://hl7.org/fhir/document-reference-status"
+OUR_STATUS = {fhir: ours for ours, fhir in STATUS_OF.items()}
+
+SEARCH_PARAMS = (
+    PATIENT_PARAM,
+    SearchParam(
+        "type",
+        ParamType.TOKEN,
+        f"The type: a code of {DOCUMENT_TYPE_SYSTEM} or a LOINC code (system|code or code).",
+    ),
+    SearchParam(
+        "status",
+        ParamType.TOKEN,
+        "current, superseded (replaced by a newer version) or entered-in-error (withdrawn); "
+        "without it, current documents only.",
+    ),
+)
+
+
+# --- read ------------------------------------------------------------------
+
+
+def read(call: Call) -> FhirResult:
+    try:
+        document, opened = access.get_document(call.actor, call.resource_id)
+    except DocumentNotFound:
+        raise FhirError(404) from None
+    files = [link.file for link in document.document_files.select_related("file")]
+    return FhirResult(document_reference(document, files, context(call, opened, [document])))
+
+
+def context(call: Call, opened: RecordAccess, documents: Sequence[Document]) -> DocumentContext:
+    """What every DocumentReference of a page needs, in two queries."""
+    authors = {d.author_id for d in documents}
+    practitioners = dict(
+        Professional.objects.filter(user_id__in=authors).values_list("user_id", "uuid")
+    )
+    replaced = {d.replaces_id for d in documents if d.replaces_id is not None}
+    previous = (
+        dict(
+            Document.objects.filter(pk__in=replaced, patient=opened.patient).values_list(
+                "pk", "uuid"
+            )
+        )
+        if replaced
+        else {}
+    )
+    return DocumentContext(
+        base_url=call.request.base_url,
+        patient=opened.patient.uuid,
+        masked=opened.state.masked_documents,
+        practitioners=practitioners,
+        previous=previous,
+    )
+
+
+# --- search ----------------------------------------------------------------
+
+
+def search(call: Call) -> FhirResult:
+    query = call.query
+    statuses = _statuses(query)
+    wanted_type = _type_test(query)
+    patient_id = searched_patient(query)
+    if patient_id is None:
+        patient_id = _own_record(call)
+    try:
+        opened = access.open_record_by_id(call.actor, patient_id)
+    except PatientNotFound:
+        raise FhirError.single(
+            404,
+            _("No such patient, or you may not open this record."),
+            code="not-found",
+            expression="patient",
+        ) from None
+    history = statuses != {DocumentStatus.CURRENT}
+    documents = [
+        d
+        for d in access.visible_documents(opened, include_history=history)
+        if d.status in statuses and wanted_type(d.type)
+    ]
+    shown_documents, total = page(documents, query)
+    files = documents_files(shown_documents)
+    ctx = context(call, opened, shown_documents)
+    matches = [Match(document_reference(d, files[d.pk], ctx)) for d in shown_documents]
+    return searchset(call, matches, total)
+
+
+def _own_record(call: Call) -> str:
+    user = call.actor
+    own = own_patient_id(user) if user.role == Role.PATIENT else None
+    if own is None:
+        raise FhirError.single(
+            400,
+            _("Name the patient: patient=Patient/id."),
+            code="required",
+            expression="patient",
+        )
+    return str(own)
+
+
+def _statuses(query: SearchQuery) -> set[str]:
+    """Our statuses asked for: AND over occurrences of OR over alternatives."""
+    occurrences = query.occurrences("status")
+    statuses: set[str] = set(OUR_STATUS.values()) if occurrences else {DocumentStatus.CURRENT}
+    for alternatives in occurrences:
+        allowed: set[str] = set()
+        for value in alternatives:
+            wanted = token(value)
+            if wanted.system not in (None, STATUS_SYSTEM) or wanted.code not in OUR_STATUS:
+                raise FhirError.single(
+                    400,
+                    _("Unknown status “%(value)s”: use current, superseded or entered-in-error.")
+                    % {"value": shown(value)},
+                    code="code-invalid",
+                    expression="status",
+                )
+            allowed.add(OUR_STATUS[wanted.code])
+        statuses &= allowed
+    return statuses
+
+
+def _types_of(value: str) -> set[str]:
+    wanted = token(value)
+    ours = {wanted.code} if wanted.system in (None, DOCUMENT_TYPE_SYSTEM) else set()
+    loinc = (
+        {t for t, code in LOINC_OF_TYPE.items() if code.code == wanted.code}
+        if wanted.system in (None, LOINC)
+        else set()
+    )
+    return ours | loinc
+
+
+def _type_test(query: SearchQuery) -> Callable[[str], bool]:
+    """AND over occurrences of OR over alternatives, as types of ours."""
+    required = [
+        set().union(*(_types_of(value) for value in alternatives))
+        for alternatives in query.occurrences("type")
+    ]
+    return lambda doc_type: all(doc_type in types for types in required)
+
+
+# --- create ----------------------------------------------------------------
+
+
+def create(call: Call) -> FhirResult:
+    user = call.actor
+    data = load_json(call.request.body)
+    inline = inline_data(data)
+    received = document_from_fhir(parse(FhirDocumentReference, data), inline)
+    _check_files(received.uploads)
+    patient = load_patient(received.patient_id)
+    try:
+        if patient is None:
+            # The gate audits the unknown id as it refuses it.
+            access.open_record_by_id(user, received.patient_id, Action.DOCUMENT_CREATE)
+            raise PatientNotFound
+        document = actions.file_document(user, patient, received.new, uploads=received.uploads)
+    except PatientNotFound:
+        raise FhirError.single(
+            404,
+            _("No such patient, or you may not add documents to this record."),
+            code="not-found",
+            expression="DocumentReference.subject",
+        ) from None
+    except RejectedUpload as error:
+        raise FhirError(
+            400, [Issue(error.message, expression=("DocumentReference.content",))]
+        ) from None
+    except actions.RecordRuleBroken as error:
+        raise FhirError(403, [Issue(error.message, code="forbidden")]) from None
+    files: list[StoredFile] = [link.file for link in document.document_files.select_related("file")]
+    ctx = DocumentContext(
+        base_url=call.request.base_url,
+        patient=patient.uuid,
+        masked=frozenset(),
+        practitioners=dict(
+            Professional.objects.filter(user_id=user.pk).values_list("user_id", "uuid")
+        ),
+        previous={},
+    )
+    location = f"{call.request.base_url}/DocumentReference/{document.uuid}"
+    return FhirResult(
+        document_reference(document, files, ctx), status=201, headers={"Location": location}
+    )
+
+
+def _check_files(uploads: Sequence[actions.Upload]) -> None:
+    """Each file refused with its own message and element, before the gate."""
+    issues = []
+    for index, upload in enumerate(uploads):
+        try:
+            storage.check(upload.data)
+        except RejectedUpload as error:
+            path = f"DocumentReference.content[{index}].attachment.data"
+            issues.append(Issue(error.message, expression=(path,)))
+    if issues:
+        raise FhirError(400, issues)
+
+
+ROUTES = (
+    Route(
+        Interaction.READ,
+        read,
+        "DocumentReference",
+        documentation=(
+            "Through the record gate (care team, médecin traitant, break-the-glass, the patient), "
+            "with the patient's masks and the habilitation matrix; a refusal answers 404 and is "
+            "audited. Files are read with Binary/<id>."
+        ),
+    ),
+    Route(
+        Interaction.SEARCH_TYPE,
+        search,
+        "DocumentReference",
+        SEARCH_PARAMS,
+        documentation="One patient's record at a time; opening it is audited.",
+    ),
+    Route(
+        Interaction.CREATE,
+        create,
+        "DocumentReference",
+        documentation=(
+            "Files a document in the subject's record, authored by the caller; files go inline "
+            "in content[].attachment.data (base64) and are checked (type sniffed, no programs)."
+        ),
+    ),
+)
