@@ -26,6 +26,7 @@ class Action(models.TextChoices):
     BREAK_GLASS = "record.break_glass", _("opened the record in an emergency")
     BREAK_GLASS_REVIEW = "record.break_glass_review", _("reviewed an emergency access")
     CONSENT_CHANGE = "record.consent", _("changed a consent")
+    CONSENT_READ = "record.consent_read", _("read the consents")
     CARE_TEAM_CHANGE = "record.care_team", _("changed the care team")
     MESSAGE_READ = "message.read", _("read a message about the patient")
     MESSAGE_SEND = "message.send", _("sent a message about the patient")

@@ -119,8 +119,12 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
         Role.NURSE: frozenset({Relation.CARE_TEAM}),
         Role.PHARMACIST: frozenset({Relation.CARE_TEAM}),
     },
-    # Deciding on the record's consents is the patient's own.
+    # Deciding on the record's consents, and reading them, is the patient's own:
+    # professionals meet their effect, not their list.
     Action.CONSENT_CHANGE: {
+        Role.PATIENT: frozenset({Relation.SELF}),
+    },
+    Action.CONSENT_READ: {
         Role.PATIENT: frozenset({Relation.SELF}),
     },
 }
@@ -356,6 +360,13 @@ def _is_uuid(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def require_purpose(user: User, purpose: str, detail: Mapping[str, Any] | None = None) -> None:
+    """Refuse, audited, a user whose role may never do ``purpose`` on any patient."""
+    if not allowed_relations(user, purpose):
+        record(user, Event(action=purpose, outcome=Outcome.DENIED, detail=detail))
+        raise NotAllowed
 
 
 def require_can_create(user: User) -> None:

@@ -49,6 +49,7 @@ from maillage.records.models import (
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
+    from maillage.files.models import StoredFile
     from maillage.patients.models import Patient
 
 
@@ -261,6 +262,42 @@ def get_document(
     if access is None or not shown:
         raise DocumentNotFound
     return document, access
+
+
+def get_document_file(user: User, file_uuid: object) -> tuple[Document, StoredFile]:
+    """A stored file through the documents that hold it: the first one the user may see.
+
+    Every document tried is a gated (and audited) read; a file held by no
+    document is refused like an unknown document, and audited so.
+    """
+    try:
+        key = uuid.UUID(str(file_uuid))
+    except ValueError:
+        key = uuid.UUID(int=0)  # names no file
+    holders = list(
+        Document.objects.filter(document_files__file__uuid=key)
+        .order_by("-created_at")
+        .values_list("uuid", flat=True)
+    )
+    if not holders:
+        record(
+            user,
+            Event(
+                action=Action.DOCUMENT_READ,
+                outcome=Outcome.DENIED,
+                detail={"unknown_file": str(file_uuid)},
+            ),
+        )
+        raise DocumentNotFound
+    for holder in holders:
+        try:
+            document, _opened = get_document(user, holder)
+        except DocumentNotFound:
+            continue
+        link = document.document_files.select_related("file").filter(file__uuid=key).first()
+        if link is not None:
+            return document, link.file
+    raise DocumentNotFound
 
 
 def _load_document(document_uuid: object) -> Document | None:

@@ -72,7 +72,7 @@ def mask(request: HttpRequest, uuid: str) -> HttpResponse:
 def my_consents(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     patient = _own_patient(user)
-    opened = access.open_record(user, patient, purpose=Action.RECORD_READ)
+    opened = access.open_record(user, patient, purpose=Action.CONSENT_READ)
     consents = list(
         Consent.objects.filter(patient=patient).select_related("professional", "document")
     )

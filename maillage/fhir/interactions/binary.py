@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
-import uuid
 
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.binary import Binary
 
-from maillage.audit.actions import Event, record
-from maillage.audit.models import Action, Outcome
 from maillage.fhir import negotiation
 from maillage.fhir.mapping.common import reference
 from maillage.fhir.outcome import FhirError
@@ -33,7 +30,7 @@ from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.records import access
 from maillage.records.access import DocumentNotFound
-from maillage.records.models import Document, DocumentFile
+from maillage.records.models import Document
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 
@@ -72,45 +69,10 @@ def read(call: Call) -> FhirResult:
 
 def _through_a_document(call: Call) -> tuple[Document, StoredFile]:
     """The file and a document the caller may see that holds it; else 404, audited."""
-    user = call.actor
-    file_id = _uuid(call.resource_id)
-    holders = _holders(file_id) if file_id is not None else []
-    if file_id is None or not holders:
-        # No document holds it: refused like an unknown document, and audited so.
-        record(
-            user,
-            Event(
-                action=Action.DOCUMENT_READ,
-                outcome=Outcome.DENIED,
-                detail={"unknown_file": call.resource_id},
-            ),
-        )
-        raise FhirError(404)
-    for holder in holders:
-        try:
-            document, _opened = access.get_document(user, holder)
-        except DocumentNotFound:
-            continue
-        link = document.document_files.select_related("file").filter(file__uuid=file_id).first()
-        if link is not None:
-            return document, link.file
-    raise FhirError(404)
-
-
-def _holders(file_id: uuid.UUID) -> list[uuid.UUID]:
-    """The public ids of the documents holding a file; the gate then decides on each."""
-    return list(
-        DocumentFile.objects.filter(file__uuid=file_id)
-        .order_by("document_id")
-        .values_list("document__uuid", flat=True)
-    )
-
-
-def _uuid(resource_id: str) -> uuid.UUID | None:
     try:
-        return uuid.UUID(resource_id)
-    except ValueError:
-        return None
+        return access.get_document_file(call.actor, call.resource_id)
+    except DocumentNotFound:
+        raise FhirError(404) from None
 
 
 def _read(stored: StoredFile) -> bytes:

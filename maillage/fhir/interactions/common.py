@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from maillage.audit.actions import Event, record
-from maillage.audit.models import Outcome
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.search import ParamType, SearchParam, SearchQuery, reference_id
-from maillage.patients.access import PatientNotFound, allowed_relations, get_patient
+from maillage.patients.access import (
+    NotAllowed,
+    PatientNotFound,
+    get_patient,
+    require_purpose,
+)
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -67,9 +70,10 @@ def patients_own(user: User, purpose: str, patient_id: str | None, resource_type
     """
     detail = {"fhir": resource_type}
     if patient_id is None:
-        if not allowed_relations(user, purpose):
-            record(user, Event(action=purpose, outcome=Outcome.DENIED, detail=detail))
-            raise FhirError(403)
+        try:
+            require_purpose(user, purpose, detail)
+        except NotAllowed:
+            raise FhirError(403) from None
         own = own_patient_id(user)
         if own is None:
             raise FhirError(404)

@@ -3,9 +3,9 @@
 Professionals live with the effect of consents (the record gate applies
 them), never with the list: a patient's decisions, an opposition to a named
 doctor among them, are theirs. The patient gate decides with the purpose
-ACCESS_LOG_READ, the only one whose policy holds the patient alone besides
-changing consents; each read is audited under it, with ``{"fhir": "Consent"}``
-in the detail. Consent rows are read only after the gate.
+CONSENT_READ, which only the patient holds; each read is audited under it,
+with ``{"fhir": "Consent"}`` in the detail. Consent rows are read only after
+the gate.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _superseded(consent: Consent, latest_sharing: int | None) -> bool:
 
 
 def read(call: Call) -> FhirResult:
-    patient = patients_own(call.actor, Action.ACCESS_LOG_READ, None, "Consent")
+    patient = patients_own(call.actor, Action.CONSENT_READ, None, "Consent")
     try:
         wanted = uuid.UUID(call.resource_id)
     except ValueError:
@@ -75,7 +75,7 @@ def read(call: Call) -> FhirResult:
 def search(call: Call) -> FhirResult:
     query = call.query
     wanted = _statuses(query.occurrences("status"))
-    patient = patients_own(call.actor, Action.ACCESS_LOG_READ, searched_patient(query), "Consent")
+    patient = patients_own(call.actor, Action.CONSENT_READ, searched_patient(query), "Consent")
     latest = _latest_sharing(patient)
     consents = [
         c

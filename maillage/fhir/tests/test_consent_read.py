@@ -23,7 +23,7 @@ def test_it_reads_a_consent_for_the_patient_herself(api, personas):
     assert resource["status"] == "active"
     assert dt.datetime.fromisoformat(resource["dateTime"]) == consent.recorded_at
     assert resource["provision"]["type"] == "deny"
-    entry = AuditEntry.objects.get(action=Action.ACCESS_LOG_READ)
+    entry = AuditEntry.objects.get(action=Action.CONSENT_READ)
     assert (entry.outcome, entry.basis) == (Outcome.GRANTED, "self")
 
 
@@ -49,7 +49,7 @@ def test_it_answers_403_to_a_professional_and_audits_it(api, personas):
 
     assert response.status_code == 403
     assert issues(response)[0]["code"] == "forbidden"
-    entry = AuditEntry.objects.get(action=Action.ACCESS_LOG_READ)
+    entry = AuditEntry.objects.get(action=Action.CONSENT_READ)
     assert (entry.outcome, entry.actor) == (Outcome.DENIED, personas.treating_doctor.user)
 
 

@@ -62,7 +62,7 @@ def test_it_lists_the_patients_own_consents_and_audits_it(api, personas, decisio
         assert resource["category"][1]["coding"][0]["system"] == KINDS
         assert resource["patient"] == {"reference": f"Patient/{personas.patient.uuid}"}
         assert resource["performer"] == [{"reference": f"Patient/{personas.patient.uuid}"}]
-    entry = AuditEntry.objects.get(action=Action.ACCESS_LOG_READ)
+    entry = AuditEntry.objects.get(action=Action.CONSENT_READ)
     assert (entry.outcome, entry.patient, entry.basis, entry.detail) == (
         Outcome.GRANTED,
         personas.patient,
@@ -152,7 +152,7 @@ def test_it_answers_404_to_anyone_else_naming_her_and_tells_her(api, personas, d
     response = api.get("Consent", personas.user(who), data={"patient": str(personas.patient.uuid)})
 
     assert response.status_code == 404
-    entry = AuditEntry.objects.get(action=Action.ACCESS_LOG_READ)
+    entry = AuditEntry.objects.get(action=Action.CONSENT_READ)
     # In her own trail: she sees who tried.
     assert (entry.outcome, entry.patient, entry.actor) == (
         Outcome.DENIED,
@@ -166,7 +166,7 @@ def test_it_answers_403_to_a_professional_naming_nobody(api, personas):
 
     assert response.status_code == 403
     assert issues(response)[0]["code"] == "forbidden"
-    entry = AuditEntry.objects.get(action=Action.ACCESS_LOG_READ)
+    entry = AuditEntry.objects.get(action=Action.CONSENT_READ)
     assert (entry.outcome, entry.patient, entry.detail) == (
         Outcome.DENIED,
         None,
