@@ -19,6 +19,7 @@ from maillage.fhir.outcome import FhirError, Issue, fhir_response, operation_out
 from maillage.fhir.result import FhirResult
 from maillage.fhir.router import FhirRequest
 from maillage.fhir.routes import ROUTER
+from maillage.files.responses import STORED_FILE_POLICY
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,6 @@ def raw_response(result: FhirResult) -> HttpResponse:
     for name, value in result.headers.items():
         response.headers[name] = value
     # No script, no sniffing, no framing, whatever the file holds.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
+    response.headers["Content-Security-Policy"] = STORED_FILE_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

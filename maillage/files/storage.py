@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,14 @@ from maillage.lib.sealed import SealError, seal, unseal
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrived: its name (the sender's word) and its bytes."""
+
+    name: str
+    data: bytes
 
 
 class RejectedUpload(ValueError):

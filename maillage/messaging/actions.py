@@ -29,6 +29,7 @@ from maillage.audit.models import Action
 from maillage.directory.models import Professional
 from maillage.files import storage
 from maillage.files.models import StoredFile
+from maillage.files.storage import Upload
 from maillage.messaging import gateway
 from maillage.messaging.access import NO_MESSAGING_ROLES, basis, is_participant
 from maillage.messaging.models import (
@@ -64,12 +65,6 @@ class MessagingRuleBroken(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    data: bytes
 
 
 @dataclass(frozen=True)

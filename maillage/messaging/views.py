@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from maillage.accounts.models import User
 from maillage.audit.models import Action
 from maillage.files import storage
+from maillage.files.responses import stored_file_response
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.messaging import access, actions, queries
 from maillage.messaging.forms import (
@@ -260,16 +260,7 @@ def download(request: HttpRequest, uuid: str, attachment_uuid: str) -> HttpRespo
         return render(
             request, "messaging/corrupted.html", {"thread_uuid": uuid, "file": stored}, status=409
         )
-    response = HttpResponse(data, content_type=stored.mime)
-    disposition = "inline" if stored.is_image or stored.mime == "application/pdf" else "attachment"
-    quoted = urllib.parse.quote(stored.original_name)
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quoted}"
-    # A stored file is never a page of ours: no script, no sniffing, no framing.
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(stored, data)
 
 
 @login_required

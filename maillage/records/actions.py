@@ -16,6 +16,7 @@ from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
 from maillage.files import storage
 from maillage.files.models import StoredFile
+from maillage.files.storage import Upload
 from maillage.patients.access import (
     IdentityEvidence,
     PatientNotFound,
@@ -57,12 +58,6 @@ class RecordRuleBroken(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    data: bytes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import urllib.parse
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +12,7 @@ from maillage.accounts.models import Role, User
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
 from maillage.files import storage
+from maillage.files.responses import stored_file_response
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.lib.names import identity_match_key
 from maillage.patients.access import IdentityEvidence, PatientNotFound
@@ -144,16 +143,7 @@ def download(request: HttpRequest, uuid: str, file_uuid: str) -> HttpResponse:
         data = storage.read(stored)
     except storage.CorruptedFile:
         return render(request, "records/corrupted.html", {"document": document}, status=409)
-    response = HttpResponse(data, content_type=stored.mime)
-    disposition = "inline" if stored.is_image or stored.mime == "application/pdf" else "attachment"
-    quoted = urllib.parse.quote(stored.original_name)
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quoted}"
-    # A stored file is never a page of ours: no script, no sniffing, no framing.
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_response(stored, data)
 
 
 @login_required

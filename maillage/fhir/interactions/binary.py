@@ -15,7 +15,6 @@ document. A file failing its integrity check is never served (409).
 from __future__ import annotations
 
 import base64
-import urllib.parse
 
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.binary import Binary
@@ -28,6 +27,7 @@ from maillage.fhir.router import Call, Interaction, Route
 from maillage.fhir.validation import emit
 from maillage.files import storage
 from maillage.files.models import StoredFile
+from maillage.files.responses import content_disposition
 from maillage.records import access
 from maillage.records.access import DocumentNotFound
 from maillage.records.models import Document
@@ -57,13 +57,7 @@ def read(call: Call) -> FhirResult:
             code="not-supported",
         )
     data = _read(stored)
-    disposition = "inline" if stored.is_image or stored.mime == "application/pdf" else "attachment"
-    headers = {
-        **PRIVATE,
-        "Content-Disposition": (
-            f"{disposition}; filename*=UTF-8''{urllib.parse.quote(stored.original_name)}"
-        ),
-    }
+    headers = {**PRIVATE, "Content-Disposition": content_disposition(stored)}
     return FhirResult({}, headers=headers, raw=RawContent(data, stored.mime))
 
 
