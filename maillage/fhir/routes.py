@@ -6,6 +6,7 @@ from maillage.fhir.auth import authenticate
 from maillage.fhir.interactions import (
     audit_event,
     binary,
+    communication,
     consent,
     document_reference,
     location,
@@ -27,6 +28,7 @@ ROUTES: tuple[Route, ...] = (
     *document_reference.ROUTES,
     *binary.ROUTES,
     *consent.ROUTES,
+    *communication.ROUTES,
     *audit_event.ROUTES,
 )
 

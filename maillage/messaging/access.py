@@ -106,6 +106,31 @@ def get_attachment(
     return attachment
 
 
+def get_attachment_file(user: User, file_uuid: object) -> Attachment:
+    """An attachment holding this stored file, in a thread the user takes part in.
+
+    Only the user's own threads are looked at, so an unknown file and a file
+    of others' threads look the same (AttachmentNotFound, nothing written:
+    the caller may still try the record). The read that follows is audited
+    by get_attachment, as a read of the thread.
+    """
+    try:
+        key = uuid.UUID(str(file_uuid))
+    except ValueError:
+        raise AttachmentNotFound from None
+    if not may_use_messaging(user):
+        raise AttachmentNotFound
+    found = (
+        Attachment.objects.filter(file__uuid=key, message__thread__participants__user_id=user.pk)
+        .values_list("message__thread__uuid", "uuid")
+        .first()
+    )
+    if found is None:
+        raise AttachmentNotFound
+    thread_uuid, attachment_uuid = found
+    return get_attachment(user, thread_uuid, attachment_uuid)
+
+
 def filing_types(user: User, patient: Patient | None) -> list[str]:
     """Document types this user could file into the patient's record, for shaping the page.
 

@@ -1,10 +1,12 @@
-"""Binary read: the bytes of a file of the record, gated by the document holding it.
+"""Binary read: the bytes of a file of the record or of a message, behind their gates.
 
-``Binary/<file id>`` is the ``url`` of each DocumentReference attachment. A
-file is served only through a document the caller may see: every document
-holding it is tried through ``records.access.get_document`` (each attempt
-audited, as a document read) until one shows it; none, and it is "not found".
-Files attached only to messages are not served here.
+``Binary/<file id>`` is the ``url`` of each DocumentReference and
+Communication attachment. A file attached to a message of a thread the caller
+takes part in is served through ``messaging.access.get_attachment_file``
+(audited as a read of the thread). Otherwise it is served only through a
+document the caller may see: every document holding it is tried through
+``records.access.get_document`` (each attempt audited, as a document read)
+until one shows it; none, and it is "not found".
 
 As FHIR R4 says of Binary, the content comes in its own media type unless the
 FHIR JSON type is asked for explicitly (Accept or _format), in which case a
@@ -22,21 +24,21 @@ from fhir.resources.R4B.binary import Binary
 from maillage.fhir import negotiation
 from maillage.fhir.mapping.common import reference
 from maillage.fhir.outcome import FhirError
-from maillage.fhir.result import FhirResult, RawContent
+from maillage.fhir.result import FhirResult, Json, RawContent
 from maillage.fhir.router import Call, Interaction, Route
 from maillage.fhir.validation import emit
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.responses import content_disposition
+from maillage.messaging.access import AttachmentNotFound, get_attachment_file
 from maillage.records import access
 from maillage.records.access import DocumentNotFound
-from maillage.records.models import Document
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def read(call: Call) -> FhirResult:
-    document, stored = _through_a_document(call)
+    context, stored = _gated_file(call)
     request = call.request
     if negotiation.asks_for_fhir(request.header("accept"), request.query):
         negotiation.check_accept(request.header("accept"), request.query)
@@ -45,7 +47,7 @@ def read(call: Call) -> FhirResult:
             "resourceType": "Binary",
             "id": str(stored.uuid),
             "contentType": stored.mime,
-            "securityContext": reference("DocumentReference", document.uuid),
+            "securityContext": context,
             "data": _base64(data),
         }
         return FhirResult(emit(Binary, resource), headers=PRIVATE)
@@ -61,12 +63,19 @@ def read(call: Call) -> FhirResult:
     return FhirResult({}, headers=headers, raw=RawContent(data, stored.mime))
 
 
-def _through_a_document(call: Call) -> tuple[Document, StoredFile]:
-    """The file and a document the caller may see that holds it; else 404, audited."""
+def _gated_file(call: Call) -> tuple[Json, StoredFile]:
+    """The file and what lets the caller see it (a message, a document); else 404, audited."""
     try:
-        return access.get_document_file(call.actor, call.resource_id)
+        attached = get_attachment_file(call.actor, call.resource_id)
+    except AttachmentNotFound:
+        pass
+    else:
+        return reference("Communication", attached.message.uuid), attached.file
+    try:
+        document, stored = access.get_document_file(call.actor, call.resource_id)
     except DocumentNotFound:
         raise FhirError(404) from None
+    return reference("DocumentReference", document.uuid), stored
 
 
 def _read(stored: StoredFile) -> bytes:

@@ -23,6 +23,8 @@ EXPECTED = {
     ("Binary", "read"),
     ("Consent", "read"),
     ("Consent", "search-type"),
+    ("Communication", "read"),
+    ("Communication", "search-type"),
     ("AuditEvent", "read"),
     ("AuditEvent", "search-type"),
 }
