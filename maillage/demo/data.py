@@ -780,8 +780,9 @@ LOGINS: tuple[LoginData, ...] = (
         Role.DOCTOR,
         "Claire",
         "Dubreuil",
-        "ouvrir le dossier de Jacqueline Berthon (sa patiente) ; chercher un cardiologue "
-        "à 50 km de Sancoins dans l'annuaire",
+        "ouvrir le dossier de Jacqueline Berthon (sa patiente) ; lire la messagerie "
+        "(l'infirmier et le pharmacien lui ont écrit) ; chercher un cardiologue à 50 km de "
+        "Sancoins dans l'annuaire",
         professional=("Claire", "Dubreuil"),
     ),
     LoginData(
@@ -790,7 +791,7 @@ LOGINS: tuple[LoginData, ...] = (
         "Bertrand",
         "Lefèvre",
         "voir les patients suivis par le CH de Bourges ; le dossier de Jacqueline Berthon "
-        "lui reste introuvable (aucun lien avec elle)",
+        "lui reste introuvable (aucun lien avec elle) sauf accès en urgence motivé",
         professional=("Bertrand", "Lefèvre"),
     ),
     LoginData(
@@ -838,7 +839,8 @@ LOGINS: tuple[LoginData, ...] = (
         Role.PATIENT,
         "Jacqueline",
         "Berthon",
-        "son dossier, et qui l'a consulté (journal des accès)",
+        "ses documents, ses choix de partage (masquer un document, s'opposer à un "
+        "professionnel), et qui a consulté son dossier (journal des accès)",
     ),
     LoginData(
         "analyste",

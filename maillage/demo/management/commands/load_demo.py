@@ -22,6 +22,7 @@ _CREATED_LABELS = {
     "patients": "patients",
     "followed by": "suivis de patients par une structure",
     "documents": "documents dans le dossier de la patiente de démonstration",
+    "messages": "messages sécurisés entre professionnels",
 }
 
 
