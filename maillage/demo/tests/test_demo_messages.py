@@ -35,7 +35,7 @@ def test_the_doctor_finds_a_read_thread_about_her_patient_and_an_unread_one(caps
     assert about_patient.patient == patient
     assert no_patient.patient is None
     assert Message.objects.filter(thread=about_patient).count() == 2
-    attachment = Message.objects.filter(thread=about_patient).first().attachments.get()
+    attachment = Message.objects.filter(thread=about_patient).earliest("sent_at").attachments.get()
     assert storage.read(attachment.file).startswith(b"%PDF-1.4")
     unread = Delivery.objects.filter(user=doctor, read_at__isnull=True)
     assert [d.message.thread for d in unread] == [no_patient]
