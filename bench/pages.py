@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.fixture import Fixture
@@ -29,6 +30,7 @@ from maillage.audit.models import AuditChainHead
 
 PATIENT_BUDGET_MS = 50.0
 DIRECTORY_BUDGET_MS = 50.0
+INBOX_BUDGET_MS = 50.0
 BASELINE = "home"
 
 
@@ -75,8 +77,14 @@ def signed_in(user: User) -> Client:
 
 def scenarios(fixture: Fixture) -> list[Scenario]:
     panel = fixture.panel
+    threads = fixture.threads
     name = fixture.search_name.title()
     search = "/patients/?" + urlencode({"q": name})
+    records = [reverse("records:record", kwargs={"uuid": u}) for u in panel]
+    opened = [reverse("messaging:thread", kwargs={"uuid": u}) for u in threads]
+    inbox = reverse("messaging:inbox")
+    record_shape = records[0].rsplit("/", 2)[0] + "/<uuid>/"
+    thread_shape = opened[0].rsplit("/", 2)[0] + "/<uuid>/"
     return [
         Scenario(BASELINE, "GET / (home, baseline)", lambda i: "/"),
         Scenario(
@@ -97,6 +105,18 @@ def scenarios(fixture: Fixture) -> list[Scenario]:
             "GET /annuaire/?commune=Bourges&radius=100",
             lambda i: "/annuaire/?commune=Bourges&radius=100",
             DIRECTORY_BUDGET_MS,
+        ),
+        Scenario(
+            "shared_record",
+            f"GET {record_shape} (shared record, médecin traitant)",
+            lambda i: records[i % len(records)],
+            PATIENT_BUDGET_MS,
+        ),
+        Scenario("inbox", f"GET {inbox} (inbox, first page)", lambda i: inbox, INBOX_BUDGET_MS),
+        Scenario(
+            "thread",
+            f"GET {thread_shape} (one of their recent threads)",
+            lambda i: opened[i % len(opened)],
         ),
     ]
 
