@@ -11,26 +11,14 @@ import pytest
 
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.mapping.communication import MESSAGE_ID_SYSTEM
-from maillage.fhir.tests.conftest import FHIR_JSON, PDF, fhir_json, issues
+from maillage.fhir.tests.conftest import FHIR_JSON, fhir_json, issues
 from maillage.messaging import actions
 from maillage.messaging.access import get_thread
 from maillage.messaging.models import Message
+from maillage.messaging.tests.conftest import PDF
+from maillage.messaging.tests.conftest import send_about_patient as _about_patient
 
 pytestmark = pytest.mark.usefixtures("private_files")
-
-
-def _about_patient(personas, body: str = "Plaie du talon à revoir.") -> Message:
-    """The nurse writes to the médecin traitant about the persona patient, with a PDF."""
-    return actions.send_message(
-        personas.nurse.user,
-        actions.Draft(
-            subject="Pansement de Mme Girard",
-            body=body,
-            professionals=[personas.treating_doctor],
-            patient_uuid=personas.patient.uuid,
-            uploads=[actions.Upload("liaison.pdf", PDF)],
-        ),
-    )
 
 
 def test_a_recipient_reads_the_message_with_its_text_attachment_and_parties(api, personas):
