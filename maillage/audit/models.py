@@ -42,8 +42,16 @@ class Action(models.TextChoices):
 
 
 class Outcome(models.TextChoices):
-    GRANTED = "granted", _("granted")
+    """What happened, written once the decision has been carried out.
+
+    GRANTED means allowed *and done*; a step that was allowed but failed (or
+    changed nothing) is FAILED, with the reason in ``detail["failure"]``; a
+    refusal is DENIED, with the rule that refused in ``detail["rule"]``.
+    """
+
+    GRANTED = "granted", _("done")
     DENIED = "denied", _("refused")
+    FAILED = "failed", _("failed")
 
 
 class Channel(models.TextChoices):
