@@ -242,8 +242,22 @@ MAILLAGE_FILE_KEY_ID = os.environ.get("MAILLAGE_FILE_KEY_ID", "")
 MAILLAGE_FILE_KEY_FILE = os.environ.get("MAILLAGE_FILE_KEY_FILE", str(VAR_DIR / "file-keys.json"))
 MAILLAGE_FILES_DIR = os.environ.get("MAILLAGE_FILES_DIR", str(VAR_DIR / "files"))
 MAILLAGE_MAX_UPLOAD_BYTES = int(os.environ.get("MAILLAGE_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
-# Uploads above this size go to a temporary file rather than memory.
+# Per request, the files of a form together, and how many (the web; mail and FHIR
+# are bounded by their DATA and body limits).
+MAILLAGE_MAX_REQUEST_UPLOAD_BYTES = int(
+    os.environ.get("MAILLAGE_MAX_REQUEST_UPLOAD_BYTES", str(2 * MAILLAGE_MAX_UPLOAD_BYTES))
+)
+MAILLAGE_MAX_UPLOAD_FILES = 10
+# Uploaded files are limited while they stream in, then written to disk, never kept in memory.
+FILE_UPLOAD_HANDLERS = [
+    "maillage.files.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Request bodies above this size are spooled to a temporary file (ASGI) rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The antivirus: clamd's unix socket path or host:port; empty, no scan. Fails closed.
+MAILLAGE_CLAMD = os.environ.get("MAILLAGE_CLAMD", "")
+MAILLAGE_CLAMD_TIMEOUT = float(os.environ.get("MAILLAGE_CLAMD_TIMEOUT", "30"))
 # A FHIR DocumentReference carries its file in base64 (4/3 of its size) in the body.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAILLAGE_MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 # How long an emergency (break-the-glass) opening of a record lasts.

@@ -8,6 +8,7 @@ named by its public id); an S3-compatible store can replace ``_write`` and
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import unicodedata
@@ -21,13 +22,16 @@ from django.utils.translation import ngettext
 
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
+from maillage.files.antivirus import ScanUnavailable, scan
 from maillage.files.keys import keyring
 from maillage.files.models import StoredFile
-from maillage.lib.filetypes import FileType, RejectedFile, Rejection, sniff
+from maillage.lib.filetypes import FileType, RejectedFile, Rejection, extension_of, sniff
 from maillage.lib.sealed import SealError, seal, unseal
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,14 @@ def safe_name(name: str) -> str:
     return cleaned[-150:]
 
 
+def stored_name(name: str, kind: FileType) -> str:
+    """The name a file is kept and served under: the sender's, with its type's extension."""
+    base = safe_name(name)
+    extension = extension_of(base)
+    stem = base[: -len(extension) - 1] if extension else base
+    return f"{stem.rstrip('._ ') or 'fichier'}.{kind.extension}"
+
+
 def rejection_message(reason: Rejection) -> str:
     limit_mb = settings.MAILLAGE_MAX_UPLOAD_BYTES // (1024 * 1024)
     return {
@@ -74,8 +86,22 @@ def rejection_message(reason: Rejection) -> str:
         ),
         Rejection.UNKNOWN_TYPE: _(
             "This kind of file is not accepted. Send a PDF, an image (PNG, JPEG, WebP), "
-            "a sound (WAV, MP3, Ogg), an ECG (PDF, HL7 aECG, DICOM) or plain text."
+            "a sound (WAV, MP3, Ogg, FLAC), a video clip (MP4, WebM), an ECG (PDF, HL7 aECG, "
+            "DICOM) or plain text."
         ),
+        Rejection.ACTIVE_CONTENT: _(
+            "This file holds a web page, a script or an action that would run when opened: "
+            "it cannot be stored in a health record."
+        ),
+        Rejection.EXTENSION_MISMATCH: _(
+            "The name of the file does not match what it contains: check that it is the right "
+            "file, or rename it with the right extension."
+        ),
+        Rejection.INVALID_AECG: _(
+            "This XML file is not an HL7 aECG electrocardiogram (or it declares a DTD or "
+            "entities, which are refused)."
+        ),
+        Rejection.INVALID_TEXT: _("This text file is not valid UTF-8 text."),
     }[reason]
 
 
@@ -99,20 +125,45 @@ def _read(file_uuid: str) -> bytes:
         raise CorruptedFile(file_uuid) from None
 
 
-def check(data: bytes) -> FileType:
-    """The type of an acceptable file, or RejectedUpload saying why it is refused."""
+def check(data: bytes, name: str | None = None) -> FileType:
+    """The type of an acceptable file, or RejectedUpload saying why it is refused.
+
+    The one decision on a file, whatever path it came by (pages, FHIR, mail):
+    allowed type sniffed from the content, no active content, the name's
+    extension agreeing with the content, and the antivirus when configured.
+    """
     try:
-        return sniff(data, max_bytes=settings.MAILLAGE_MAX_UPLOAD_BYTES)
+        kind = sniff(data, max_bytes=settings.MAILLAGE_MAX_UPLOAD_BYTES, name=name)
     except RejectedFile as error:
         raise RejectedUpload(rejection_message(error.reason)) from None
+    if settings.MAILLAGE_CLAMD:
+        _scan(data)
+    return kind
+
+
+def _scan(data: bytes) -> None:
+    try:
+        found = scan(data, settings.MAILLAGE_CLAMD)
+    except ScanUnavailable as error:
+        # Fail closed: an unchecked file is not stored.
+        logger.error("antivirus unavailable, file refused: %s", error)
+        raise RejectedUpload(
+            _("The antivirus could not check this file: it was not stored. Try again later.")
+        ) from None
+    if found is not None:
+        logger.warning("antivirus found %s in an upload, file refused", found)
+        raise RejectedUpload(
+            _("The antivirus found a threat in this file (%(name)s): it was not stored.")
+            % {"name": found}
+        )
 
 
 def store(data: bytes, name: str, *, by: User | None) -> StoredFile:
     """Check, seal and keep a file; RejectedUpload says why one is refused."""
-    kind = check(data)
+    kind = check(data, name)
     ring = keyring()
     stored = StoredFile(
-        original_name=safe_name(name),
+        original_name=stored_name(name, kind),
         mime=kind.mime,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),

@@ -180,7 +180,7 @@ def _check_uploads(uploads: Sequence[Upload]) -> list[Attached]:
     """Refuse a bad file before anything is stored or audited."""
     for upload in uploads:
         try:
-            storage.check(upload.data)
+            storage.check(upload.data, upload.name)
         except storage.RejectedUpload as error:
             raise MessagingRuleBroken(
                 _("%(name)s: %(reason)s")
@@ -576,10 +576,10 @@ def deliver_inbound(mail: gateway.IncomingMail, rcpt_tos: Sequence[str]) -> Mess
         return None
     recipients = list(users.values())
     accepted: list[gateway.IncomingFile] = []
-    refused: list[tuple[str, str]] = []
+    refused: list[tuple[str, str]] = list(mail.refused)
     for item in mail.files:
         try:
-            storage.check(item.data)
+            storage.check(item.data, item.name)
         except storage.RejectedUpload as error:
             refused.append((storage.safe_name(item.name), error.message))
         else:

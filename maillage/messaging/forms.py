@@ -7,12 +7,13 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from maillage.files.uploads import refuse_streamed
 from maillage.messaging.actions import MAX_BODY_CHARS, MAX_FILES, Upload
 from maillage.messaging.queries import ParsedRecipients, parse_recipients, split_addresses
 from maillage.records.forms import MultipleFileField, MultipleFileInput
 from maillage.records.models import Document, DocumentType
 
-ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.webp,.wav,.mp3,.ogg,.xml,.dcm,.txt"
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.webp,.wav,.mp3,.ogg,.flac,.mp4,.webm,.xml,.dcm,.txt"
 
 
 def _attachments_field() -> MultipleFileField:
@@ -64,6 +65,7 @@ class _WithFiles(forms.Form):
         files: list[UploadedFile] = self.cleaned_data["attachments"]
         if len(files) > MAX_FILES:
             raise forms.ValidationError(_("At most %(n)d files per message.") % {"n": MAX_FILES})
+        refuse_streamed(files)
         return files
 
     def uploads(self) -> list[Upload]:

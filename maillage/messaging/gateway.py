@@ -33,6 +33,9 @@ from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 from django.db import close_old_connections, connections
 from django.utils.html import strip_tags
+from django.utils.translation import ngettext
+
+from maillage.files.storage import safe_name
 
 if TYPE_CHECKING:
     from aiosmtpd.controller import Controller
@@ -146,6 +149,8 @@ class IncomingMail:
     message_id: str
     references: list[str]
     files: list[IncomingFile]
+    # Attachments refused before their content is looked at: (name, reason).
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_mail(raw: bytes, mail_from: str = "") -> IncomingMail:
@@ -163,6 +168,14 @@ def parse_mail(raw: bytes, mail_from: str = "") -> IncomingMail:
         for a in str(value).split()
         if a.startswith("<")
     ]
+    # The DATA limit bounds the bytes; this bounds the files, as on the web.
+    attachments = [_file_of(part) for part in parsed.iter_attachments()]
+    limit = settings.MAILLAGE_MAX_UPLOAD_FILES
+    too_many = ngettext(
+        "Too many files sent at once: at most %(n)d.",
+        "Too many files sent at once: at most %(n)d.",
+        limit,
+    ) % {"n": limit}
     return IncomingMail(
         sender_name=name.strip()[:200],
         sender_address=address.strip()[:254],
@@ -170,7 +183,8 @@ def parse_mail(raw: bytes, mail_from: str = "") -> IncomingMail:
         body=_text_of(parsed)[:MAX_BODY_CHARS],
         message_id=str(parsed.get("Message-ID", "")).strip()[:300],
         references=references,
-        files=[_file_of(part) for part in parsed.iter_attachments()],
+        files=attachments[:limit],
+        refused=[(safe_name(f.name), too_many) for f in attachments[limit:]],
     )
 
 

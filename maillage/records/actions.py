@@ -72,7 +72,7 @@ class NewDocument:
 def _check_all(uploads: Sequence[Upload]) -> None:
     """Refuse a bad file before the gate records anything (RejectedUpload)."""
     for upload in uploads:
-        storage.check(upload.data)
+        storage.check(upload.data, upload.name)
 
 
 def _store_all(uploads: Sequence[Upload], by: User) -> list[StoredFile]:

@@ -7,11 +7,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from maillage.files.uploads import refuse_streamed
 from maillage.patients.forms import DateInput
 from maillage.records.actions import MIN_REASON_LENGTH, NewDocument, Upload
 from maillage.records.models import DocumentType, ReviewOutcome
 
 MAX_FILES = 10
+ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.webp,.wav,.mp3,.ogg,.flac,.mp4,.webm,.xml,.dcm,.txt"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -35,9 +37,7 @@ class DocumentForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Files"),
         help_text=_("PDF, image, sound or ECG; several files at once if needed."),
-        widget=MultipleFileInput(
-            attrs={"accept": ".pdf,.png,.jpg,.jpeg,.webp,.wav,.mp3,.ogg,.xml,.dcm,.txt"}
-        ),
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
     )
     hidden_from_patient = forms.BooleanField(
         label=_("Not visible to the patient for now (news to announce in person)"), required=False
@@ -60,6 +60,7 @@ class DocumentForm(forms.Form):
             raise forms.ValidationError(_("Attach at least one file."))
         if len(files) > MAX_FILES:
             raise forms.ValidationError(_("At most %(n)d files per document.") % {"n": MAX_FILES})
+        refuse_streamed(files)
         return files
 
     def new_document(self) -> NewDocument:

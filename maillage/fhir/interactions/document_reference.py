@@ -242,7 +242,7 @@ def _check_files(uploads: Sequence[actions.Upload]) -> None:
     issues = []
     for index, upload in enumerate(uploads):
         try:
-            storage.check(upload.data)
+            storage.check(upload.data, upload.name)
         except RejectedUpload as error:
             path = f"DocumentReference.content[{index}].attachment.data"
             issues.append(Issue(error.message, expression=(path,)))

@@ -23,8 +23,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from fhir.resources.R4B.documentreference import DocumentReference
 
 from maillage.fhir.mapping.document_reference import (
@@ -76,13 +78,24 @@ def inline_data(data: Json) -> dict[int, bytes]:
         if not isinstance(value, str):
             continue
         path = f"DocumentReference.content[{index}].attachment.data"
+        encoded = _WHITESPACE.sub("", value)
+        # Refused from its length, before decoding: the limit holds whatever the body allowed.
+        if len(encoded) // 4 * 3 - encoded[-2:].count("=") > settings.MAILLAGE_MAX_UPLOAD_BYTES:
+            raise FhirError(413, [Issue(_too_large(), code="too-costly", expression=(path,))])
         try:
-            found[index] = base64.b64decode(_WHITESPACE.sub("", value), validate=True)
+            found[index] = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             issues.append(Issue(_("The attachment data is not valid base64."), expression=(path,)))
     if issues:
         raise FhirError(400, issues)
     return found
+
+
+def _too_large() -> str:
+    limit_mb = settings.MAILLAGE_MAX_UPLOAD_BYTES // (1024 * 1024)
+    return ngettext(
+        "The file is larger than %(mb)d MB.", "The file is larger than %(mb)d MB.", limit_mb
+    ) % {"mb": limit_mb}
 
 
 def document_from_fhir(resource: DocumentReference, data: dict[int, bytes]) -> DocumentInput:

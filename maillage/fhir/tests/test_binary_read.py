@@ -29,7 +29,9 @@ def test_it_serves_the_bytes_to_the_treating_doctor_and_audits_it(api, personas)
     assert response.status_code == 200
     assert response.content == PDF
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == "inline; filename*=UTF-8''compte-rendu.pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"compte-rendu.pdf\"; filename*=UTF-8''compte-rendu.pdf"
+    )
     assert "sandbox" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cache-Control"] == "private, no-store"

@@ -26,7 +26,9 @@ def test_a_participant_downloads_the_file_with_safe_headers(personas) -> None:
     assert response.status_code == 200
     assert response.content == PDF
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == "inline; filename*=UTF-8''liaison.pdf"
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"liaison.pdf\"; filename*=UTF-8''liaison.pdf"
+    )
     assert "sandbox" in response["Content-Security-Policy"]
     assert response["Cache-Control"] == "private, no-store"
     entry = AuditEntry.objects.get(action=Action.MESSAGE_READ, actor=personas.treating_doctor.user)
