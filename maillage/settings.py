@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Over-long parameters get a 400 before any view or the admin reads them.
+    "maillage.front.input_limits.InputLimitsMiddleware",
     "maillage.accounts.middleware.require_second_factor",
     "maillage.audit.middleware.audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",

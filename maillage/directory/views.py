@@ -20,6 +20,7 @@ from maillage.directory.queries import (
     match_professionals,
     search_structures,
 )
+from maillage.front.input_limits import page_number
 from maillage.messaging.access import may_use_messaging
 
 PAGE_SIZE = 20
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 
 def _page(request: HttpRequest, hits: Sequence[T]) -> Page[T]:
-    return Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
+    return Paginator(hits, PAGE_SIZE).get_page(page_number(request.GET))
 
 
 def _query_without_page(request: HttpRequest) -> str:

@@ -16,6 +16,7 @@ from maillage.accounts.models import User
 from maillage.audit.models import Action
 from maillage.files import storage
 from maillage.files.responses import stored_file_response
+from maillage.front.input_limits import bounded_text, page_number
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.messaging import access, actions, queries
 from maillage.messaging.forms import (
@@ -47,7 +48,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = SearchForm(request.GET)
     search = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    page = Paginator(queries.inbox(user, search), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(queries.inbox(user, search), PAGE_SIZE).get_page(page_number(request.GET))
     rows = [
         (
             thread,
@@ -67,7 +68,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def recipient_suggestions(request: HttpRequest) -> HttpResponse:
     """<option>s for the recipients datalist, fetched by htmx as people type."""
     _user(request)
-    options = queries.suggest_recipients(request.GET.get("recipients", ""))
+    # As long as the recipients field itself (ComposeForm), no longer.
+    options = queries.suggest_recipients(bounded_text(request.GET, "recipients", 2_000))
     return render(request, "messaging/recipient_options.html", {"options": options})
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from maillage.accounts.models import User
 from maillage.audit.models import Action, AuditEntry
+from maillage.front.input_limits import page_number
 from maillage.messaging.access import may_use_messaging
 from maillage.patients import access, actions
 from maillage.patients.access import RELATION_LABELS, NotAllowed, PatientNotFound
@@ -36,9 +37,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     text, birth_date = "", None
     if form.is_bound and form.is_valid():
         text, birth_date = form.cleaned_data["q"], form.cleaned_data["birth_date"]
-    number = max(
-        1, int(request.GET.get("page", "1")) if request.GET.get("page", "").isdigit() else 1
-    )
+    number = page_number(request.GET)
     result = access.search_patients(
         user,
         patients_matching(text, birth_date),
@@ -46,6 +45,17 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         limit=PAGE_SIZE,
         described_as={"text": bool(text), "birth_date": bool(birth_date)},
     )
+    last = max(1, -(-result.total // PAGE_SIZE))
+    if number > last:
+        # A page after the last (an old link, a typed number): show the last one.
+        number = last
+        result = access.search_patients(
+            user,
+            patients_matching(text, birth_date),
+            offset=(number - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            described_as={"text": bool(text), "birth_date": bool(birth_date)},
+        )
     pages = Paginator(range(result.total), PAGE_SIZE).get_page(number)
     params = request.GET.copy()
     params.pop("page", None)
@@ -181,7 +191,7 @@ def my_access_log(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     patient = access.get_patient(user, _own_record(user).uuid, Action.ACCESS_LOG_READ)
     entries = AuditEntry.objects.filter(patient=patient).select_related("actor").order_by("-seq")
-    page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(page_number(request.GET))
     return render(
         request,
         "patients/access_log.html",

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from maillage.territory.models import Commune
-from maillage.territory.queries import find_communes
+from maillage.territory.queries import MAX_TYPED_CHARS, find_communes
 
 
 class CommuneField(forms.CharField):
@@ -15,9 +15,15 @@ class CommuneField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # No max_length: it would become a validator run on the Commune object.
+        # Set after __init__: as an argument it would become a validator run on
+        # the Commune object; to_python checks the typed text against it instead.
+        self.max_length = MAX_TYPED_CHARS
         self.widget.attrs.update(
-            {"list": "communes-suggestions", "autocomplete": "off", "maxlength": "120"}
+            {
+                "list": "communes-suggestions",
+                "autocomplete": "off",
+                "maxlength": str(MAX_TYPED_CHARS),
+            }
         )
 
     def prepare_value(self, value: Any) -> Any:
@@ -29,6 +35,13 @@ class CommuneField(forms.CharField):
         text = str(super().to_python(value) or "").strip()
         if not text:
             return None
+        if len(text) > MAX_TYPED_CHARS:
+            # Checked before any parsing, and the text is not echoed back.
+            raise ValidationError(
+                _("A commune name has at most %(limit)d characters."),
+                code="max_length",
+                params={"limit": MAX_TYPED_CHARS},
+            )
         matches = list(find_communes(text)[:5])
         if not matches:
             raise ValidationError(
