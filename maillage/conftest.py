@@ -166,3 +166,33 @@ def page(chromium: object, live_url: str) -> object:
 def _fast_password_hashing(settings: object) -> None:
     """Argon2 is slow on purpose; tests use a fast hasher except where argon2 is the subject."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _audit_outside_the_database(
+    request: pytest.FixtureRequest, settings: object, tmp_path_factory: pytest.TempPathFactory
+) -> object:
+    """Each test gets its own audit key and checkpoint directory, never var/.
+
+    Transactional tests end with Django emptying every table, which the audit
+    triggers refuse for a non-empty trail (audit migration 0005): this fixture
+    is made to depend on ``transactional_db`` so that it is torn down first,
+    and empties the trail under the one-transaction permit just before.
+    """
+    from maillage.audit.testing import empty_trail
+
+    outside = tmp_path_factory.mktemp("audit")
+    settings.MAILLAGE_AUDIT_KEYS = ""  # type: ignore[attr-defined]
+    settings.MAILLAGE_AUDIT_KEY_FILE = str(outside / "audit-keys.json")  # type: ignore[attr-defined]
+    settings.MAILLAGE_AUDIT_CHECKPOINT_DIR = str(outside / "checkpoints")  # type: ignore[attr-defined]
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)))
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    empty_trail()

@@ -243,6 +243,18 @@ MAILLAGE_FILE_KEYS = os.environ.get("MAILLAGE_FILE_KEYS", "")
 MAILLAGE_FILE_KEY_ID = os.environ.get("MAILLAGE_FILE_KEY_ID", "")
 MAILLAGE_FILE_KEY_FILE = os.environ.get("MAILLAGE_FILE_KEY_FILE", str(VAR_DIR / "file-keys.json"))
 MAILLAGE_FILES_DIR = os.environ.get("MAILLAGE_FILES_DIR", str(VAR_DIR / "files"))
+# Audit trail keys (HMAC of every entry, of the chain head and of checkpoints):
+# from the environment ("id:base64,..." and the current id), else a key file
+# beside the database (demo). Never in the database itself.
+MAILLAGE_AUDIT_KEYS = os.environ.get("MAILLAGE_AUDIT_KEYS", "")
+MAILLAGE_AUDIT_KEY_ID = os.environ.get("MAILLAGE_AUDIT_KEY_ID", "")
+MAILLAGE_AUDIT_KEY_FILE = os.environ.get(
+    "MAILLAGE_AUDIT_KEY_FILE", str(VAR_DIR / "audit-keys.json")
+)
+# Signed checkpoints of the chain head, outside the database (best on another disk).
+MAILLAGE_AUDIT_CHECKPOINT_DIR = os.environ.get(
+    "MAILLAGE_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit")
+)
 MAILLAGE_MAX_UPLOAD_BYTES = int(os.environ.get("MAILLAGE_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # Per request, the files of a form together, and how many (the web; mail and FHIR
 # are bounded by their DATA and body limits).

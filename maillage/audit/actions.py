@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from maillage.audit import context
+from maillage.audit import checkpoints, context, keys
 from maillage.audit.models import AuditChainHead, AuditEntry, Outcome
-from maillage.lib.hashchain import GENESIS, first_broken_link, link_hash
+from maillage.lib.hashchain import (
+    GENESIS,
+    Checkpoint,
+    Link,
+    first_broken_link,
+    first_checkpoint_break,
+    head_is_authentic,
+    link_mac,
+    sign_head,
+)
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -54,6 +66,8 @@ def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     if not events:
         return []
     ctx = context.current()
+    keyring = keys.keyring()
+    key_id, key = keyring.current, keyring.keys[keyring.current]
     with transaction.atomic():
         head = _advance_head(len(events))
         seq = head.seq - len(events)
@@ -74,13 +88,18 @@ def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
                 ip=ctx.ip,
                 detail=dict(event.detail or {}),
                 prev_hash=previous,
+                key_id=key_id,
                 **_actor_fields(actor),
             )
-            entry.hash = link_hash(previous, entry.payload())
+            entry.hash = link_mac(key, key_id, previous, entry.payload())
             previous = entry.hash
             entries.append(entry)
         AuditEntry.objects.bulk_create(entries)
-        AuditChainHead.objects.filter(pk=1).update(hash=previous)
+        head_key_id, head_mac = sign_head(keyring, seq, previous)
+        AuditChainHead.objects.filter(pk=1).update(hash=previous, key_id=head_key_id, mac=head_mac)
+        # Only what commits is checkpointed; a failed write is logged, never
+        # undoes the entries (the database may run ahead of its checkpoints).
+        transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
     return entries
 
 
@@ -88,34 +107,114 @@ def record(actor: User | None, event: Event) -> AuditEntry:
     return record_many(actor, [event])[0]
 
 
+class Problem(StrEnum):
+    """Why the trail does not verify, from the entry named in the report."""
+
+    LINK = "link"  # a link does not hold: changed, inserted, re-chained or missing
+    CHECKPOINT = "checkpoint"  # an outside checkpoint pins another link
+    SHORT = "short"  # the trail stops before an outside checkpoint
+    WITNESS = "witness"  # the witness's checkpoint pins another link
+    WITNESS_SHORT = "witness_short"  # the trail stops before the witness's checkpoint
+    HEAD = "head"  # the head is unsigned, badly signed or points elsewhere
+
+
 @dataclass(frozen=True)
 class ChainReport:
     entries: int
-    first_broken_seq: int | None
-    head_matches: bool
+    first_bad_seq: int | None = None
+    problem: Problem | None = None
+    bad_lines: list[checkpoints.BadLine] = field(default_factory=list)
+    checkpoints: int = 0
+    last_seq: int = 0
+    last_hash: str = GENESIS
 
     @property
     def intact(self) -> bool:
-        return self.first_broken_seq is None and self.head_matches
+        return self.first_bad_seq is None and not self.bad_lines
+
+    # The name older callers used.
+    @property
+    def first_broken_seq(self) -> int | None:
+        return self.first_bad_seq
 
 
-def verify_chain() -> ChainReport:
-    """Recompute every link; report the first one that does not hold."""
+def verify_chain(witness: Path | None = None) -> ChainReport:
+    """Check every link, the head's signature, the checkpoints and a witness's file.
+
+    The first bad entry is the lowest sequence number any check points at.
+    """
+    ring = keys.keyring()
+    kept, bad_lines = checkpoints.read(checkpoints.checkpoint_file(), dict(ring.keys))
+    witnessed: list[Checkpoint] = []
+    if witness is not None:
+        witnessed, bad_witness = checkpoints.read(witness, dict(ring.keys))
+        bad_lines += bad_witness
+    pinned = {c.seq for c in kept} | {c.seq for c in witnessed}
+
     count = 0
     last_seq, last_hash = 0, GENESIS
+    hash_at: dict[int, str] = {}
 
-    def rows() -> Iterator[tuple[int, str, str, dict[str, object]]]:
+    def links() -> Iterator[Link]:
         nonlocal count, last_seq, last_hash
         for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
             count += 1
             last_seq, last_hash = entry.seq, entry.hash
-            yield entry.seq, entry.prev_hash, entry.hash, entry.payload()
+            if entry.seq in pinned:
+                hash_at[entry.seq] = entry.hash
+            yield Link(entry.seq, entry.prev_hash, entry.hash, entry.key_id, entry.payload())
 
-    broken = first_broken_link(rows())
-    head = AuditChainHead.objects.filter(pk=1).first()
+    findings: list[tuple[int, Problem]] = []
+    stored = links()
+    broken = first_broken_link(stored, ring.keys)
     if broken is not None:
-        return ChainReport(count, broken, head_matches=False)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    # Rows removed from the end leave the head pointing past the last entry.
-    head_matches = (head_seq, head_hash) == (last_seq, last_hash)
-    return ChainReport(count, None if head_matches else last_seq + 1, head_matches)
+        findings.append((broken, Problem.LINK))
+        for _ in stored:  # read on, so that the checkpoints see every stored link
+            pass
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_ok = (
+        head_is_authentic(ring.keys, head.seq, head.hash, head.key_id, head.mac)
+        if head is not None
+        else count == 0
+    )
+    # The head must be signed and name the last row: rows cut from the end
+    # leave it pointing past them, unless it was moved too (then its
+    # signature, or the checkpoints, give it away).
+    # Either way, what follows the last entry it could vouch for is unvouched.
+    head_at = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    if head_at != (last_seq, last_hash):
+        findings.append((min(last_seq, head_at[0]) + 1, Problem.HEAD))
+    elif not head_ok:
+        findings.append((last_seq + 1, Problem.HEAD))
+    for found, problem, short in (
+        (first_checkpoint_break(kept, hash_at, last_seq), Problem.CHECKPOINT, Problem.SHORT),
+        (
+            first_checkpoint_break(witnessed, hash_at, last_seq),
+            Problem.WITNESS,
+            Problem.WITNESS_SHORT,
+        ),
+    ):
+        if found is not None:
+            findings.append((found, short if found > last_seq else problem))
+    # At the same entry, the more telling finding wins (Problem's order); the
+    # head comes last, since a checkpoint or a link says more about what happened.
+    order = [*Problem]
+    first = min(findings, key=lambda f: (f[0], order.index(f[1])), default=None)
+    return ChainReport(
+        entries=count,
+        first_bad_seq=first[0] if first else None,
+        problem=first[1] if first else None,
+        bad_lines=bad_lines,
+        checkpoints=len(kept),
+        last_seq=last_seq,
+        last_hash=last_hash,
+    )
+
+
+def witness_checkpoint() -> Checkpoint | None:
+    """A signed checkpoint of the head, to hand to an outside witness; None if the trail
+    does not verify (a broken trail is never signed)."""
+    report = verify_chain()
+    if not report.intact:
+        return None
+    return checkpoints.signed(report.last_seq, report.last_hash)

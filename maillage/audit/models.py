@@ -63,10 +63,12 @@ class Channel(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    """One append-only, hash-chained record of an access or a security event.
+    """One append-only, chained record of an access or a security event.
 
-    Never updated nor deleted: the database refuses UPDATE (and DELETE on
-    PostgreSQL) by trigger, and ``verify_audit`` finds any change.
+    ``hash`` is an HMAC under the audit key ``key_id`` (kept outside the
+    database, see ``audit.keys``) over the payload and ``prev_hash``. Never
+    updated nor deleted: the database refuses UPDATE and DELETE by trigger
+    (migration 0005), and ``verify_audit`` finds any change.
     """
 
     seq = models.PositiveBigIntegerField(unique=True)
@@ -91,6 +93,7 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=64, default="")
 
     class Meta:
         ordering = ["seq"]
@@ -127,11 +130,19 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last sequence number and hash; one row, locked to append."""
+    """The last sequence number and hash; one row, locked to append.
+
+    Signed (``mac`` under ``key_id``) so that moving it by hand shows; it is
+    also checkpointed outside the database (``audit.checkpoints``), so that
+    putting back an older signed head shows too.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
+
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
