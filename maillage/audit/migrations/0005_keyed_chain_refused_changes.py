@@ -128,8 +128,8 @@ def _mac(key, fields):
 def sign_existing_entries(apps, schema_editor):
     AuditEntry = apps.get_model("audit", "AuditEntry")
     AuditChainHead = apps.get_model("audit", "AuditChainHead")
-    if not AuditEntry.objects.exists():
-        return  # a new database: no key is needed yet
+    if not AuditEntry.objects.filter(key_id="").exists():
+        return  # a new database (no key is needed yet), or entries signed already
     # The key is read here, not at import, so that a new database never needs one.
     from maillage.audit.keys import keyring
 
