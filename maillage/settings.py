@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "maillage.front.middleware.content_security_policy",
+    "maillage.front.middleware.private_no_store",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "maillage.accounts.middleware.session_timeouts",
     # Over-long parameters get a 400 before any view or the admin reads them.
     "maillage.front.input_limits.InputLimitsMiddleware",
     "maillage.accounts.middleware.require_second_factor",
@@ -180,8 +182,17 @@ AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "Maillage"
 
-# Sessions and cookies.
+# Sessions and cookies. SESSION_COOKIE_AGE is also the absolute limit of a
+# sign-in; a session idle for MAILLAGE_IDLE_TIMEOUT_MINUTES ends before it.
 SESSION_COOKIE_AGE = 8 * 3600
+MAILLAGE_IDLE_TIMEOUT_MINUTES = int(os.environ.get("MAILLAGE_IDLE_TIMEOUT_MINUTES", "30"))
+# Password reset links (sent by an administrator) are valid one day.
+PASSWORD_RESET_TIMEOUT = 24 * 3600
+# API tokens expire; anonymous failures (unknown tokens and user names) are
+# audited one by one up to a limit per address and window, then counted.
+MAILLAGE_API_TOKEN_DAYS = int(os.environ.get("MAILLAGE_API_TOKEN_DAYS", "90"))
+MAILLAGE_NOISE_WINDOW_SECONDS = int(os.environ.get("MAILLAGE_NOISE_WINDOW_SECONDS", "300"))
+MAILLAGE_NOISE_AUDITED_PER_WINDOW = int(os.environ.get("MAILLAGE_NOISE_AUDITED_PER_WINDOW", "5"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -190,6 +201,7 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from maillage.audit.models import AuditEntry
+
 
 class Role(models.TextChoices):
     """The roles of DESIGN.md; the screen name is the label."""
@@ -25,6 +27,9 @@ class Role(models.TextChoices):
 
 # Roles whose users hold a directory entry with an RPPS number.
 HEALTH_PROFESSIONAL_ROLES = frozenset({Role.DOCTOR, Role.NURSE, Role.PHARMACIST})
+# Roles that read patient data. An administrator never grants one alone: a
+# second administrator approves (RoleGrant), and staff accounts never hold one.
+CLINICAL_ROLES = frozenset(Role) - {Role.ADMIN, Role.ANALYST}
 
 
 class MaillageUserManager(UserManager["User"]):
@@ -64,8 +69,9 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the FHIR API; only its SHA-256 is kept."""
+    """A bearer token for the FHIR API; only its SHA-256 is kept. It expires."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     token_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)
@@ -73,6 +79,93 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    # Set once, when the owner has been told the token expired.
+    expiry_noticed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user.username})"
+
+
+class GrantState(models.TextChoices):
+    PENDING = "pending", _("awaiting approval")
+    APPROVED = "approved", _("approved and applied")
+    REFUSED = "refused", _("refused")
+
+
+class RoleGrant(models.Model):
+    """A clinical role asked for by one administrator, applied once another approves it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="role_grants", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=GrantState.choices, default=GrantState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clinical role grant")
+        verbose_name_plural = _("clinical role grants")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user.username} → {self.role} ({self.state})"
+
+
+class NoiseWindow(models.Model):
+    """How many anonymous failures of one kind came from one address in one time window.
+
+    Kept in the database, not in process memory, so that every worker of the
+    server counts the same window. The first few failures of a window are
+    audited one by one; the rest only counted, and one summary entry gives
+    the count once the window has closed.
+    """
+
+    kind = models.CharField(max_length=40)
+    source = models.CharField(max_length=45, blank=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    summarized = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "source", "window_start"], name="noise_window_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["summarized", "window_start"], name="noise_open")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source} {self.window_start:%Y-%m-%d %H:%M} x{self.count}"
+
+
+class AdministrationEntry(AuditEntry):
+    """The administration journal: audit entries about accounts, roles and the matrix.
+
+    A read-only proxy over the chained trail, so the admin lists it without
+    being able to browse the rest of the trail (which names patients).
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("administration journal entry")
+        verbose_name_plural = _("administration journal")

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import segno
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -17,13 +19,19 @@ from django_otp import login as otp_login
 
 from maillage.accounts import actions
 from maillage.accounts.forms import OneTimeCodeForm, SignInForm
-from maillage.accounts.models import User
+from maillage.accounts.models import ApiToken, User
 
 
 class SignInView(LoginView):
     form_class = SignInForm
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Set by the timeout middleware: say why the person is back here.
+        context["session_expired"] = self.request.GET.get("session") == "expiree"
+        return context
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -69,6 +77,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             else actions.check_totp(user, device, code)
         )
         if ok:
+            # A new session key once both factors are in: a key seen before
+            # the second factor (fixation) opens nothing afterwards.
+            request.session.cycle_key()
             otp_login(request, device)
             return redirect(_next_url(request))
         form.add_error("code", _("This code is wrong or has expired. Try the current one."))
@@ -87,3 +98,26 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("accounts:login")
+
+
+@login_required
+@require_http_methods(["GET"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The owner's live API tokens, each with its expiry and a button to revoke it."""
+    user: User = request.user  # type: ignore[assignment]
+    return render(request, "accounts/api_tokens.html", {"tokens": actions.live_tokens(user)})
+
+
+@login_required
+@require_POST
+def revoke_api_token(request: HttpRequest, token_uuid: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    # Someone else's token looks like a missing one.
+    token = ApiToken.objects.select_related("user").filter(uuid=token_uuid, user=user).first()
+    if token is None:
+        raise Http404
+    if actions.revoke_api_token(token, by=user):
+        messages.success(request, _("The token %(prefix)s… is revoked.") % {"prefix": token.prefix})
+    else:
+        messages.info(request, _("This token was already revoked."))
+    return redirect("accounts:tokens")

@@ -40,6 +40,24 @@ class Action(models.TextChoices):
     TOKEN_REJECTED = "auth.token_rejected", _("presented an unknown API token")
     FILE_INTEGRITY_FAILED = "file.integrity_failed", _("a stored file failed its integrity check")
 
+    # Administration of accounts (listed in the admin's "administration journal").
+    ROLE_CHANGED = "admin.role_changed", _("changed the role of an account")
+    ROLE_GRANT_REQUESTED = "admin.role_grant_requested", _("asked for a clinical role")
+    ROLE_GRANT_DECIDED = "admin.role_grant_decided", _("decided on a clinical role grant")
+    STRUCTURES_CHANGED = "admin.structures_changed", _("changed the structures of an account")
+    HABILITATION_CHANGED = "admin.habilitation_changed", _("changed the habilitation matrix")
+    ACCOUNT_CHANGED = "admin.account_changed", _("changed an account")
+    ACCOUNT_CREATED = "admin.account_created", _("created an account")
+    ACCOUNT_ACTIVATED = "admin.account_activated", _("activated an account")
+    ACCOUNT_DEACTIVATED = "admin.account_deactivated", _("deactivated an account")
+    ACCOUNT_LOCKED = "auth.account_locked", _("was locked out after failed sign-ins")
+    ACCOUNT_UNLOCKED = "admin.account_unlocked", _("unlocked an account")
+    PASSWORD_RESET_SENT = "admin.password_reset_sent", _("sent a password reset link")
+    OTP_REMOVED = "admin.otp_removed", _("removed a second factor")
+    TOKEN_REVOKED = "auth.token_revoked", _("revoked an API token")
+    TOKEN_EXPIRED = "auth.token_expired", _("presented an expired API token")
+    NOISE_SUMMARY = "auth.noise_summary", _("anonymous failures counted without an entry each")
+
 
 class Outcome(models.TextChoices):
     """What happened, written once the decision has been carried out.

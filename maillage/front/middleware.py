@@ -13,6 +13,9 @@ POLICY = (
 )
 # Django's admin sets a few style attributes; it gets inline styles, nothing more.
 ADMIN_POLICY = POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# Neither the browser nor a proxy keeps a copy of what may name a patient.
+NO_STORE = "no-store, private"
+_PUBLIC_PREFIXES = ("/static/", "/favicon")
 
 
 def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
@@ -23,6 +26,31 @@ def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse])
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        return response
+
+    return middleware
+
+
+def carries_private_data(request: HttpRequest) -> bool:
+    """Every FHIR response and every response to a signed-in user, static files aside.
+
+    Simpler and sounder than deciding page by page which ones name a patient.
+    """
+    if request.path.startswith(_PUBLIC_PREFIXES):
+        return False
+    if request.path.startswith("/fhir/"):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def private_no_store(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
+    """``Cache-Control: no-store, private`` on every response that may carry patient data."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if carries_private_data(request):
+            response.headers["Cache-Control"] = NO_STORE
         return response
 
     return middleware
