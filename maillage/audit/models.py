@@ -161,6 +161,5 @@ class AuditChainHead(models.Model):
     key_id = models.CharField(max_length=64, blank=True, default="")
     mac = models.CharField(max_length=64, blank=True, default="")
 
-
     def __str__(self) -> str:
         return f"head #{self.seq}"
