@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "maillage.patients",
     "maillage.files",
     "maillage.records",
+    "maillage.regulation",
     "maillage.messaging",
     "maillage.fhir",
     "maillage.front",
@@ -288,6 +289,14 @@ MAILLAGE_CLAMD_TIMEOUT = float(os.environ.get("MAILLAGE_CLAMD_TIMEOUT", "30"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAILLAGE_MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 # How long an emergency (break-the-glass) opening of a record lasts.
 MAILLAGE_BREAK_GLASS_HOURS = float(os.environ.get("MAILLAGE_BREAK_GLASS_HOURS", "4"))
+# How long a regulation case opens a patient to its regulator, at most.
+MAILLAGE_REGULATION_HOURS = float(os.environ.get("MAILLAGE_REGULATION_HOURS", "24"))
+# Outside mail leaves only for these domains and their subdomains (the MSSanté space).
+MAILLAGE_OUTSIDE_DOMAINS = tuple(
+    d.strip().lower().lstrip(".")
+    for d in os.environ.get("MAILLAGE_OUTSIDE_DOMAINS", "mssante.fr").split(",")
+    if d.strip()
+)
 
 # Mail: notices to people, and the secure-messaging gateway to the outside.
 # Without a relay, mail is written to the console (demo).

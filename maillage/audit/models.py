@@ -39,6 +39,11 @@ class Action(models.TextChoices):
     TOKEN_CREATED = "auth.token_created", _("was given an API token")
     TOKEN_REJECTED = "auth.token_rejected", _("presented an unknown API token")
     FILE_INTEGRITY_FAILED = "file.integrity_failed", _("a stored file failed its integrity check")
+    MESSAGE_RECEIVE = "message.receive", _("was sent a message about the patient")
+    DOCUMENT_RECEIVE = "document.receive", _("was sent a document of the record")
+    REGULATION_OPEN = "regulation.open", _("opened a regulation case")
+    REGULATION_CLOSE = "regulation.close", _("closed a regulation case")
+    REGULATION_REVIEW = "regulation.review", _("reviewed a regulation case")
 
     # Administration of accounts (listed in the admin's "administration journal").
     ROLE_CHANGED = "admin.role_changed", _("changed the role of an account")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from maillage.accounts.models import User
 from maillage.demo.pdf import text_pdf
 from maillage.messaging import actions
-from maillage.messaging.access import get_thread
 from maillage.messaging.models import Thread
 from maillage.patients.models import Patient
+from maillage.policy.messages import get_thread
 
 NURSE_BODY = (
     "Bonjour Docteur,\n\n"

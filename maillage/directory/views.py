@@ -21,7 +21,7 @@ from maillage.directory.queries import (
     search_structures,
 )
 from maillage.front.input_limits import page_number
-from maillage.messaging.access import may_use_messaging
+from maillage.policy.messages import may_use_messaging
 
 PAGE_SIZE = 20
 T = TypeVar("T")

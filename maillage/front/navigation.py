@@ -9,9 +9,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role, User
-from maillage.messaging.access import may_use_messaging
-from maillage.patients.access import can_create, can_search
-from maillage.records.access import may_break_glass
+from maillage.policy.gate import can_create, can_search, may_break_glass
+from maillage.policy.messages import may_use_messaging
 
 
 @dataclass(frozen=True)

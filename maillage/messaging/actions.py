@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
@@ -31,7 +32,6 @@ from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.storage import Upload
 from maillage.messaging import gateway
-from maillage.messaging.access import NO_MESSAGING_ROLES, basis, is_participant
 from maillage.messaging.models import (
     Attachment,
     Delivery,
@@ -42,9 +42,18 @@ from maillage.messaging.models import (
     Thread,
 )
 from maillage.messaging.queries import professional_by_address
-from maillage.patients.access import PatientNotFound, get_patient
+from maillage.policy.gate import (
+    DocumentNotFound,
+    Grant,
+    PatientNotFound,
+    authorize,
+    get_document,
+    load_patient,
+)
+from maillage.policy.messages import is_participant
+from maillage.policy.receivers import Receiver, Refusal, audit_receivers, check_receivers
+from maillage.policy.table import uses_messaging
 from maillage.records import actions as record_actions
-from maillage.records.access import DocumentNotFound, get_document
 from maillage.records.models import Document
 
 if TYPE_CHECKING:
@@ -106,12 +115,21 @@ class Attached:
 
 
 def check_sender(user: User) -> None:
-    if not user.is_authenticated or not user.is_active or user.role in NO_MESSAGING_ROLES:
+    if not uses_messaging(user):
         raise MessagingRuleBroken(_("Your role has no secure messaging."))
 
 
 def _may_receive(user: User | None) -> bool:
-    return user is not None and user.is_active and user.role not in NO_MESSAGING_ROLES
+    return user is not None and uses_messaging(user)
+
+
+def outside_domain_trusted(address: str) -> bool:
+    """An outside address is allowed only in a configured trusted space (MSSanté by default)."""
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    return any(
+        domain == trusted or domain.endswith("." + trusted)
+        for trusted in settings.MAILLAGE_OUTSIDE_DOMAINS
+    )
 
 
 def _label_of(user: User) -> str:
@@ -128,9 +146,8 @@ def resolve_recipients(
         if _may_receive(professional.user):
             found.append(Recipient(professional.display_name, user=professional.user))
         elif professional.secure_messaging_address:
-            found.append(
-                Recipient(professional.display_name, address=professional.secure_messaging_address)
-            )
+            outside = _outside(professional.secure_messaging_address)
+            found.append(Recipient(professional.display_name, address=outside.address))
         else:
             raise MessagingRuleBroken(
                 _("%(name)s has neither a Maillage account nor an MSSanté address.")
@@ -150,7 +167,7 @@ def resolve_recipients(
         # A colleague's MSSanté address typed by hand: delivered inside, never sent out.
         found.extend(Recipient(p.display_name, user=p.user) for p in inside)
         if not inside:
-            found.append(Recipient(address, address=address))
+            found.append(_outside(address))
     unique: dict[str, Recipient] = {}
     for recipient in found:
         if recipient.user is not None and recipient.user.pk == sender.pk:
@@ -163,6 +180,19 @@ def resolve_recipients(
             _("At most %(n)d recipients per message.") % {"n": MAX_RECIPIENTS}, "recipients"
         )
     return list(unique.values())
+
+
+def _outside(address: str) -> Recipient:
+    if not outside_domain_trusted(address):
+        raise MessagingRuleBroken(
+            _(
+                "“%(address)s” is outside the trusted secure-messaging domains: health data "
+                "may only leave Maillage for a secure messaging space (MSSanté)."
+            )
+            % {"address": address},
+            "outside",
+        )
+    return Recipient(address, address=address)
 
 
 def _check_body(body: str) -> str:
@@ -233,12 +263,10 @@ def send_message(sender: User, draft: Draft) -> Message:
     body = _check_body(draft.body)
     attached = _check_uploads(draft.uploads)
     recipients = resolve_recipients(sender, draft.professionals, draft.addresses)
-    patient = None
-    if draft.patient_uuid:
-        # Linking a patient is reading them: the gate decides and audits.
-        patient = get_patient(sender, draft.patient_uuid, Action.PATIENT_READ)
+    patient, grant = _link_patient(sender, draft.patient_uuid)
     attached += _check_documents(sender, patient, draft.documents)
     _check_count(attached)
+    _check_receivers(sender, patient, grant, recipients, attached)
     now = timezone.now()
     with transaction.atomic():
         thread = Thread.objects.create(
@@ -255,9 +283,70 @@ def send_message(sender: User, draft: Draft) -> Message:
                 for r in recipients
             ]
         )
-        message = _write_message(thread, sender, body, recipients, attached, now)
+        message = _write_message(thread, sender, body, recipients, attached, now, grant)
     _after_commit(message)
     return message
+
+
+def _link_patient(sender: User, patient_uuid: object) -> tuple[Patient | None, Grant | None]:
+    """Writing about a patient: the policy decides (MESSAGE_SEND), the send closes the grant."""
+    if not patient_uuid:
+        return None, None
+    patient = load_patient(patient_uuid)
+    if patient is None:
+        raise PatientNotFound
+    return patient, authorize(sender, patient, Action.MESSAGE_SEND)
+
+
+def _check_receivers(
+    sender: User,
+    patient: Patient | None,
+    grant: Grant | None,
+    recipients: Sequence[Recipient],
+    attached: Sequence[Attached],
+) -> None:
+    """Every receiver of data about the patient is decided; one refusal stops the send."""
+    if patient is None:
+        return
+    documents = _documents_of(attached)
+    refusals = check_receivers(sender, patient, _receivers(recipients), documents)
+    if not refusals:
+        return
+    if grant is not None:
+        grant.failed(
+            "receiver_refused", receivers=sorted({r.receiver.audit_name for r in refusals})
+        )
+    raise MessagingRuleBroken(_refusal_message(refusals), "recipients")
+
+
+def _receivers(recipients: Sequence[Recipient]) -> list[Receiver]:
+    return [Receiver(r.label, user=r.user, address=r.address) for r in recipients]
+
+
+def _documents_of(attached: Sequence[Attached]) -> list[Document]:
+    unique: dict[int, Document] = {}
+    for item in attached:
+        if item.document is not None:
+            unique.setdefault(item.document.pk, item.document)
+    return list(unique.values())
+
+
+def _refusal_message(refusals: Sequence[Refusal]) -> str:
+    """Names each receiver refused and, when it is a document, which one; never the rule."""
+    lines = []
+    for refusal in refusals:
+        if refusal.document is None:
+            lines.append(
+                _("%(name)s may not receive messages about this patient.")
+                % {"name": refusal.receiver.label}
+            )
+        else:
+            lines.append(
+                _("%(name)s may not receive the document “%(title)s” of the record.")
+                % {"name": refusal.receiver.label, "title": refusal.document.title}
+            )
+    lines.append(_("Nothing was sent."))
+    return " ".join(lines)
 
 
 def reply(
@@ -279,9 +368,15 @@ def reply(
         raise MessagingRuleBroken(_("Nobody else in this conversation can receive a message."))
     attached += _check_documents(sender, thread.patient, documents)
     _check_count(attached)
+    grant = (
+        authorize(sender, thread.patient, Action.MESSAGE_SEND, detail={"reply": True})
+        if thread.patient is not None
+        else None
+    )
+    _check_receivers(sender, thread.patient, grant, recipients, attached)
     now = timezone.now()
     with transaction.atomic():
-        message = _write_message(thread, sender, body, recipients, attached, now)
+        message = _write_message(thread, sender, body, recipients, attached, now, grant)
         Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
     _after_commit(message)
     return message
@@ -306,6 +401,7 @@ def _write_message(
     recipients: Sequence[Recipient],
     attached: Sequence[Attached],
     now: dt.datetime,
+    grant: Grant | None,
 ) -> Message:
     goes_out = any(r.user is None for r in recipients)
     professional = Professional.objects.filter(user=sender).first()
@@ -341,21 +437,20 @@ def _write_message(
             for position, item in enumerate(attached)
         ]
     )
-    if thread.patient is not None:
-        record(
+    if thread.patient is not None and grant is not None:
+        grant.done(
+            thread=str(thread.uuid),
+            message=str(message.uuid),
+            recipients=len(recipients),
+            outside=[r.address for r in recipients if r.user is None],
+            attachments=len(attached),
+        )
+        audit_receivers(
             sender,
-            Event(
-                action=Action.MESSAGE_SEND,
-                patient=thread.patient,
-                basis=basis(sender, thread),
-                detail={
-                    "thread": str(thread.uuid),
-                    "message": str(message.uuid),
-                    "recipients": len(recipients),
-                    "outside": sum(1 for r in recipients if r.user is None),
-                    "attachments": len(attached),
-                },
-            ),
+            thread.patient,
+            _receivers(recipients),
+            _documents_of(attached),
+            detail={"message": str(message.uuid)},
         )
     return message
 

@@ -18,7 +18,7 @@ from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.front.input_limits import bounded_text, page_number
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
-from maillage.messaging import access, actions, queries
+from maillage.messaging import actions, queries
 from maillage.messaging.forms import (
     ComposeForm,
     FileIntoRecordForm,
@@ -27,9 +27,9 @@ from maillage.messaging.forms import (
     document_choices,
 )
 from maillage.messaging.models import Attachment, Delivery, DeliveryStatus, Message, Thread
-from maillage.patients.access import PatientNotFound, get_patient, may
+from maillage.policy import messages as access
 from maillage.patients.models import Patient
-from maillage.records.access import open_record, visible_documents
+from maillage.policy.gate import PatientNotFound, allowed, open_patient, open_record
 from maillage.records.models import Document
 
 PAGE_SIZE = 30
@@ -75,10 +75,10 @@ def recipient_suggestions(request: HttpRequest) -> HttpResponse:
 
 def _record_documents(user: User, patient: Patient | None) -> list[Document]:
     """The record documents the user may attach; opening the record is audited."""
-    if patient is None or not may(user, patient, Action.RECORD_READ):
+    if patient is None or not allowed(user, patient, Action.RECORD_READ):
         return []
     try:
-        return visible_documents(open_record(user, patient))
+        return open_record(user, patient).documents()
     except PatientNotFound:
         return []
 
@@ -114,7 +114,8 @@ def compose(request: HttpRequest) -> HttpResponse:
             initial={"patient": patient_uuid, "recipients": _initial_recipient(request)}
         )
     # Showing the patient is reading them: through the gate, audited (404 when refused).
-    patient = get_patient(user, patient_uuid, Action.PATIENT_READ) if patient_uuid else None
+    opened = open_patient(user, patient_uuid, Action.PATIENT_READ) if patient_uuid else None
+    patient = opened.patient if opened is not None else None
     documents = _record_documents(user, patient)
     form.fields["documents"].choices = document_choices(documents)  # type: ignore[attr-defined]
     return render(

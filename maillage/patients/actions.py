@@ -9,15 +9,6 @@ from django.db import IntegrityError, transaction
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action
 from maillage.directory.queries import structures_of
-from maillage.patients.access import (
-    IdentityEvidence,
-    PatientNotFound,
-    Relation,
-    access_patient,
-    get_patient,
-    load_patient,
-    require_can_create,
-)
 from maillage.patients.identity import (
     IDENTITY_FIELDS,
     IdentityInput,
@@ -25,6 +16,13 @@ from maillage.patients.identity import (
     identity_problems,
 )
 from maillage.patients.models import Patient
+from maillage.policy.gate import (
+    PatientNotFound,
+    authorize,
+    load_patient,
+    require_can_create,
+)
+from maillage.policy.relations import IdentityEvidence, Relation
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -105,19 +103,27 @@ def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Pa
     if patient is None:
         raise PatientNotFound
     changed = [name for name in IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
-    access_patient(actor, patient, Action.PATIENT_UPDATE, detail={"fields": changed})
-    _check(data)
+    grant = authorize(actor, patient, Action.PATIENT_UPDATE, detail={"fields": changed})
+    try:
+        _check(data)
+    except InvalidIdentity:
+        grant.failed("invalid_identity")
+        raise
     candidates, same_matricule = find_duplicates(data.evidence(), exclude=patient)
     if same_matricule:
+        grant.failed("duplicate_matricule")
         raise DuplicateIdentity(candidates, same_matricule=True)
     if not changed:
+        grant.failed("no_change")
         return patient
     for name in changed:
         setattr(patient, name, getattr(data, name))
     try:
         with transaction.atomic():
             patient.save(update_fields=[*changed, "match_key", "updated_at"])
+            grant.done()
     except IntegrityError:
+        grant.failed("duplicate_matricule")
         candidates, _ = find_duplicates(data.evidence(), exclude=patient)
         raise DuplicateIdentity(candidates, same_matricule=True) from None
     return patient
@@ -125,6 +131,12 @@ def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Pa
 
 def link_patient(actor: User, patient_uuid: object, evidence: IdentityEvidence) -> Patient:
     """Attach an existing identity to the actor's structures instead of duplicating it."""
-    patient = get_patient(actor, patient_uuid, Action.PATIENT_LINK, evidence=evidence)
-    patient.followed_by.add(*structures_of(actor))
+    patient = load_patient(patient_uuid)
+    if patient is None:
+        raise PatientNotFound
+    grant = authorize(actor, patient, Action.PATIENT_LINK, evidence=evidence)
+    structures = list(structures_of(actor))
+    with transaction.atomic():
+        patient.followed_by.add(*structures)
+        grant.done(structures=[str(s.uuid) for s in structures])
     return patient

@@ -22,7 +22,7 @@ from maillage.lib.ins import (
     trait_mismatches,
 )
 from maillage.lib.names import identity_match_key, normalise_name
-from maillage.patients.access import IdentityEvidence
+from maillage.policy.relations import IdentityEvidence
 
 if TYPE_CHECKING:
     from maillage.directory.models import Professional

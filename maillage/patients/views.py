@@ -12,12 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from maillage.accounts.models import User
 from maillage.audit.models import Action, AuditEntry
 from maillage.front.input_limits import page_number
-from maillage.messaging.access import may_use_messaging
-from maillage.patients import access, actions
-from maillage.patients.access import RELATION_LABELS, NotAllowed, PatientNotFound
+from maillage.patients import actions
 from maillage.patients.forms import PatientCreateForm, PatientIdentityForm, PatientSearchForm
 from maillage.patients.models import Patient
 from maillage.patients.queries import patients_matching
+from maillage.policy import gate as access
+from maillage.policy.gate import NotAllowed, PatientNotFound
+from maillage.policy.messages import may_use_messaging
+from maillage.policy.relations import RELATION_LABELS
 
 PAGE_SIZE = 20
 ACCESS_LOG_PAGE_SIZE = 50
@@ -120,15 +122,16 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def patient_detail(request: HttpRequest, uuid: str) -> HttpResponse:
     user = _user(request)
-    patient = access.get_patient(user, uuid, Action.PATIENT_READ)
+    opened = access.open_patient(user, uuid, Action.PATIENT_READ)
+    patient = opened.patient
     return render(
         request,
         "patients/detail.html",
         {
             "patient": patient,
             "followed_by": patient.followed_by.select_related("commune"),
-            "can_edit": access.may(user, patient, Action.PATIENT_UPDATE),
-            "can_open_record": access.may(user, patient, Action.RECORD_READ),
+            "can_edit": opened.allows(Action.PATIENT_UPDATE),
+            "can_open_record": opened.allows(Action.RECORD_READ),
             "can_write_messages": may_use_messaging(user),
         },
     )
@@ -140,9 +143,9 @@ def patient_edit(request: HttpRequest, uuid: str) -> HttpResponse:
     user = _user(request)
     if request.method == "POST":
         return _save_edit(request, uuid)
-    patient = access.get_patient(user, uuid, Action.PATIENT_READ)
-    if not access.may(user, patient, Action.PATIENT_UPDATE):
-        raise PatientNotFound
+    opened = access.open_patient(user, uuid, Action.PATIENT_READ)
+    opened.require(Action.PATIENT_UPDATE, detail={"step": "form"})
+    patient = opened.patient
     form = PatientIdentityForm(user=user, patient=patient)
     return render(request, "patients/edit.html", {"form": form, "patient": patient})
 
@@ -160,14 +163,14 @@ def _save_edit(request: HttpRequest, uuid: str) -> HttpResponse:
             messages.success(request, _("Identity updated."))
             return redirect("patients:detail", uuid=patient.uuid)
     # Showing the form again shows the record: that is a read.
-    patient = access.get_patient(user, uuid, Action.PATIENT_READ)
-    if not access.may(user, patient, Action.PATIENT_UPDATE):
-        raise PatientNotFound
+    opened = access.open_patient(user, uuid, Action.PATIENT_READ)
+    opened.require(Action.PATIENT_UPDATE, detail={"step": "form"})
+    patient = opened.patient
     return render(request, "patients/edit.html", {"form": form, "patient": patient}, status=400)
 
 
 def _own_record(user: User) -> Patient:
-    patient = Patient.objects.filter(user=user).first()
+    patient = access.own_patient(user)
     if patient is None:
         raise PatientNotFound
     return patient

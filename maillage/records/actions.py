@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,23 +18,19 @@ from maillage.audit.models import Action, Outcome
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.storage import Upload
-from maillage.patients.access import (
-    IdentityEvidence,
+from maillage.policy.consents import record_state
+from maillage.policy.decide import Rule, emergency_refusal
+from maillage.policy.gate import (
+    Grant,
     PatientNotFound,
-    Relation,
-    access_patient,
-    load_patient,
-    professional_id_of,
-)
-from maillage.records import notifications
-from maillage.records.access import (
-    BREAK_GLASS_ROLES,
     RecordAccess,
-    open_record,
-    open_record_by_id,
-    record_state,
-    writable_types,
+    authorize,
+    load_patient,
+    record_for_change,
 )
+from maillage.policy.relations import IdentityEvidence, Relation
+from maillage.policy.table import BREAK_GLASS_ROLES
+from maillage.records import notifications
 from maillage.records.models import (
     BreakGlassAccess,
     CareTeamMember,
@@ -79,8 +76,9 @@ def _store_all(uploads: Sequence[Upload], by: User) -> list[StoredFile]:
     return [storage.store(u.data, u.name, by=by) for u in uploads]
 
 
-def _check_writable(access: RecordAccess, doc_type: str) -> None:
-    if doc_type not in writable_types(access.user, access):
+def _check_writable(access: RecordAccess, grant: Grant, doc_type: str) -> None:
+    if doc_type not in access.writable_types():
+        grant.failed(Rule.HABILITATION)
         raise RecordRuleBroken(_("Your role may not add this type of document to the record."))
 
 
@@ -96,8 +94,10 @@ def file_document(
     if not uploads and not files:
         raise RecordRuleBroken(_("Attach at least one file."))
     _check_all(uploads)
-    access = open_record(user, patient, purpose=Action.DOCUMENT_CREATE, detail={"type": new.type})
-    _check_writable(access, new.type)
+    access, grant = record_for_change(
+        user, patient, Action.DOCUMENT_CREATE, detail={"type": new.type}
+    )
+    _check_writable(access, grant, new.type)
     stored = [*files, *_store_all(uploads, user)]
     with transaction.atomic():
         document = Document.objects.create(
@@ -113,6 +113,7 @@ def file_document(
         DocumentFile.objects.bulk_create(
             [DocumentFile(document=document, file=f, position=i) for i, f in enumerate(stored)]
         )
+        grant.done(document=str(document.uuid))
     return document
 
 
@@ -125,35 +126,45 @@ def replace_document(
     if document.author_id != user.pk:
         raise RecordRuleBroken(_("Only the author of a document can replace it."))
     _check_all(uploads)
-    access = open_record(
+    access, grant = record_for_change(
         user,
         document.patient,
-        purpose=Action.DOCUMENT_REPLACE,
+        Action.DOCUMENT_REPLACE,
         detail={"document": str(document.uuid)},
     )
-    _check_writable(access, new.type)
+    _check_writable(access, grant, new.type)
     stored = _store_all(uploads, user)
     with transaction.atomic():
         # Lock the old version so that two replacements cannot both win.
         updated = Document.objects.filter(pk=document.pk, status=DocumentStatus.CURRENT).update(
             status=DocumentStatus.REPLACED
         )
-        if updated != 1:
-            raise RecordRuleBroken(_("This document was replaced meanwhile."))
-        newer = Document.objects.create(
-            patient=document.patient,
-            type=new.type,
-            title=new.title.strip(),
-            date=new.date,
-            author=user,
-            author_label=user.display_name,
-            replaces=document,
-            hidden_from_patient=new.hidden_from_patient,
-            hidden_from_legal_representatives=new.hidden_from_legal_representatives,
-        )
-        DocumentFile.objects.bulk_create(
-            [DocumentFile(document=newer, file=f, position=i) for i, f in enumerate(stored)]
-        )
+        newer = None if updated != 1 else _write_version(user, document, new, stored, grant)
+    if newer is None:
+        # Outside the rolled-back transaction, so the entry stays.
+        grant.failed("not_current")
+        raise RecordRuleBroken(_("This document was replaced meanwhile."))
+    return newer
+
+
+def _write_version(
+    user: User, document: Document, new: NewDocument, stored: list[StoredFile], grant: Grant
+) -> Document:
+    newer = Document.objects.create(
+        patient=document.patient,
+        type=new.type,
+        title=new.title.strip(),
+        date=new.date,
+        author=user,
+        author_label=user.display_name,
+        replaces=document,
+        hidden_from_patient=new.hidden_from_patient,
+        hidden_from_legal_representatives=new.hidden_from_legal_representatives,
+    )
+    DocumentFile.objects.bulk_create(
+        [DocumentFile(document=newer, file=f, position=i) for i, f in enumerate(stored)]
+    )
+    grant.done(new_version=str(newer.uuid))
     return newer
 
 
@@ -163,17 +174,23 @@ def withdraw_document(user: User, document: Document, reason: str) -> None:
         raise RecordRuleBroken(_("Only the author of a document can withdraw it."))
     if not reason.strip():
         raise RecordRuleBroken(_("Say why the document is withdrawn."))
-    open_record(
+    _access, grant = record_for_change(
         user,
         document.patient,
-        purpose=Action.DOCUMENT_WITHDRAW,
+        Action.DOCUMENT_WITHDRAW,
         detail={"document": str(document.uuid)},
     )
-    Document.objects.filter(pk=document.pk, status=DocumentStatus.CURRENT).update(
-        status=DocumentStatus.WITHDRAWN,
-        withdrawn_at=timezone.now(),
-        withdrawn_reason=reason.strip()[:300],
-    )
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk, status=DocumentStatus.CURRENT).update(
+            status=DocumentStatus.WITHDRAWN,
+            withdrawn_at=timezone.now(),
+            withdrawn_reason=reason.strip()[:300],
+        )
+        if updated == 1:
+            grant.done()
+    if updated != 1:
+        grant.failed("not_current")
+        raise RecordRuleBroken(_("Only the current version of a document can be withdrawn."))
 
 
 # --- Care team ----------------------------------------------------------------
@@ -181,18 +198,20 @@ def withdraw_document(user: User, document: Document, reason: str) -> None:
 
 def name_in_care_team(patient_user: User, patient: Patient, professional: Professional) -> None:
     """The patient names a professional of their care team."""
-    access_patient(
+    grant = authorize(
         patient_user,
         patient,
         Action.CONSENT_CHANGE,
         detail={"care_team_add": str(professional.uuid)},
     )
-    CareTeamMember.objects.create(
-        patient=patient,
-        professional=professional,
-        reason=CareTeamReason.NAMED_BY_PATIENT,
-        added_by=patient_user,
-    )
+    with transaction.atomic():
+        CareTeamMember.objects.create(
+            patient=patient,
+            professional=professional,
+            reason=CareTeamReason.NAMED_BY_PATIENT,
+            added_by=patient_user,
+        )
+        grant.done()
 
 
 def add_for_act(
@@ -201,39 +220,62 @@ def add_for_act(
     """Someone who may write in the record brings a professional in for an act, for a while."""
     if not 1 <= days <= 365:
         raise RecordRuleBroken(_("An act gives a place in the care team for 1 to 365 days."))
-    patient = open_record_by_id(
+    patient = load_patient(patient_uuid)
+    if patient is None:
+        raise PatientNotFound
+    _access, grant = record_for_change(
         user,
-        patient_uuid,
-        purpose=Action.CARE_TEAM_CHANGE,
+        patient,
+        Action.CARE_TEAM_CHANGE,
         detail={"professional": str(professional.uuid), "days": str(days)},
-    ).patient
-    return CareTeamMember.objects.create(
-        patient=patient,
-        professional=professional,
-        reason=CareTeamReason.ACT,
-        valid_until=timezone.now() + dt.timedelta(days=days),
-        added_by=user,
     )
+    with transaction.atomic():
+        member = CareTeamMember.objects.create(
+            patient=patient,
+            professional=professional,
+            reason=CareTeamReason.ACT,
+            valid_until=timezone.now() + dt.timedelta(days=days),
+            added_by=user,
+        )
+        grant.done()
+    return member
 
 
 def end_care_team_place(patient_user: User, member: CareTeamMember) -> None:
-    access_patient(
+    grant = authorize(
         patient_user,
         member.patient,
         Action.CONSENT_CHANGE,
         detail={"care_team_end": str(member.professional.uuid)},
     )
-    CareTeamMember.objects.filter(pk=member.pk, ended_at__isnull=True).update(
-        ended_at=timezone.now()
+    _close(
+        grant,
+        CareTeamMember.objects.filter(pk=member.pk, ended_at__isnull=True),
+        ended_at=timezone.now(),
     )
+
+
+def _close(grant: Grant, rows: QuerySet[Any], **changes: object) -> None:
+    """Apply a one-row change; the entry says whether it changed anything."""
+    with transaction.atomic():
+        if rows.update(**changes) == 1:
+            grant.done()
+            return
+    grant.failed("already_ended")
+    raise RecordRuleBroken(_("This was already ended."))
 
 
 # --- Consents -------------------------------------------------------------------
 
 
 def _consent(patient_user: User, patient: Patient, kind: str, **fields: object) -> Consent:
-    access_patient(patient_user, patient, Action.CONSENT_CHANGE, detail={"kind": kind})
-    return Consent.objects.create(patient=patient, kind=kind, recorded_by=patient_user, **fields)
+    grant = authorize(patient_user, patient, Action.CONSENT_CHANGE, detail={"kind": kind})
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            patient=patient, kind=kind, recorded_by=patient_user, **fields
+        )
+        grant.done(consent=str(consent.uuid))
+    return consent
 
 
 def set_sharing(patient_user: User, patient: Patient, *, granted: bool) -> Consent:
@@ -260,11 +302,13 @@ def mask_document(patient_user: User, document: Document) -> Consent:
 
 def withdraw_consent(patient_user: User, consent: Consent) -> None:
     """End an opposition or a mask; the statement itself stays in the history."""
-    access_patient(
+    grant = authorize(
         patient_user, consent.patient, Action.CONSENT_CHANGE, detail={"withdraw": str(consent.uuid)}
     )
-    Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(
-        withdrawn_at=timezone.now()
+    _close(
+        grant,
+        Consent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True),
+        withdrawn_at=timezone.now(),
     )
 
 
@@ -301,12 +345,8 @@ def break_glass(
             ),
         )
         raise PatientNotFound
-    state = record_state(patient)
-    professional_id = professional_id_of(user)
-    opposed = state.emergency_opposed or (
-        professional_id is not None and professional_id in state.opposed_professionals
-    )
-    if opposed:
+    refused = emergency_refusal(user, patient)
+    if refused is not None:
         record(
             user,
             Event(
@@ -314,7 +354,7 @@ def break_glass(
                 outcome=Outcome.DENIED,
                 patient=patient,
                 reason=reason,
-                detail={"why": "opposition"},
+                detail={"rule": refused},
             ),
         )
         raise RecordRuleBroken(

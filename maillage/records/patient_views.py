@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from maillage.accounts.models import User
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
-from maillage.patients.access import PatientNotFound
 from maillage.patients.models import Patient
-from maillage.records import access, actions
-from maillage.records.models import CareTeamMember, Consent, ConsentKind
+from maillage.policy import gate as access
+from maillage.policy.gate import PatientNotFound
+from maillage.records import actions
+from maillage.records.models import ConsentKind
 from maillage.records.queries import care_team_of, professionals_known_to
 
 
@@ -25,7 +26,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _own_patient(user: User) -> Patient:
-    patient = Patient.objects.filter(user=user).select_related("treating_doctor").first()
+    patient = access.own_patient(user)
     if patient is None:
         raise PatientNotFound
     return patient
@@ -36,7 +37,7 @@ def _own_patient(user: User) -> Patient:
 def my_documents(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     opened = access.open_record(user, _own_patient(user))
-    documents = access.visible_documents(opened)
+    documents = opened.documents()
     return render(
         request,
         "records/my_documents.html",
@@ -73,9 +74,7 @@ def my_consents(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     patient = _own_patient(user)
     opened = access.open_record(user, patient, purpose=Action.CONSENT_READ)
-    consents = list(
-        Consent.objects.filter(patient=patient).select_related("professional", "document")
-    )
+    consents = access.consents_of(opened)
     latest_sharing = next((c for c in consents if c.kind == ConsentKind.SHARING), None)
     return render(
         request,
@@ -132,24 +131,15 @@ def _apply(user: User, patient: Patient, decision: str, request: HttpRequest) ->
         actions.name_in_care_team(user, patient, professional)
         return _("%(name)s is now in your care team.") % {"name": professional}
     if decision == "withdraw":
-        consent = _own_consent(patient, request.POST.get("consent", ""))
+        consent = access.own_consent(user, patient, request.POST.get("consent", ""))
         if consent is None:
             raise ValueError(_("This choice could not be recorded."))
         actions.withdraw_consent(user, consent)
         return _("Withdrawn. The history keeps it.")
     if decision == "end_place":
-        member = CareTeamMember.objects.filter(
-            patient=patient, pk=int(request.POST.get("member", "0") or 0)
-        ).first()
+        member = access.own_care_team_place(user, patient, request.POST.get("member", ""))
         if member is None:
             raise ValueError(_("This choice could not be recorded."))
         actions.end_care_team_place(user, member)
         return _("%(name)s has left your care team.") % {"name": member.professional}
     raise ValueError(_("This choice could not be recorded."))
-
-
-def _own_consent(patient: Patient, consent_uuid: str) -> Consent | None:
-    try:
-        return Consent.objects.filter(patient=patient, uuid=consent_uuid).first()
-    except ValidationError:
-        return None

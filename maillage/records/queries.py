@@ -1,4 +1,4 @@
-"""Reads of the record that need no gate of their own (called after one)."""
+"""Reads of the record that the policy owns: each is called with what the policy opened."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils import timezone
 
-from maillage.records.access import RecordAccess, visible_ids
+from maillage.policy.gate import RecordAccess
 from maillage.records.models import CareTeamMember, Document
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def document_history(document: Document, opened: RecordAccess) -> list[Document]
     while newer is not None:
         chain.insert(0, newer)
         newer = Document.objects.filter(replaces=newer).first()
-    shown = visible_ids(opened, chain)
+    shown = opened.visible_ids(chain)
     return [d for d in chain if d.pk in shown]
 
 

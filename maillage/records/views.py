@@ -15,9 +15,11 @@ from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.lib.names import identity_match_key
-from maillage.patients.access import IdentityEvidence, PatientNotFound
 from maillage.patients.identity import clean_matricule
-from maillage.records import access, actions
+from maillage.policy import gate as access
+from maillage.policy.gate import PatientNotFound
+from maillage.policy.relations import IdentityEvidence
+from maillage.records import actions
 from maillage.records.forms import (
     BreakGlassForm,
     CareTeamActForm,
@@ -25,7 +27,6 @@ from maillage.records.forms import (
     ReviewForm,
     WithdrawForm,
 )
-from maillage.records.models import BreakGlassAccess
 from maillage.records.queries import care_team_of, document_history
 
 
@@ -48,7 +49,7 @@ def record_view(request: HttpRequest, uuid: str) -> HttpResponse:
     except PatientNotFound:
         return _not_found(request, uuid)
     history = request.GET.get("historique") == "1"
-    documents = access.visible_documents(opened, include_history=history)
+    documents = opened.documents(include_history=history)
     return render(
         request,
         "records/record.html",
@@ -58,21 +59,15 @@ def record_view(request: HttpRequest, uuid: str) -> HttpResponse:
             "documents": documents,
             "history": history,
             "care_team": care_team_of(opened.patient),
-            "writable": access.writable_types(user, opened),
+            "writable": opened.writable_types(),
             "break_glass_access": _active_break_glass(user, opened),
             "act_form": CareTeamActForm(),
         },
     )
 
 
-def _active_break_glass(user: User, opened: access.RecordAccess) -> BreakGlassAccess | None:
-    if opened.relation != "break_glass":
-        return None
-    return (
-        BreakGlassAccess.objects.filter(user=user, patient=opened.patient)
-        .order_by("-expires_at")
-        .first()
-    )
+def _active_break_glass(user: User, opened: access.RecordAccess) -> object:
+    return access.current_break_glass(opened)
 
 
 @login_required
@@ -84,7 +79,7 @@ def add_document(request: HttpRequest, uuid: str) -> HttpResponse:
         opened = access.open_record_by_id(user, uuid, purpose=Action.RECORD_READ)
     except PatientNotFound:
         return _not_found(request, uuid)
-    types = access.writable_types(user, opened)
+    types = opened.writable_types()
     if not types:
         raise PermissionDenied
     form = DocumentForm(request.POST or None, request.FILES or None, types=types)
@@ -123,7 +118,7 @@ def document_view(request: HttpRequest, uuid: str) -> HttpResponse:
             "is_author": document.author_id == user.pk,
             "withdraw_form": WithdrawForm(),
             "replace_form": DocumentForm(
-                types=access.writable_types(user, opened) or [document.type],
+                types=opened.writable_types() or [document.type],
                 initial={"type": document.type, "title": document.title},
             ),
         },
@@ -151,7 +146,7 @@ def download(request: HttpRequest, uuid: str, file_uuid: str) -> HttpResponse:
 def replace(request: HttpRequest, uuid: str) -> HttpResponse:
     user = _user(request)
     document, opened = access.get_document(user, uuid)
-    types = access.writable_types(user, opened)
+    types = opened.writable_types()
     form = DocumentForm(request.POST, request.FILES, types=types or [document.type])
     if form.is_valid():
         try:
@@ -277,17 +272,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if user.role != Role.ADMIN:
         raise PermissionDenied
-    pending = access.review_listing(
-        user,
-        BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
-        .select_related("user", "patient")
-        .order_by("started_at")[:100],
-    )
-    done = list(
-        BreakGlassAccess.objects.filter(reviewed_at__isnull=False)
-        .select_related("user", "patient", "reviewed_by")
-        .order_by("-reviewed_at")[:20]
-    )
+    pending = access.review_listing(user)
+    done = access.reviewed_break_glass(user)
     return render(
         request,
         "records/review_queue.html",
@@ -301,7 +287,7 @@ def review(request: HttpRequest, uuid: str) -> HttpResponse:
     user = _user(request)
     if user.role != Role.ADMIN:
         raise PermissionDenied
-    target = BreakGlassAccess.objects.filter(uuid=uuid).select_related("patient").first()
+    target = access.break_glass_to_review(user, uuid)
     form = ReviewForm(request.POST)
     if target is None or not form.is_valid():
         messages.error(request, _("Choose the outcome of the review."))

@@ -7,8 +7,7 @@ from django.core.management import call_command
 
 from maillage.accounts.models import User
 from maillage.files import storage
-from maillage.patients.access import PatientNotFound
-from maillage.records.access import open_record, visible_documents
+from maillage.policy.gate import PatientNotFound, open_record
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +24,12 @@ def test_it_files_readable_pdfs_once(capsys) -> None:
     capsys.readouterr()
     doctor = User.objects.get(username="medecin.traitant")
     patient = User.objects.get(username="patient").patient_record
-    documents = visible_documents(open_record(doctor, patient))
+    documents = open_record(doctor, patient).documents()
     assert len(documents) == 3
     for document in documents:
         data = storage.read(document.document_files.get().file)
         assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
     nurse = User.objects.get(username="infirmier")
-    assert len(visible_documents(open_record(nurse, patient))) == 3
+    assert len(open_record(nurse, patient).documents()) == 3
     with pytest.raises(PatientNotFound):
         open_record(User.objects.get(username="cardiologue"), patient)

@@ -30,9 +30,10 @@ from maillage.directory.terminology import (
 from maillage.lib.geo import haversine_km
 from maillage.lib.ins import IdentityStatus, parse_matricule, trait_mismatches
 from maillage.lib.names import identity_match_key
-from maillage.patients.access import PatientNotFound, Relation, access_patient
 from maillage.patients.identity import IdentityInput, identity_problems
 from maillage.patients.models import InsKind, Patient
+from maillage.policy.gate import PatientNotFound, access_patient
+from maillage.policy.relations import Relation
 from maillage.territory.models import Commune
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +252,7 @@ def test_it_keeps_the_cardiologist_away_from_the_patient(demo: None) -> None:
     with pytest.raises(PatientNotFound):
         access_patient(cardiologist, record, Action.PATIENT_READ)
     gp = User.objects.get(username="medecin.traitant")
-    assert access_patient(gp, record, Action.PATIENT_READ) == Relation.TREATING_DOCTOR
+    assert access_patient(gp, record, Action.PATIENT_READ).relation == Relation.TREATING_DOCTOR
     secretary = User.objects.get(username="secretaire")
     assert access_patient(secretary, record, Action.PATIENT_READ) == Relation.CARE_STRUCTURE
     # The cardiologist does see the hospital's own telemonitored patients.

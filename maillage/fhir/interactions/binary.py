@@ -2,10 +2,10 @@
 
 ``Binary/<file id>`` is the ``url`` of each DocumentReference and
 Communication attachment. A file attached to a message of a thread the caller
-takes part in is served through ``messaging.access.get_attachment_file``
+takes part in is served through ``policy.messages.get_attachment_file``
 (audited as a read of the thread). Otherwise it is served only through a
 document the caller may see: every document holding it is tried through
-``records.access.get_document`` (each attempt audited, as a document read)
+``policy.gate.get_document`` (each attempt audited, as a document read)
 until one shows it; none, and it is "not found".
 
 As FHIR R4 says of Binary, the content comes in its own media type unless the
@@ -30,9 +30,9 @@ from maillage.fhir.validation import emit
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.responses import content_disposition
-from maillage.messaging.access import AttachmentNotFound, get_attachment_file
-from maillage.records import access
-from maillage.records.access import DocumentNotFound
+from maillage.policy import gate as access
+from maillage.policy.gate import DocumentNotFound
+from maillage.policy.messages import AttachmentNotFound, get_attachment_file
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 

@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.search import ParamType, SearchParam, SearchQuery, reference_id
-from maillage.patients.access import (
+from maillage.policy.gate import (
     NotAllowed,
     PatientNotFound,
+    RecordAccess,
     get_patient,
+    open_record_by_id,
+    own_patient,
     require_purpose,
 )
 
@@ -48,16 +51,33 @@ def searched_patient(query: SearchQuery) -> str | None:
 
 
 def own_patient_id(user: User) -> uuid.UUID | None:
-    """The public id of the user's own record, if they are a patient, to hand to a gate.
+    """The public id of the user's own record, if they are a patient, to hand to the policy."""
+    own = own_patient(user)
+    return own.uuid if own is not None else None
 
-    Only the id is read, never the record: the gate decides and audits.
-    """
-    from maillage.patients.models import Patient
 
-    own: uuid.UUID | None = (
-        Patient.objects.filter(user_id=user.pk).values_list("uuid", flat=True).first()
-    )
-    return own
+def _own_id_or_refuse(user: User, purpose: str, detail: dict[str, str]) -> str:
+    try:
+        require_purpose(user, purpose, detail)
+    except NotAllowed:
+        raise FhirError(403) from None
+    own = own_patient_id(user)
+    if own is None:
+        raise FhirError(404)
+    return str(own)
+
+
+def records_own(
+    user: User, purpose: str, patient_id: str | None, resource_type: str
+) -> RecordAccess:
+    """The patient's own record opened for ``purpose``, as her pages open it."""
+    detail = {"fhir": resource_type}
+    if patient_id is None:
+        patient_id = _own_id_or_refuse(user, purpose, detail)
+    try:
+        return open_record_by_id(user, patient_id, purpose, detail=detail)
+    except PatientNotFound:
+        raise FhirError(404) from None
 
 
 def patients_own(user: User, purpose: str, patient_id: str | None, resource_type: str) -> Patient:
@@ -70,14 +90,7 @@ def patients_own(user: User, purpose: str, patient_id: str | None, resource_type
     """
     detail = {"fhir": resource_type}
     if patient_id is None:
-        try:
-            require_purpose(user, purpose, detail)
-        except NotAllowed:
-            raise FhirError(403) from None
-        own = own_patient_id(user)
-        if own is None:
-            raise FhirError(404)
-        patient_id = str(own)
+        patient_id = _own_id_or_refuse(user, purpose, detail)
     try:
         return get_patient(user, patient_id, purpose, detail=detail)
     except PatientNotFound:

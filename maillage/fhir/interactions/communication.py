@@ -1,7 +1,7 @@
 """Communication: read and search secure messages, through the messaging gate.
 
 A message is seen by the participants of its thread only, as on the
-messaging pages: ``messaging.access.get_thread`` decides, and audits the read
+messaging pages: ``policy.messages.get_thread`` decides, and audits the read
 when the thread is about a patient (MESSAGE_READ, ``{"fhir":
 "Communication"}`` in the detail); anyone else gets 404, audited in that
 patient's trail. Roles without secure messaging (patients, analysts) get 403,
@@ -41,8 +41,8 @@ from maillage.fhir.search import (
     searchset,
     token,
 )
-from maillage.messaging.access import ThreadNotFound, get_thread, may_use_messaging
 from maillage.messaging.models import Delivery, Message
+from maillage.policy.messages import ThreadNotFound, get_thread, may_use_messaging
 
 SEARCH_PARAMS = (
     SearchParam(

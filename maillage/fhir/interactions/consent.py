@@ -1,30 +1,29 @@
 """Consent: read and search, for the patient themself only.
 
-Professionals live with the effect of consents (the record gate applies
-them), never with the list: a patient's decisions, an opposition to a named
-doctor among them, are theirs. The patient gate decides with the purpose
-CONSENT_READ, which only the patient holds; each read is audited under it,
-with ``{"fhir": "Consent"}`` in the detail. Consent rows are read only after
-the gate.
+Professionals live with the effect of consents (the policy applies them),
+never with the list: a patient's decisions, an opposition to a named doctor
+among them, are theirs. The policy opens the record with the purpose
+CONSENT_READ, which only the patient holds, exactly as the patient's page
+does; each read is audited under it, with ``{"fhir": "Consent"}`` in the
+detail, and the rows come from the policy (``consents_of``).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from maillage.audit.models import Action
-from maillage.fhir.interactions.common import PATIENT_PARAM, patients_own, searched_patient
+from maillage.fhir.interactions.common import PATIENT_PARAM, records_own, searched_patient
 from maillage.fhir.mapping.consent import consent_resource
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.result import FhirResult
 from maillage.fhir.router import Call, Interaction, Route
 from maillage.fhir.search import Match, ParamType, SearchParam, page, searchset, shown, token
 from maillage.fhir.systems import FR_CORE_CONSENT
-from maillage.patients.models import Patient
-from maillage.records.models import Consent, ConsentKind
+from maillage.policy.consents import superseded
+from maillage.policy.gate import consents_of
 
 STATUS_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
 STATUSES = ("active", "inactive")
@@ -37,54 +36,34 @@ SEARCH_PARAMS = (
 )
 
 
-def _consents(patient: Patient) -> QuerySet[Consent]:
-    return (
-        Consent.objects.filter(patient=patient)
-        .select_related("professional", "document")
-        .order_by("-recorded_at", "-pk")
-    )
-
-
-def _latest_sharing(patient: Patient) -> int | None:
-    latest: int | None = (
-        Consent.objects.filter(patient=patient, kind=ConsentKind.SHARING)
-        .order_by("-recorded_at", "-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return latest
-
-
-def _superseded(consent: Consent, latest_sharing: int | None) -> bool:
-    return consent.kind == ConsentKind.SHARING and consent.pk != latest_sharing
-
-
 def read(call: Call) -> FhirResult:
-    patient = patients_own(call.actor, Action.CONSENT_READ, None, "Consent")
+    opened = records_own(call.actor, Action.CONSENT_READ, None, "Consent")
     try:
         wanted = uuid.UUID(call.resource_id)
     except ValueError:
         raise FhirError(404) from None
-    consent = _consents(patient).filter(uuid=wanted).first()
+    consents = consents_of(opened)
+    consent = next((c for c in consents if c.uuid == wanted), None)
     if consent is None:
         raise FhirError(404)
-    superseded = _superseded(consent, _latest_sharing(patient))
-    return FhirResult(consent_resource(consent, patient.uuid, superseded=superseded))
+    return FhirResult(
+        consent_resource(consent, opened.patient.uuid, superseded=superseded(consent, consents))
+    )
 
 
 def search(call: Call) -> FhirResult:
     query = call.query
     wanted = _statuses(query.occurrences("status"))
-    patient = patients_own(call.actor, Action.CONSENT_READ, searched_patient(query), "Consent")
-    latest = _latest_sharing(patient)
+    opened = records_own(call.actor, Action.CONSENT_READ, searched_patient(query), "Consent")
+    everything = consents_of(opened)
     consents = [
         c
-        for c in _consents(patient)
-        if ("inactive" if c.withdrawn_at or _superseded(c, latest) else "active") in wanted
+        for c in everything
+        if ("inactive" if c.withdrawn_at or superseded(c, everything) else "active") in wanted
     ]
     shown_consents, total = page(consents, query)
     matches = [
-        Match(consent_resource(c, patient.uuid, superseded=_superseded(c, latest)))
+        Match(consent_resource(c, opened.patient.uuid, superseded=superseded(c, everything)))
         for c in shown_consents
     ]
     return searchset(call, matches, total)

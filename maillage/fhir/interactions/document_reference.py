@@ -1,6 +1,6 @@
 """DocumentReference: read, search and create, every one through the record gate.
 
-No Document row is read here before the gate: ``records.access.get_document``
+No Document row is read here before the gate: ``policy.gate.get_document``
 (read) and ``open_record_by_id`` + ``visible_documents`` (search) return only
 what the user may see, with masks, habilitations and visibility applied, and
 write the audit entries, refusals included. ``records.actions.file_document``
@@ -45,9 +45,9 @@ from maillage.fhir.validation import load_json, parse
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.storage import RejectedUpload
-from maillage.patients.access import PatientNotFound, load_patient
-from maillage.records import access, actions
-from maillage.records.access import DocumentNotFound, RecordAccess
+from maillage.policy import gate as access
+from maillage.policy.gate import DocumentNotFound, PatientNotFound, RecordAccess, load_patient
+from maillage.records import actions
 from maillage.records.models import Document, DocumentStatus
 
 STATUS_SYSTEM = "http://hl7.org/fhir/document-reference-status"
@@ -128,7 +128,7 @@ def search(call: Call) -> FhirResult:
     history = statuses != {DocumentStatus.CURRENT}
     documents = [
         d
-        for d in access.visible_documents(opened, include_history=history)
+        for d in opened.documents(include_history=history)
         if d.status in statuses and wanted_type(d.type)
     ]
     shown_documents, total = page(documents, query)

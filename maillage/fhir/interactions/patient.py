@@ -33,9 +33,10 @@ from maillage.fhir.search import (
 from maillage.fhir.systems import ALL_INS_SYSTEMS, FR_CORE_PATIENT, accepted_ins_systems
 from maillage.fhir.validation import load_json, parse
 from maillage.lib.ins import InvalidMatricule, parse_matricule
-from maillage.patients import access, actions
-from maillage.patients.access import NotAllowed, PatientNotFound
+from maillage.patients import actions
 from maillage.patients.identity import matricule_message
+from maillage.policy import gate as access
+from maillage.policy.gate import NotAllowed, PatientNotFound
 
 SEARCH_PARAMS = (
     SearchParam(

@@ -45,7 +45,7 @@ from maillage.fhir.systems import (
     SECURITY_SOURCE_TYPE_SYSTEM,
 )
 from maillage.fhir.validation import emit
-from maillage.patients.access import RELATION_LABELS, Relation
+from maillage.policy.relations import RELATION_LABELS, Relation
 
 SOURCE = "Maillage"
 

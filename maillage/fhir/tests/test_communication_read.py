@@ -13,10 +13,10 @@ from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.mapping.communication import MESSAGE_ID_SYSTEM
 from maillage.fhir.tests.conftest import FHIR_JSON, fhir_json, issues
 from maillage.messaging import actions
-from maillage.messaging.access import get_thread
 from maillage.messaging.models import Message
 from maillage.messaging.tests.conftest import PDF
 from maillage.messaging.tests.conftest import send_about_patient as _about_patient
+from maillage.policy.messages import get_thread
 
 pytestmark = pytest.mark.usefixtures("private_files")
 

@@ -9,8 +9,8 @@ from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.mapping.communication import MESSAGE_ID_SYSTEM
 from maillage.fhir.tests.conftest import fhir_json, issues
 from maillage.messaging import actions
-from maillage.messaging.access import get_thread
 from maillage.messaging.models import Message
+from maillage.policy.messages import get_thread
 from maillage.testing import factories as f
 
 pytestmark = pytest.mark.usefixtures("private_files")

@@ -170,7 +170,7 @@ def test_it_answers_403_to_a_professional_naming_nobody(api, personas):
     assert (entry.outcome, entry.patient, entry.detail) == (
         Outcome.DENIED,
         None,
-        {"fhir": "Consent"},
+        {"fhir": "Consent", "rule": "role"},
     )
 
 

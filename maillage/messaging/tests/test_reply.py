@@ -30,7 +30,7 @@ def test_it_replies_in_the_same_thread(personas) -> None:
     assert answer.sender == doctor
     assert [d.user for d in answer.deliveries.all()] == [personas.nurse.user]
     entry = AuditEntry.objects.get(action=Action.MESSAGE_SEND, actor=doctor)
-    assert entry.patient == personas.patient and entry.basis == "recipient"
+    assert entry.patient == personas.patient and entry.basis == "treating_doctor"
     thread = Thread.objects.get()
     assert thread.last_message_at == answer.sent_at
 

@@ -13,7 +13,7 @@ from maillage.files.models import StoredFile
 from maillage.messaging import actions
 from maillage.messaging.models import Attachment, Delivery, DeliveryStatus, Message, Thread
 from maillage.messaging.tests.conftest import EXECUTABLE, PDF, fr, send_about_patient
-from maillage.patients.access import PatientNotFound
+from maillage.policy.gate import PatientNotFound
 from maillage.records import actions as record_actions
 from maillage.records.models import CareTeamMember, CareTeamReason, DocumentType
 from maillage.testing import factories as f
@@ -36,16 +36,15 @@ def test_it_delivers_inside_and_audits_the_send_on_the_patient(personas) -> None
     attachment = message.attachments.select_related("file").get()
     assert attachment.file.original_name == "liaison.pdf"
     assert attachment.file.mime == "application/pdf"
-    # Linking the patient went through the gate, and the send is on her trail.
-    assert AuditEntry.objects.filter(
-        patient=personas.patient,
-        action=Action.PATIENT_READ,
-        actor=personas.nurse.user,
-        outcome=Outcome.GRANTED,
-    ).exists()
+    # The send went through the policy, and is on her trail once, as done.
     send = AuditEntry.objects.get(patient=personas.patient, action=Action.MESSAGE_SEND)
     assert send.actor == personas.nurse.user
-    assert send.basis == "sender"
+    assert send.outcome == Outcome.GRANTED
+    assert send.basis == "care_structure"
+    # Each receiver is decided and named on her trail.
+    received = AuditEntry.objects.get(patient=personas.patient, action=Action.MESSAGE_RECEIVE)
+    assert received.detail["receiver"] == f"user:{personas.treating_doctor.user.pk}"
+    assert received.outcome == Outcome.GRANTED
     assert send.detail["thread"] == str(thread.uuid)
     assert "Pansement" not in str(send.detail)
 
@@ -63,7 +62,7 @@ def test_it_refuses_a_patient_the_sender_may_not_read_and_writes_nothing(persona
         )
     assert not Thread.objects.exists()
     assert AuditEntry.objects.filter(
-        patient=personas.patient, action=Action.PATIENT_READ, outcome=Outcome.DENIED
+        patient=personas.patient, action=Action.MESSAGE_SEND, outcome=Outcome.DENIED
     ).exists()
 
 

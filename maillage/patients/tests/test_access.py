@@ -6,19 +6,17 @@ import pytest
 from django.db.models import Q
 
 from maillage.audit.models import Action, AuditEntry, Outcome
-from maillage.patients.access import (
-    IdentityEvidence,
+from maillage.patients.models import Patient
+from maillage.policy.gate import (
     NotAllowed,
     PatientNotFound,
-    Relation,
-    _relation_q,
     access_patient,
-    allowed_relations,
     get_patient,
-    relations_to,
     search_patients,
+    visible_patients_q,
 )
-from maillage.patients.models import Patient
+from maillage.policy.relations import IdentityEvidence, Relation, relation_q, relations_to
+from maillage.policy.table import allowed_relations
 
 PERSONAS = [
     "patient_user",
@@ -32,17 +30,18 @@ PERSONAS = [
     "social_worker",
     "admin",
 ]
-S, T, C, R, V = (
+S, T, C, V, P = (
     Relation.SELF,
     Relation.TREATING_DOCTOR,
     Relation.CARE_STRUCTURE,
-    Relation.TERRITORY,
     Relation.IDENTITY_VIGILANCE,
+    Relation.INS_PROOF,
 )
 # persona -> expected basis (None: refused), per purpose.
 EXPECTED = {
     Action.PATIENT_READ: dict(
-        zip(PERSONAS, [S, T, None, C, C, None, R, None, C, None], strict=True)
+        # The regulator reads only through an open regulation case (none here).
+        zip(PERSONAS, [S, T, None, C, C, None, None, None, C, None], strict=True)
     ),
     Action.PATIENT_UPDATE: dict(
         zip(PERSONAS, [None, T, None, C, C, None, None, None, None, None], strict=True)
@@ -54,9 +53,8 @@ EXPECTED = {
     Action.PATIENT_LINK: dict.fromkeys(PERSONAS),
 }
 WITH_EVIDENCE = {
-    Action.PATIENT_LINK: dict(
-        zip(PERSONAS, [None, V, V, V, V, V, None, None, None, None], strict=True)
-    ),
+    # Typing the strict traits is not enough to attach someone to one's structure.
+    Action.PATIENT_LINK: dict.fromkeys(PERSONAS),
     Action.DUPLICATE_REVIEW: dict(
         zip(PERSONAS, [None, V, V, V, V, V, V, None, None, None], strict=True)
     ),
@@ -80,7 +78,7 @@ def test_it_decides_and_audits_every_role(personas, purpose, who, basis) -> None
         with pytest.raises(PatientNotFound):
             access_patient(user, patient, purpose)
     else:
-        assert access_patient(user, patient, purpose) == basis
+        assert access_patient(user, patient, purpose).relation == basis
     entry = _last_entry()
     assert (entry.actor, entry.patient, entry.action) == (user, patient, purpose)
     assert entry.outcome == (Outcome.DENIED if basis is None else Outcome.GRANTED)
@@ -100,7 +98,7 @@ def test_it_lets_identity_vigilance_through_only_with_proof(personas, purpose, w
         with pytest.raises(PatientNotFound):
             access_patient(user, patient, purpose, evidence=proof)
     else:
-        assert access_patient(user, patient, purpose, evidence=proof) == basis
+        assert access_patient(user, patient, purpose, evidence=proof).relation == basis
     outcomes = list(
         AuditEntry.objects.filter(actor=user, patient=patient)
         .order_by("seq")
@@ -114,9 +112,16 @@ def test_the_matricule_alone_is_proof_too(personas) -> None:
     patient = personas.patient
     proof = IdentityEvidence("SOMEONE|ELSE|2000-01-01", matricule=patient.ins_matricule)
     assert (
-        access_patient(personas.coordinator, patient, Action.DUPLICATE_REVIEW, evidence=proof)
+        access_patient(
+            personas.coordinator, patient, Action.DUPLICATE_REVIEW, evidence=proof
+        ).relation
         == Relation.IDENTITY_VIGILANCE
     )
+    # The matricule with its key is the proof that lets a structure attach her.
+    linked = access_patient(
+        personas.stranger_coordinator, patient, Action.PATIENT_LINK, evidence=proof
+    )
+    assert linked.relation == P
 
 
 @pytest.mark.django_db
@@ -125,7 +130,7 @@ def test_the_matricule_alone_is_proof_too(personas) -> None:
 )
 @pytest.mark.parametrize("who", PERSONAS)
 def test_the_list_filter_agrees_with_the_single_check(personas, purpose, who) -> None:
-    """relations_to (one patient) and _relation_q (lists) must never disagree."""
+    """relations_to (one patient) and relation_q (lists) must never disagree."""
     from maillage.testing import factories as f
 
     user = personas.user(who)
@@ -138,11 +143,34 @@ def test_the_list_filter_agrees_with_the_single_check(personas, purpose, who) ->
     wanted = allowed_relations(user, purpose)
     by_python = set(relations_to(user, everyone, wanted))
     by_query = set(
-        Patient.objects.filter(_relation_q(user, wanted))
+        Patient.objects.filter(relation_q(user, wanted))
         .filter(pk__in=[p.pk for p in everyone])
         .values_list("pk", flat=True)
     )
     assert by_python == by_query
+    # With the consents applied (an opposition, an emergency opposition), the
+    # list filter and the decision still agree.
+    from maillage.policy.gate import allowed
+    from maillage.records.models import Consent, ConsentKind
+
+    Consent.objects.create(
+        patient=others[0],
+        kind=ConsentKind.OPPOSE_PROFESSIONAL,
+        professional=personas.nurse,
+        recorded_by=personas.patient_user,
+    )
+    Consent.objects.create(
+        patient=personas.patient,
+        kind=ConsentKind.OPPOSE_EMERGENCY,
+        recorded_by=personas.patient_user,
+    )
+    decided = {p.pk for p in everyone if allowed(user, p, purpose)}
+    listed = set(
+        Patient.objects.filter(visible_patients_q(user, purpose))
+        .filter(pk__in=[p.pk for p in everyone])
+        .values_list("pk", flat=True)
+    )
+    assert decided == listed
 
 
 @pytest.mark.django_db

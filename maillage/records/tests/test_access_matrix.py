@@ -14,7 +14,7 @@ from django.utils import timezone
 from maillage.accounts.models import Role, User
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.directory.terminology import Profession, Specialty
-from maillage.records.access import DocumentNotFound, get_document
+from maillage.policy.gate import DocumentNotFound, get_document
 from maillage.records.habilitations import DEFAULT_MATRIX
 from maillage.records.models import (
     BreakGlassAccess,
@@ -38,7 +38,16 @@ ROLES = [
     "analyst",
     "admin",
 ]
-SCENARIOS = ["none", "care_team", "opposed", "masked", "break_glass", "expired_break_glass"]
+SCENARIOS = [
+    "none",
+    "care_team",
+    "opposed",
+    "masked",
+    "break_glass",
+    "expired_break_glass",
+    "regulation_case",
+    "expired_regulation_case",
+]
 HAS_RPPS = {"doctor", "nurse", "pharmacist"}
 
 
@@ -93,6 +102,19 @@ def arrange(personas, user, scenario: str, masked_document) -> None:
             document=masked_document,
             recorded_by=personas.patient_user,
         )
+    if scenario in {"regulation_case", "expired_regulation_case"}:
+        # Created directly, whatever the role: only the regulator's role holds
+        # the relation in the policy table.
+        from maillage.regulation.models import RegulationCase
+
+        start = timezone.now() - dt.timedelta(hours=30 if scenario.startswith("expired") else 0)
+        RegulationCase.objects.create(
+            patient=patient,
+            regulator=user,
+            reason="Appel au 116 117 : fièvre, personne seule",
+            opened_at=start,
+            expires_at=start + dt.timedelta(hours=24),
+        )
     if scenario in {"break_glass", "expired_break_glass"}:
         # Created directly, whatever the role: the gate must still refuse roles
         # that may not break the glass.
@@ -112,9 +134,9 @@ def expected_basis(role: str, scenario: str, doc_type: str, masked: bool) -> str
         return "self"
     read = DEFAULT_MATRIX.get(role, {}).get(doc_type, (False, False))[0]
     if role == "regulator":
-        if scenario == "opposed" or masked or not read:
+        if scenario != "regulation_case" or not read:
             return None
-        return "territory"
+        return "regulation_case"
     if role not in HAS_RPPS:
         return None
     basis = {"care_team": "care_team", "masked": "care_team", "break_glass": "break_glass"}.get(
@@ -146,7 +168,10 @@ def test_every_role_every_type_every_relation(personas, documents, role, scenari
         entry = AuditEntry.objects.filter(actor=user).latest("seq")
         assert entry.action == Action.DOCUMENT_READ
         assert entry.patient == personas.patient
+        rule = entry.detail.pop("rule", None)
         assert entry.detail == {"document": str(document.uuid), "type": doc_type}
+        # A refusal names the rule that refused; a grant names none.
+        assert (rule is None) == (basis is not None)
         assert entry.outcome == (Outcome.DENIED if basis is None else Outcome.GRANTED), (
             role,
             scenario,

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.files import storage
-from maillage.patients.access import PatientNotFound
+from maillage.policy.consents import record_state
+from maillage.policy.gate import DocumentNotFound, PatientNotFound, get_document, open_record
 from maillage.records import actions
-from maillage.records.access import DocumentNotFound, get_document, open_record, record_state
 from maillage.records.models import (
     BreakGlassAccess,
     CareTeamMember,
@@ -52,7 +52,7 @@ def test_the_treating_doctor_files_a_report_with_two_files(personas) -> None:
     assert (entry.outcome, entry.basis, entry.detail) == (
         Outcome.GRANTED,
         "treating_doctor",
-        {"type": DocumentType.TELECONSULTATION_REPORT},
+        {"type": DocumentType.TELECONSULTATION_REPORT, "document": str(document.uuid)},
     )
 
 
@@ -212,7 +212,7 @@ def test_break_the_glass_is_refused_when_the_patient_opposed_it(personas) -> Non
 
 @pytest.mark.django_db
 def test_break_the_glass_finds_the_patient_from_the_documents_in_hand(personas) -> None:
-    from maillage.patients.access import IdentityEvidence
+    from maillage.policy.relations import IdentityEvidence
 
     by_matricule = IdentityEvidence("", personas.patient.ins_matricule)
     access = actions.break_glass(personas.cardiologist.user, None, REASON, by_matricule)

@@ -1,0 +1,150 @@
+"""The policy table: for each purpose and role, the relations that grant it.
+
+Data, not branches (as Medplum's access policies). A role absent from a
+purpose may never do it; a relation absent may not open it. What the patient
+decided (consents, masks) and what each profession may see (the habilitation
+matrix) are applied afterwards, in ``maillage.policy.decide``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from maillage.accounts.models import Role
+from maillage.audit.models import Action
+from maillage.policy.relations import Relation
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+
+_FOLLOWERS = frozenset({Relation.TREATING_DOCTOR, Relation.CARE_STRUCTURE})
+_STRUCTURE = frozenset({Relation.CARE_STRUCTURE})
+_CARE = frozenset({Relation.CARE_TEAM, Relation.BREAK_GLASS})
+_CASE = frozenset({Relation.REGULATION_CASE})
+_SELF = frozenset({Relation.SELF})
+# Linking an existing identity to one's structure needs proof a stranger does
+# not have: the matricule INS with its key.
+_PROOF = frozenset({Relation.INS_PROOF})
+_VIGILANCE = frozenset({Relation.IDENTITY_VIGILANCE})
+_EXCHANGE = frozenset({Relation.EXCHANGE})
+# The shared record: the médecin traitant and the care team (CSP L.1111-17),
+# an emergency opening, or an open regulation case.
+_RECORD_DOCTOR = frozenset({Relation.TREATING_DOCTOR, *_CARE})
+
+# Roles that receive data about a patient by secure messaging: the
+# professional and staff roles, never the patient, the analyst (aggregates
+# only) or the administrator.
+RECEIVING_ROLES = frozenset(
+    {
+        Role.DOCTOR,
+        Role.NURSE,
+        Role.PHARMACIST,
+        Role.COORDINATOR,
+        Role.REGULATOR,
+        Role.TELEMONITORING,
+        Role.SOCIAL_WORKER,
+    }
+)
+# Who has an inbox at all: the administrator writes to colleagues about
+# accounts, never about a patient (the policy gives him no relation).
+MESSAGING_ROLES = RECEIVING_ROLES | {Role.ADMIN}
+
+_IDENTITY_READ: Mapping[str, frozenset[Relation]] = {
+    Role.PATIENT: _SELF,
+    Role.DOCTOR: _FOLLOWERS | _CARE,
+    Role.NURSE: _STRUCTURE | _CARE,
+    Role.PHARMACIST: _STRUCTURE | _CARE,
+    Role.COORDINATOR: _STRUCTURE,
+    Role.TELEMONITORING: _STRUCTURE,
+    Role.SOCIAL_WORKER: _STRUCTURE,
+    Role.REGULATOR: _CASE,
+}
+_RECORD_READ: Mapping[str, frozenset[Relation]] = {
+    Role.PATIENT: _SELF,
+    Role.DOCTOR: _RECORD_DOCTOR,
+    Role.NURSE: _CARE,
+    Role.PHARMACIST: _CARE,
+    Role.REGULATOR: _CASE,
+}
+# Writing needs a real place in the care team, not an emergency opening.
+_RECORD_WRITE: Mapping[str, frozenset[Relation]] = {
+    Role.DOCTOR: frozenset({Relation.TREATING_DOCTOR, Relation.CARE_TEAM}),
+    Role.NURSE: frozenset({Relation.CARE_TEAM}),
+    Role.PHARMACIST: frozenset({Relation.CARE_TEAM}),
+}
+_RECEIVE: Mapping[str, frozenset[Relation]] = dict.fromkeys(RECEIVING_ROLES, _EXCHANGE)
+
+POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
+    Action.PATIENT_READ: _IDENTITY_READ,
+    # Listing a patient needs what reading them needs; a patient searches nobody.
+    Action.PATIENT_SEARCH: {r: v for r, v in _IDENTITY_READ.items() if r != Role.PATIENT},
+    Action.PATIENT_UPDATE: {
+        Role.DOCTOR: _FOLLOWERS,
+        Role.NURSE: _STRUCTURE,
+        Role.PHARMACIST: _STRUCTURE,
+        Role.COORDINATOR: _STRUCTURE,
+    },
+    Action.PATIENT_LINK: {
+        Role.DOCTOR: _PROOF,
+        Role.NURSE: _PROOF,
+        Role.PHARMACIST: _PROOF,
+        Role.COORDINATOR: _PROOF,
+    },
+    Action.DUPLICATE_REVIEW: {
+        Role.DOCTOR: _VIGILANCE,
+        Role.NURSE: _VIGILANCE,
+        Role.PHARMACIST: _VIGILANCE,
+        Role.COORDINATOR: _VIGILANCE,
+        Role.REGULATOR: _VIGILANCE,
+    },
+    Action.ACCESS_LOG_READ: {Role.PATIENT: _SELF},
+    Action.RECORD_READ: _RECORD_READ,
+    Action.DOCUMENT_READ: _RECORD_READ,
+    Action.DOCUMENT_CREATE: _RECORD_WRITE,
+    Action.DOCUMENT_REPLACE: _RECORD_WRITE,
+    Action.DOCUMENT_WITHDRAW: _RECORD_WRITE,
+    # Bringing someone into the care team for an act needs what writing needs.
+    Action.CARE_TEAM_CHANGE: _RECORD_WRITE,
+    # Deciding on the record's consents, and reading them, is the patient's own:
+    # professionals meet their effect, not their list.
+    Action.CONSENT_CHANGE: {Role.PATIENT: _SELF},
+    Action.CONSENT_READ: {Role.PATIENT: _SELF},
+    # Writing about a patient to colleagues needs to know the patient.
+    Action.MESSAGE_SEND: {r: v for r, v in _IDENTITY_READ.items() if r != Role.PATIENT},
+    # Each receiver of an exchange, and of each record document in it.
+    Action.MESSAGE_RECEIVE: _RECEIVE,
+    Action.MESSAGE_READ: _RECEIVE,
+    Action.DOCUMENT_RECEIVE: _RECEIVE,
+}
+
+# Purposes that concern a document: the document rules apply after the record's.
+DOCUMENT_PURPOSES = frozenset(
+    {
+        Action.DOCUMENT_READ,
+        Action.DOCUMENT_REPLACE,
+        Action.DOCUMENT_WITHDRAW,
+        Action.DOCUMENT_RECEIVE,
+    }
+)
+
+# Purposes the patient's opposition to a named professional does not close:
+# being shown a possible duplicate prevents a second identity.
+OPPOSITION_EXEMPT = frozenset({Action.DUPLICATE_REVIEW})
+
+PATIENT_CREATORS = frozenset(
+    {Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.COORDINATOR, Role.REGULATOR}
+)
+# Who may open a record in an emergency (the habilitation matrix still applies).
+BREAK_GLASS_ROLES = frozenset({Role.DOCTOR, Role.NURSE, Role.PHARMACIST})
+REGULATION_ROLES = frozenset({Role.REGULATOR})
+
+
+def allowed_relations(user: User, purpose: str) -> frozenset[Relation]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return POLICY.get(purpose, {}).get(user.role, frozenset())
+
+
+def uses_messaging(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role in MESSAGING_ROLES
