@@ -11,6 +11,14 @@ class SignInForm(AuthenticationForm):
         "inactive": _("This account is disabled."),
     }
 
+    # Bounded like every field: argon2 would hash a megabyte as readily.
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["username"].label = _("User name")
@@ -22,6 +30,7 @@ class OneTimeCodeForm(forms.Form):
     code = forms.RegexField(
         label=_("6-digit code from your authenticator app"),
         regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        max_length=20,
         error_messages={"invalid": _("The code has 6 digits.")},
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 7}

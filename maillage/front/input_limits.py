@@ -32,7 +32,7 @@ MAX_NAME_CHARS = 100
 MAX_PAGE = 100_000
 # How much of an attacker's parameter name a message repeats.
 _SHOWN_NAME_CHARS = 40
-_FORM_TYPE = "application/x-www-form-urlencoded"
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class BadInput(BadRequest):
@@ -87,23 +87,26 @@ def _first_too_long(items: Iterable[tuple[str, list[str]]], max_chars: int) -> s
     return None
 
 
-def oversized(request: HttpRequest) -> BadInput | None:
-    """The first query parameter or form field over its bound, as the error to answer."""
-    name = _first_too_long(request.GET.lists(), MAX_PARAMETER_CHARS)
-    limit = MAX_PARAMETER_CHARS
-    # Only url-encoded bodies: reading a multipart body here would parse its
-    # files before the view could choose how to stream them; the forms bound
-    # those fields (every CharField has a max_length).
-    if name is None and request.method == "POST" and request.content_type == _FORM_TYPE:
-        name = _first_too_long(request.POST.lists(), MAX_FIELD_CHARS)
-        limit = MAX_FIELD_CHARS
-    if name is None:
-        return None
+def _too_long(name: str, limit: int) -> BadInput:
     return BadInput(
         _("The request carries a value longer than %(limit)d characters (“%(name)s”).")
         % {"name": _shown(name), "limit": limit},
         fhir_code="too-long",
     )
+
+
+def oversized_parameter(request: HttpRequest) -> BadInput | None:
+    """The first query parameter over its bound, as the error to answer."""
+    name = _first_too_long(request.GET.lists(), MAX_PARAMETER_CHARS)
+    return None if name is None else _too_long(name, MAX_PARAMETER_CHARS)
+
+
+def oversized_field(request: HttpRequest) -> BadInput | None:
+    """The first posted form field over its bound (files aside), as the error to answer."""
+    if request.method != "POST" or request.content_type not in _FORM_TYPES:
+        return None
+    name = _first_too_long(request.POST.lists(), MAX_FIELD_CHARS)
+    return None if name is None else _too_long(name, MAX_FIELD_CHARS)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -127,16 +130,25 @@ def bad_input_response(request: HttpRequest, error: BadInput) -> HttpResponse:
 
 
 class InputLimitsMiddleware:
-    """Refuses over-long parameters before any view, and answers ``BadInput`` from views."""
+    """Refuses over-long parameters and fields before any view; answers ``BadInput`` from views."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        error = oversized(request)
+        error = oversized_parameter(request)
         if error is not None:
             return bad_input_response(request, error)
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object
+    ) -> HttpResponse | None:
+        # Here rather than in __call__: the body is parsed with the upload
+        # handlers of the settings (files stream to disk, limited), after the
+        # CSRF check, as the view itself would have it parsed.
+        error = oversized_field(request)
+        return None if error is None else bad_input_response(request, error)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, BadInput):

@@ -91,6 +91,7 @@ class BreakGlassForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the emergency access"),
         min_length=MIN_REASON_LENGTH,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Written in the record's access log, shown to the patient and reviewed."),
     )
@@ -120,7 +121,7 @@ class ReviewForm(forms.Form):
         label=_("Outcome"), choices=ReviewOutcome.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
