@@ -232,6 +232,8 @@ def test_it_lets_a_care_team_nurse_file_a_photo(api, personas):
         data=png,
         type={"coding": [{"system": "http://loinc.org", "code": "52040-3"}]},
     )
+    # The name's extension must agree with the content (a .pdf name on a PNG is refused).
+    body["content"][0]["attachment"]["title"] = "talon.png"
 
     response = api.post("DocumentReference", body, personas.nurse)
 

@@ -138,7 +138,9 @@ def test_keys_from_the_environment_are_rotated_outside(settings) -> None:
     [
         (b"", "Le fichier est vide."),
         (b"MZ\x90\x00" + b"\x00" * 60, "Ce fichier est un programme ou une archive"),
-        (b"<html><script>x</script>", "Ce type de fichier n'est pas accepté."),
+        (b"<html><script>x</script>", "Ce fichier contient une page web, un script"),
+        (b"\x00\x01binary", "Ce type de fichier n'est pas accepté."),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "Le nom du fichier ne correspond pas à son contenu"),
     ],
 )
 def test_refused_uploads_say_why_in_french(data: bytes, message: str) -> None:
@@ -154,3 +156,27 @@ def test_too_large_uploads_are_refused(settings) -> None:
     with pytest.raises(storage.RejectedUpload) as caught:
         storage.store(b"%PDF-" + b"0" * (1024 * 1024), "big.pdf", by=None)
     assert "plus de 1 Mo" in caught.value.message
+
+
+@pytest.mark.django_db
+def test_the_stored_name_ends_with_the_sniffed_type() -> None:
+    stored = storage.store(b"\xff\xd8\xff\xe0\x00\x10JFIF", "../photo du talon.JPEG", by=None)
+    assert stored.original_name == "photo du talon.jpg"
+    no_extension = storage.store(PDF, "compte rendu", by=None)
+    assert no_extension.original_name == "compte rendu.pdf"
+
+
+@pytest.mark.django_db
+def test_a_file_is_served_as_a_download_under_a_safe_name_with_its_type() -> None:
+    from maillage.files.responses import stored_file_response
+
+    stored = storage.store(PDF, "CR télé.pdf", by=None)
+    # An older row kept the sender's name: the served one follows the content.
+    StoredFile.objects.filter(pk=stored.pk).update(original_name='x".html')
+    stored.refresh_from_db()
+    response = stored_file_response(stored, PDF)
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"x.pdf\"; filename*=UTF-8''x.pdf"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "application/pdf"

@@ -112,7 +112,7 @@ def test_the_upload_form_explains_refusals(personas) -> None:
         },
     )
     assert response.status_code == 400
-    assert "Ce type de fichier n'est pas accepté." in page_text(response)
+    assert "Ce fichier contient une page web, un script" in page_text(response)
     nothing = client.post(
         url, {"type": "teleconsultation_report", "title": "X", "date": "2999-01-01"}
     )
