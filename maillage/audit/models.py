@@ -62,6 +62,7 @@ class Action(models.TextChoices):
     TOKEN_REVOKED = "auth.token_revoked", _("revoked an API token")
     TOKEN_EXPIRED = "auth.token_expired", _("presented an expired API token")
     NOISE_SUMMARY = "auth.noise_summary", _("anonymous failures counted without an entry each")
+    PATIENT_UNLINK = "patient.unlink", _("removed a structure following the patient")
 
 
 class Outcome(models.TextChoices):

@@ -91,6 +91,8 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
         Role.PHARMACIST: _PROOF,
         Role.COORDINATOR: _PROOF,
     },
+    # The patient sees each structure that follows her and may undo the link.
+    Action.PATIENT_UNLINK: {Role.PATIENT: _SELF},
     Action.DUPLICATE_REVIEW: {
         Role.DOCTOR: _VIGILANCE,
         Role.NURSE: _VIGILANCE,
