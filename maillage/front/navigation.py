@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from maillage.accounts.models import Role, User
 from maillage.policy.gate import can_create, can_search, may_break_glass
 from maillage.policy.messages import may_use_messaging
+from maillage.regulation.actions import may_regulate
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("My record"), reverse("patients:my_record")))
     if can_search(user):
         links.append(Link(_("Patients"), reverse("patients:list")))
+    if may_regulate(user):
+        links.append(Link(_("Regulation"), reverse("regulation:cases")))
     if may_use_messaging(user):
         links.append(Link(_("Messaging"), reverse("messaging:inbox")))
     links.append(Link(_("Directory"), reverse("directory:search")))
@@ -111,6 +114,17 @@ def actions_for(user: User) -> list[Link]:
             ),
         ),
         (
+            may_regulate(user),
+            Link(
+                _("Regulation cases"),
+                reverse("regulation:cases"),
+                _(
+                    "Open a patient's data for a request, with a reason and for a few hours; "
+                    "shown to the patient and reviewed."
+                ),
+            ),
+        ),
+        (
             True,
             Link(
                 _("Directory of the territory"),
@@ -135,6 +149,14 @@ def actions_for(user: User) -> list[Link]:
                 _("Review of emergency accesses"),
                 reverse("records:review_queue"),
                 _("Was each opening of a record in an emergency justified? Record your review."),
+            ),
+        ),
+        (
+            user.role == Role.ADMIN,
+            Link(
+                _("Review of regulation cases"),
+                reverse("regulation:review_queue"),
+                _("Was each regulation case justified? Record your review."),
             ),
         ),
         (

@@ -294,6 +294,24 @@ def may_break_glass(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role in BREAK_GLASS_ROLES
 
 
+def find_by_evidence(evidence: IdentityEvidence | None) -> Patient | None:
+    """The one patient typed evidence designates, unchecked: for an opening action only.
+
+    The matricule INS first; otherwise the strict traits, but only when they
+    name exactly one person (two namesakes: the matricule is needed).
+    """
+    if evidence is None:
+        return None
+    if evidence.matricule:
+        found = Patient.objects.filter(ins_matricule=evidence.matricule).first()
+        if found is not None:
+            return found
+    if not evidence.match_key:
+        return None
+    matches = list(Patient.objects.filter(match_key=evidence.match_key)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
 @dataclass(frozen=True)
 class SearchPage:
     patients: list[Patient]
@@ -370,8 +388,15 @@ def search_patients(
             detail={**(described_as or {}), "results": total, "offset": offset},
         )
     ]
+    # A patient listed through a reasoned relation (emergency, regulation
+    # case) gets its reason on her entry too, as every read it grants does.
     events += [
-        Event(action=Action.PATIENT_SEARCH, patient=p, basis=relations.get(p.pk, ""))
+        Event(
+            action=Action.PATIENT_SEARCH,
+            patient=p,
+            basis=relations.get(p.pk, ""),
+            reason=_reason(user, p, relations[p.pk]) if relations.get(p.pk) in REASONED else "",
+        )
         for p in patients
     ]
     record_many(user, events)
