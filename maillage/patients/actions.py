@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from maillage.audit.actions import Event, record
-from maillage.audit.models import Action
+from maillage.audit.models import Action, Outcome
 from maillage.directory.queries import structures_of
 from maillage.patients.identity import (
     IDENTITY_FIELDS,
@@ -26,6 +26,7 @@ from maillage.policy.relations import IdentityEvidence, Relation
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
+    from maillage.directory.models import Structure
 
 
 class InvalidIdentity(Exception):
@@ -130,13 +131,52 @@ def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Pa
 
 
 def link_patient(actor: User, patient_uuid: object, evidence: IdentityEvidence) -> Patient:
-    """Attach an existing identity to the actor's structures instead of duplicating it."""
+    """Attach an existing identity to the actor's structures instead of duplicating it.
+
+    The policy asks for the matricule INS with its key (``Relation.INS_PROOF``):
+    the strict traits shown on the duplicate page are not proof, anyone who
+    knows a person's name and birth date has them. A refusal, an unknown id
+    included, is audited and looks like "not found".
+    """
     patient = load_patient(patient_uuid)
     if patient is None:
+        # A guessed id is audited too (on nobody: there is no such patient).
+        record(
+            actor,
+            Event(
+                action=Action.PATIENT_LINK,
+                outcome=Outcome.DENIED,
+                detail={"unknown_id": str(patient_uuid)[:64]},
+            ),
+        )
         raise PatientNotFound
     grant = authorize(actor, patient, Action.PATIENT_LINK, evidence=evidence)
-    structures = list(structures_of(actor))
     with transaction.atomic():
+        structures = list(structures_of(actor).exclude(followed_patients=patient))
+        if not structures:
+            # Already followed by every structure of the actor (or he has none).
+            grant.failed("nothing_to_link")
+            return patient
         patient.followed_by.add(*structures)
         grant.done(structures=[str(s.uuid) for s in structures])
     return patient
+
+
+def unlink_structure(patient_user: User, patient: Patient, structure: Structure) -> bool:
+    """The patient stops a structure from following her; True when it did follow her.
+
+    Its members lose what that link gave them (the identity, and the record
+    where their role reads it through the structure); a place in the care
+    team, or being her médecin traitant, is another relation, kept.
+    """
+    grant = authorize(
+        patient_user, patient, Action.PATIENT_UNLINK, detail={"structure": str(structure.uuid)}
+    )
+    with transaction.atomic():
+        following = patient.followed_by.filter(pk=structure.pk).exists()
+        if not following:
+            grant.failed("not_following")
+            return False
+        patient.followed_by.remove(structure)
+        grant.done()
+    return True

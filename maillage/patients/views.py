@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from maillage.accounts.models import User
-from maillage.audit.models import Action, AuditEntry
+from maillage.audit.models import Action, AuditEntry, Outcome
+from maillage.directory.models import Structure
 from maillage.front.input_limits import page_number
 from maillage.patients import actions
 from maillage.patients.forms import PatientCreateForm, PatientIdentityForm, PatientSearchForm
@@ -20,6 +24,7 @@ from maillage.policy import gate as access
 from maillage.policy.gate import NotAllowed, PatientNotFound
 from maillage.policy.messages import may_use_messaging
 from maillage.policy.relations import RELATION_LABELS
+from maillage.territory.models import Commune
 
 PAGE_SIZE = 20
 ACCESS_LOG_PAGE_SIZE = 50
@@ -75,17 +80,81 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 def _show_duplicates(
-    request: HttpRequest, form: PatientCreateForm, error: actions.DuplicateIdentity
+    request: HttpRequest,
+    form: PatientCreateForm,
+    candidates: list[Patient],
+    *,
+    same_matricule: bool,
+    link_refused: bool = False,
 ) -> HttpResponse:
-    shown = access.review_duplicates(
-        _user(request), error.candidates, form.identity_input().evidence()
-    )
+    """The duplicate page: who already holds these traits, and how to use that record.
+
+    A candidate is shown only when the typed traits (or matricule) identify
+    them, and only by what avoids a second identity: names, birth date, sex,
+    place of birth. Never the matricule INS, the address or the phone: typing
+    someone's name and birth date must not be a way to read them.
+    """
+    shown = access.review_duplicates(_user(request), candidates, form.identity_input().evidence())
     return render(
         request,
         "patients/create.html",
-        {"form": form, "duplicates": shown, "same_matricule": error.same_matricule},
-        status=409,
+        {
+            "form": form,
+            "duplicates": [_DuplicateCard.of(c) for c in shown],
+            "same_matricule": same_matricule,
+            "link_refused": link_refused,
+        },
+        # A refused link looks like "not found", whatever the id posted.
+        status=404 if link_refused else 409,
     )
+
+
+@dataclass(frozen=True)
+class _DuplicateCard:
+    """What the duplicate page may say about a candidate, and nothing else."""
+
+    uuid: str
+    display_name: str
+    birth_given_names: str
+    birth_date: dt.date
+    sex: str
+    birthplace: str
+
+    @classmethod
+    def of(cls, patient: Patient) -> _DuplicateCard:
+        return cls(
+            uuid=str(patient.uuid),
+            display_name=patient.display_name,
+            birth_given_names=patient.birth_given_names,
+            birth_date=patient.birth_date,
+            sex=str(patient.get_sex_display()),
+            birthplace=_birthplace(patient.birthplace_code),
+        )
+
+
+def _birthplace(code: str) -> str:
+    """The commune of birth by name when the territory knows it, else its INSEE code."""
+    if not code:
+        return ""
+    commune = Commune.objects.filter(insee_code=code).only("name").first()
+    return f"{commune.name} ({code})" if commune else code
+
+
+def _link_existing(request: HttpRequest, form: PatientCreateForm, link_to: str) -> HttpResponse:
+    """Attach the record chosen on the duplicate page, if the matricule typed proves it."""
+    user = _user(request)
+    data = form.identity_input()
+    try:
+        patient = actions.link_patient(user, link_to, data.evidence())
+    except PatientNotFound:
+        # Refused (and audited) by the policy, or no such record: the same
+        # answer either way, with the candidates the typed traits identify.
+        candidates, same_matricule = actions.find_duplicates(data.evidence())
+        return _show_duplicates(
+            request, form, candidates, same_matricule=same_matricule, link_refused=True
+        )
+    messages.success(request, _("The existing record is now followed by your structure."))
+    return redirect("patients:detail", uuid=patient.uuid)
 
 
 @login_required
@@ -96,23 +165,22 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = PatientCreateForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        data = form.identity_input()
         link_to = request.POST.get("link_to")
+        if link_to:
+            return _link_existing(request, form, link_to)
         try:
-            if link_to:
-                patient = actions.link_patient(user, link_to, data.evidence())
-                messages.success(
-                    request, _("The existing record is now followed by your structure.")
-                )
-            else:
-                patient = actions.create_patient(
-                    user, data, confirmed_distinct=form.cleaned_data["confirm_distinct"]
-                )
-                messages.success(request, _("Patient registered."))
+            patient = actions.create_patient(
+                user,
+                form.identity_input(),
+                confirmed_distinct=form.cleaned_data["confirm_distinct"],
+            )
         except actions.DuplicateIdentity as error:
-            return _show_duplicates(request, form, error)
+            return _show_duplicates(
+                request, form, error.candidates, same_matricule=error.same_matricule
+            )
         except NotAllowed:
             raise PermissionDenied from None
+        messages.success(request, _("Patient registered."))
         return redirect("patients:detail", uuid=patient.uuid)
     status = 400 if form.is_bound else 200
     return render(request, "patients/create.html", {"form": form}, status=status)
@@ -176,6 +244,33 @@ def _own_record(user: User) -> Patient:
     return patient
 
 
+@dataclass(frozen=True)
+class _Follower:
+    """A structure that follows the patient, and the entry that says who linked it."""
+
+    structure: Structure
+    linked: AuditEntry | None
+
+
+def _followers(patient: Patient) -> list[_Follower]:
+    """The structures following the patient, each with its latest link in her trail.
+
+    A structure set at creation has no link entry (the creation entry names
+    its author in her access log).
+    """
+    structures = list(patient.followed_by.select_related("commune").order_by("name"))
+    wanted = {str(s.uuid) for s in structures}
+    linked: dict[str, AuditEntry] = {}
+    links = AuditEntry.objects.filter(
+        patient=patient, action=Action.PATIENT_LINK, outcome=Outcome.GRANTED
+    ).order_by("seq")
+    for entry in links:
+        for key in entry.detail.get("structures", []):
+            if key in wanted:
+                linked[key] = entry
+    return [_Follower(s, linked.get(str(s.uuid))) for s in structures]
+
+
 @login_required
 @require_GET
 def my_record(request: HttpRequest) -> HttpResponse:
@@ -184,8 +279,34 @@ def my_record(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "patients/my_record.html",
-        {"patient": patient, "followed_by": patient.followed_by.select_related("commune")},
+        {
+            "patient": patient,
+            "followers": _followers(patient),
+            "can_unlink": access.allowed(user, patient, Action.PATIENT_UNLINK),
+        },
     )
+
+
+@login_required
+@require_POST
+def my_record_unlink(request: HttpRequest, structure: str) -> HttpResponse:
+    """The patient stops a structure from following her (the action decides and audits)."""
+    user = _user(request)
+    patient = _own_record(user)
+    found = Structure.objects.filter(uuid=structure).first()
+    if found is None:
+        raise Http404
+    if actions.unlink_structure(user, patient, found):
+        messages.success(
+            request,
+            _("%(structure)s no longer follows you: its members no longer see your identity.")
+            % {"structure": found.name},
+        )
+    else:
+        messages.info(
+            request, _("%(structure)s was not following you.") % {"structure": found.name}
+        )
+    return redirect("patients:my_record")
 
 
 @login_required

@@ -66,7 +66,7 @@ def test_it_shows_the_patient_every_access_to_her_record(
     )
     expect(read_by_doctor).to_have_count(1)
     expect(read_by_doctor).to_contain_text("médecin traitant")
-    expect(read_by_doctor).to_contain_text("autorisé")
+    expect(read_by_doctor).to_contain_text("effectué")
     listed = mine.locator("tr", has_text="Claire Morel").filter(
         has_text="a vu le patient dans des résultats de recherche"
     )

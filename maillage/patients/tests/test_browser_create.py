@@ -114,14 +114,20 @@ def test_it_proposes_the_existing_patient_instead_of_a_duplicate(page: Page, per
         actor=personas.coordinator,
     ).exists()
 
-    page.get_by_role("button", name="C'est cette personne : utiliser cette fiche").click()
+    # The traits are not proof: the matricule INS with its key is asked for.
+    warning.get_by_label("Matricule INS de cette personne, avec sa clé").fill(
+        str(existing.ins_matricule)
+    )
+    warning.get_by_role("button", name="C'est cette personne : utiliser cette fiche").click()
     expect(
         page.get_by_text("La fiche existante est désormais suivie par votre structure.")
     ).to_be_visible()
     expect(page.get_by_role("heading", name="DUPONT-LEFÈVRE Jeanne")).to_be_visible()
     assert Patient.objects.filter(match_key=existing.match_key).count() == 1
     assert set(existing.followed_by.all()) == {elsewhere, personas.msp}
-    assert AuditEntry.objects.filter(patient=existing, action=Action.PATIENT_LINK).exists()
+    assert AuditEntry.objects.filter(
+        patient=existing, action=Action.PATIENT_LINK, outcome=Outcome.GRANTED, basis="ins_proof"
+    ).exists()
 
 
 def test_it_creates_a_homonym_only_when_confirmed(page: Page, personas) -> None:
