@@ -40,7 +40,7 @@ def authenticate(request: FhirRequest) -> User:
     if user is None:
         raise FhirError(
             401,
-            [Issue(_("The API token is missing, unknown or revoked."), code="login")],
+            [Issue(_("The API token is missing, unknown, expired or revoked."), code="login")],
             headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'},
         )
     return user

@@ -127,6 +127,14 @@ def actions_for(user: User) -> list[Link]:
         (
             True,
             Link(
+                _("My API tokens"),
+                reverse("accounts:tokens"),
+                _("The tokens your applications use to reach the FHIR API; revoke one here."),
+            ),
+        ),
+        (
+            True,
+            Link(
                 _("Directory of the territory"),
                 reverse("directory:search"),
                 _(
