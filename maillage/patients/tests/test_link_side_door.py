@@ -148,6 +148,24 @@ def test_a_wrong_or_missing_matricule_is_refused_too(
 
 
 @pytest.mark.django_db
+def test_a_mistyped_matricule_is_explained_in_french_and_links_nothing(
+    personas, pharmacist, victim
+) -> None:
+    matricule = str(victim.ins_matricule)
+    wrong_key = matricule[:13] + f"{(int(matricule[13:]) % 97) + 1:02d}"
+    response = signed_in(pharmacist).post(
+        "/patients/nouveau/",
+        traits(victim, ins_matricule=wrong_key, link_to=str(victim.uuid)),
+    )
+    assert response.status_code == 400
+    assert "La clé de ce matricule INS (ses 2 derniers chiffres) ne correspond pas" in page_text(
+        response
+    )
+    assert list(victim.followed_by.all()) == [personas.msp]
+    assert not AuditEntry.objects.filter(action=Action.PATIENT_LINK, outcome=Outcome.GRANTED)
+
+
+@pytest.mark.django_db
 def test_an_unknown_id_gets_the_same_answer_and_is_audited(personas, pharmacist, victim) -> None:
     client = signed_in(pharmacist)
     refused = client.post("/patients/nouveau/", traits(victim, link_to=str(victim.uuid)))
