@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from maillage.accounts.models import User
 
 MIN_REASON_LENGTH = 15
+MAX_REASON_LENGTH = 1000
 MIN_HOURS = 1
 
 
@@ -61,10 +62,10 @@ def open_case(
     reason = reason.strip()
     if not may_regulate(user):
         raise RegulationRuleBroken(_("Only a regulator opens a regulation case."))
-    if len(reason) < MIN_REASON_LENGTH:
+    if not MIN_REASON_LENGTH <= len(reason) <= MAX_REASON_LENGTH:
         raise RegulationRuleBroken(
-            _("Give the reason for the request in at least %(n)d characters.")
-            % {"n": MIN_REASON_LENGTH}
+            _("Give the reason for the request in %(low)d to %(high)d characters.")
+            % {"low": MIN_REASON_LENGTH, "high": MAX_REASON_LENGTH}
         )
     if not MIN_HOURS <= hours <= max_hours():
         raise RegulationRuleBroken(

@@ -11,7 +11,7 @@ from maillage.patients.forms import DateInput
 from maillage.patients.identity import clean_matricule
 from maillage.policy.relations import IdentityEvidence
 from maillage.records.models import ReviewOutcome
-from maillage.regulation.actions import MIN_HOURS, MIN_REASON_LENGTH, max_hours
+from maillage.regulation.actions import MAX_REASON_LENGTH, MIN_HOURS, MIN_REASON_LENGTH, max_hours
 
 DEFAULT_HOURS = 4
 
@@ -28,7 +28,7 @@ class OpenCaseForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for the request"),
         min_length=MIN_REASON_LENGTH,
-        max_length=1000,
+        max_length=MAX_REASON_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Written in the patient's access log, shown to her and reviewed."),
     )

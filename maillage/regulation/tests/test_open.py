@@ -10,8 +10,9 @@ from django.core import mail
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.front.tests.test_home import signed_in
 from maillage.records import actions as record_actions
+from maillage.regulation import actions
 from maillage.regulation.models import RegulationCase
-from maillage.regulation.tests.conftest import REASON
+from maillage.regulation.tests.conftest import REASON, by_matricule
 from maillage.testing import factories as f
 from maillage.testing.factories import page_text
 
@@ -162,3 +163,20 @@ def test_no_other_role_opens_a_case(personas, who) -> None:
 def test_anonymous_visitors_are_sent_to_sign_in(client) -> None:
     response = client.post(URL, {"reason": REASON})
     assert response.status_code == 302 and "/comptes/connexion/" in response["Location"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["", "   appel     ", "x" * 1001])
+def test_the_action_itself_bounds_the_reason(personas, reason) -> None:
+    """A caller other than the form (a command, a task) meets the same rule."""
+    with pytest.raises(actions.RegulationRuleBroken):
+        actions.open_case(personas.regulator, by_matricule(personas.patient), reason, 4)
+    assert not RegulationCase.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hours", [0, -1, 25])
+def test_the_action_itself_bounds_the_duration(personas, hours) -> None:
+    with pytest.raises(actions.RegulationRuleBroken):
+        actions.open_case(personas.regulator, by_matricule(personas.patient), REASON, hours)
+    assert not RegulationCase.objects.exists()
