@@ -56,6 +56,8 @@ AUDIT_LOG_USED = ("110101", "Audit Log Used")
 USER_AUTHENTICATION = ("110114", "User Authentication")
 APPLICATION_ACTIVITY = ("110100", "Application Activity")
 EMERGENCY_OVERRIDE_STARTED = ("110127", "Emergency Override Started")
+# Data sent to someone (DICOM "Export"): a message or a document to each receiver.
+EXPORT = ("110106", "Export")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,13 @@ KINDS: Mapping[str, Kind] = {
     Action.TOKEN_CREATED: Kind("", "E", USER_AUTHENTICATION),
     Action.TOKEN_REJECTED: Kind("", "E", USER_AUTHENTICATION),
     Action.FILE_INTEGRITY_FAILED: Kind("", "E", SECURITY_ALERT),
+    Action.MESSAGE_RECEIVE: Kind("", "E", EXPORT),
+    Action.DOCUMENT_RECEIVE: Kind("", "E", EXPORT),
+    Action.PATIENT_UNLINK: Kind("", "U", PATIENT_RECORD),
+    Action.CONSENT_READ: Kind("", "R", PATIENT_RECORD),
+    Action.REGULATION_OPEN: Kind("", "E", SECURITY_ALERT, EMERGENCY_OVERRIDE_STARTED),
+    Action.REGULATION_CLOSE: Kind("", "E", SECURITY_ALERT),
+    Action.REGULATION_REVIEW: Kind("", "R", AUDIT_LOG_USED),
 }
 UNKNOWN_KIND = Kind("", "E", APPLICATION_ACTIVITY)
 
