@@ -8,7 +8,7 @@ from django.db.models import Count
 
 from maillage.directory.models import Professional, Structure, StructureKind
 from maillage.directory.terminology import Profession
-from maillage.patients.models import Patient
+from maillage.policy.gate import patients_per_departement
 
 # Counts below this are shown as "fewer than" (statistical confidentiality).
 SMALL_CELL = 11
@@ -67,7 +67,6 @@ def professionals_by_profession() -> Table:
 
 
 def patients_by_departement() -> Table:
-    rows = Patient.objects.values_list("commune__departement").annotate(n=Count("pk"))
-    counts = {dep: n for dep, n in rows if dep}
+    counts = patients_per_departement()
     deps = departements_in_use()
     return Table(deps, [("patients", [Cell(counts.get(d, 0)) for d in deps])])

@@ -48,6 +48,7 @@ def inbox(user: User, search: str = "") -> QuerySet[Thread]:
 
 
 def thread_messages(thread: Thread) -> list[Message]:
+    """The messages of a thread that ``policy.messages.get_thread`` handed out, oldest first."""
     return list(
         thread.messages.select_related("sender").prefetch_related(
             "deliveries",

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -328,7 +328,16 @@ class SearchPage:
 def visible_patients_q(user: User, purpose: str) -> Q:
     """The patients ``decide`` grants ``purpose`` on, as a filter (rules 1 to 4)."""
     wanted = allowed_relations(user, purpose)
-    q = relation_q(user, wanted)
+    # Rule 4 as a filter: an opposition to emergency access closes a patient
+    # the user reaches only by an opening or a case, not one also reached by
+    # another relation (``decide`` stands on the first relation held).
+    q = relation_q(user, wanted - REASONED)
+    if wanted & REASONED:
+        q |= relation_q(user, wanted & REASONED) & ~Q(
+            pk__in=Consent.objects.filter(
+                kind=ConsentKind.OPPOSE_EMERGENCY, withdrawn_at__isnull=True
+            ).values("patient_id")
+        )
     professional_id = professional_id_of(user)
     if professional_id is not None:
         q &= ~Q(
@@ -336,13 +345,6 @@ def visible_patients_q(user: User, purpose: str) -> Q:
                 kind=ConsentKind.OPPOSE_PROFESSIONAL,
                 professional_id=professional_id,
                 withdrawn_at__isnull=True,
-            ).values("patient_id")
-        )
-    reasoned_only = wanted & REASONED and not (wanted - REASONED)
-    if reasoned_only:
-        q &= ~Q(
-            pk__in=Consent.objects.filter(
-                kind=ConsentKind.OPPOSE_EMERGENCY, withdrawn_at__isnull=True
             ).values("patient_id")
         )
     return q
@@ -401,6 +403,16 @@ def search_patients(
     ]
     record_many(user, events)
     return SearchPage(patients, total, offset, limit, relations)
+
+
+def patients_per_departement() -> dict[str, int]:
+    """How many patients live in each département: a count, never a row.
+
+    For the territory's aggregated indicators, which hide small cells; the
+    policy keeps the read so that no module outside it touches ``Patient``.
+    """
+    rows = Patient.objects.values_list("commune__departement").annotate(n=Count("pk"))
+    return {departement: n for departement, n in rows if departement}
 
 
 def review_duplicates(

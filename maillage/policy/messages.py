@@ -14,11 +14,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
-from maillage.messaging.models import Attachment, Delivery, Participant, Thread
+from maillage.messaging.models import Attachment, Delivery, Message, Participant, Thread
 from maillage.policy.decide import Subject, decide
 from maillage.policy.table import MESSAGING_ROLES, uses_messaging
 
@@ -189,3 +190,52 @@ def filing_types(user: User, patient: Patient | None) -> list[str]:
     if not decide(subject, Action.DOCUMENT_CREATE).granted:
         return []
     return [t for t, (_read, write) in subject.matrix.items() if write]
+
+
+# --- Messages for the FHIR Communication handler ----------------------------------
+# The reads stay here, beside ``get_thread``: the handler locates a message's
+# thread, asks ``get_thread``, and only then receives the message.
+
+
+def thread_of_message(message_uuid: uuid.UUID) -> uuid.UUID | None:
+    """The thread a message is in, unchecked: only to ask ``get_thread`` about it."""
+    return Message.objects.filter(uuid=message_uuid).values_list("thread__uuid", flat=True).first()
+
+
+def _with_details() -> QuerySet[Message]:
+    return Message.objects.select_related("thread__patient").prefetch_related(
+        Prefetch("deliveries", queryset=Delivery.objects.order_by("pk")),
+        "attachments__file",
+    )
+
+
+def message_in(thread: Thread, message_uuid: uuid.UUID) -> Message:
+    """A message of a thread ``get_thread`` handed out, with deliveries and attachments."""
+    return _with_details().get(uuid=message_uuid, thread=thread)
+
+
+def messages_of_participant(user: User, criteria: Q) -> QuerySet[Message]:
+    """Messages matching ``criteria`` in the threads the user takes part in, newest first.
+
+    Only a candidate list: each thread of the page shown is still decided (and
+    audited) by ``get_thread``.
+    """
+    own = Message.objects.filter(thread__participants__user_id=user.pk)
+    matching = own.filter(criteria).values("pk").distinct()
+    return _with_details().filter(pk__in=matching).order_by("-sent_at", "-pk")
+
+
+def previous_messages(messages: list[Message]) -> dict[int, uuid.UUID]:
+    """For each message already handed out, the one before it in its thread (what it answers)."""
+    previous: dict[int, uuid.UUID] = {}
+    for message in messages:
+        before = (
+            Message.objects.filter(thread_id=message.thread_id)
+            .filter(Q(sent_at__lt=message.sent_at) | Q(sent_at=message.sent_at, pk__lt=message.pk))
+            .order_by("-sent_at", "-pk")
+            .values_list("uuid", flat=True)
+            .first()
+        )
+        if before is not None:
+            previous[message.pk] = before
+    return previous

@@ -84,8 +84,8 @@ def my_consents(request: HttpRequest) -> HttpResponse:
             "sharing": latest_sharing,
             "in_force": [c for c in consents if c.in_force and c.kind != ConsentKind.SHARING],
             "history": consents,
-            "care_team": care_team_of(patient),
-            "known": professionals_known_to(patient),
+            "care_team": care_team_of(opened),
+            "known": professionals_known_to(opened),
         },
     )
 

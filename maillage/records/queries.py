@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,6 @@ from maillage.records.models import CareTeamMember, Document
 
 if TYPE_CHECKING:
     from maillage.directory.models import Professional
-    from maillage.patients.models import Patient
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,9 @@ class TeamPlace:
     member: CareTeamMember | None
 
 
-def care_team_of(patient: Patient) -> list[TeamPlace]:
-    """The médecin traitant, then everyone with a place in force."""
+def care_team_of(opened: RecordAccess) -> list[TeamPlace]:
+    """The médecin traitant, then everyone with a place in force, in an opened record."""
+    patient = opened.patient
     places: list[TeamPlace] = []
     if patient.treating_doctor is not None:
         places.append(TeamPlace(patient.treating_doctor, "treating_doctor", None, None))
@@ -54,12 +56,14 @@ def document_history(document: Document, opened: RecordAccess) -> list[Document]
     return [d for d in chain if d.pk in shown]
 
 
-def professionals_known_to(patient: Patient) -> list[Professional]:
+def professionals_known_to(opened: RecordAccess) -> list[Professional]:
     """Professionals the patient may want to name or oppose: those already around them.
 
-    Their care team, the authors of their documents, and the professionals
-    who opened their record, from the patient's own access log.
+    Given the record the patient opened (her consents): her care team, the
+    authors of her documents, and the professionals who opened her record,
+    from her own access log.
     """
+    patient = opened.patient
     from maillage.audit.models import AuditEntry
     from maillage.directory.models import Professional
 
@@ -75,4 +79,14 @@ def professionals_known_to(patient: Patient) -> list[Professional]:
         )
         .distinct()
         .order_by("last_name", "first_name")
+    )
+
+
+def previous_versions(opened: RecordAccess, documents: Iterable[Document]) -> dict[int, uuid.UUID]:
+    """For documents handed out by an opened record, the public id of each one's former version."""
+    replaced = {d.replaces_id for d in documents if d.replaces_id is not None}
+    if not replaced:
+        return {}
+    return dict(
+        Document.objects.filter(pk__in=replaced, patient=opened.patient).values_list("pk", "uuid")
     )

@@ -58,7 +58,7 @@ def record_view(request: HttpRequest, uuid: str) -> HttpResponse:
             "patient": opened.patient,
             "documents": documents,
             "history": history,
-            "care_team": care_team_of(opened.patient),
+            "care_team": care_team_of(opened),
             "writable": opened.writable_types(),
             "break_glass_access": _active_break_glass(user, opened),
             "act_form": CareTeamActForm(),

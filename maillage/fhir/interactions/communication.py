@@ -14,10 +14,9 @@ time a person opened the thread on the messaging pages.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from maillage.accounts.models import User
@@ -41,8 +40,16 @@ from maillage.fhir.search import (
     searchset,
     token,
 )
-from maillage.messaging.models import Delivery, Message
-from maillage.policy.messages import ThreadNotFound, get_thread, may_use_messaging
+from maillage.messaging.models import Message
+from maillage.policy.messages import (
+    ThreadNotFound,
+    get_thread,
+    may_use_messaging,
+    message_in,
+    messages_of_participant,
+    previous_messages,
+    thread_of_message,
+)
 
 SEARCH_PARAMS = (
     SearchParam(
@@ -78,13 +85,6 @@ def _require_messaging(user: User) -> None:
         raise FhirError(403)
 
 
-def _messages() -> QuerySet[Message]:
-    return Message.objects.select_related("thread__patient").prefetch_related(
-        Prefetch("deliveries", queryset=Delivery.objects.order_by("pk")),
-        "attachments__file",
-    )
-
-
 def _context(call: Call, messages: Iterable[Message]) -> MessageContext:
     shown = list(messages)
     users = {m.sender_id for m in shown} | {d.user_id for m in shown for d in m.deliveries.all()}
@@ -97,24 +97,8 @@ def _context(call: Call, messages: Iterable[Message]) -> MessageContext:
         base_url=call.request.base_url,
         viewer_id=call.actor.pk,
         practitioners=practitioners,
-        previous=_previous(shown),
+        previous=previous_messages(shown),
     )
-
-
-def _previous(messages: list[Message]) -> dict[int, uuid.UUID]:
-    """For each message, the one before it in its thread (what it answers)."""
-    previous: dict[int, uuid.UUID] = {}
-    for message in messages:
-        before = (
-            Message.objects.filter(thread_id=message.thread_id)
-            .filter(Q(sent_at__lt=message.sent_at) | Q(sent_at=message.sent_at, pk__lt=message.pk))
-            .order_by("-sent_at", "-pk")
-            .values_list("uuid", flat=True)
-            .first()
-        )
-        if before is not None:
-            previous[message.pk] = before
-    return previous
 
 
 def _resource(message: Message, context: MessageContext) -> dict[str, object]:
@@ -126,14 +110,16 @@ def _resource(message: Message, context: MessageContext) -> dict[str, object]:
 def read(call: Call) -> FhirResult:
     _require_messaging(call.actor)
     wanted = uuid_or_404(call.resource_id)
-    thread_uuid = Message.objects.filter(uuid=wanted).values_list("thread__uuid", flat=True).first()
+    thread_uuid = thread_of_message(wanted)
     if thread_uuid is None:
         raise FhirError(404)
     try:
-        get_thread(call.actor, thread_uuid, Action.MESSAGE_READ, message=str(wanted), **_DETAIL)
+        thread = get_thread(
+            call.actor, thread_uuid, Action.MESSAGE_READ, message=str(wanted), **_DETAIL
+        )
     except ThreadNotFound:
         raise FhirError(404) from None
-    message = _messages().get(uuid=wanted)
+    message = message_in(thread, wanted)
     return FhirResult(_resource(message, _context(call, [message])))
 
 
@@ -152,9 +138,7 @@ def search(call: Call) -> FhirResult:
         & all_of(query, "identifier", _identifier_q)
     )
     _require_messaging(call.actor)
-    own = Message.objects.filter(thread__participants__user_id=call.actor.pk)
-    matching = own.filter(criteria).values("pk").distinct()
-    rows = _messages().filter(pk__in=matching).order_by("-sent_at", "-pk")
+    rows = messages_of_participant(call.actor, criteria)
     messages, total = page(rows, query)
     _read_threads(call.actor, messages)
     context = _context(call, messages)

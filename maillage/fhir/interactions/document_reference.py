@@ -49,6 +49,7 @@ from maillage.policy import gate as access
 from maillage.policy.gate import DocumentNotFound, PatientNotFound, RecordAccess, load_patient
 from maillage.records import actions
 from maillage.records.models import Document, DocumentStatus
+from maillage.records.queries import previous_versions
 
 STATUS_SYSTEM = "http://hl7.org/fhir/document-reference-status"
 OUR_STATUS = {fhir: ours for ours, fhir in STATUS_OF.items()}
@@ -87,16 +88,7 @@ def context(call: Call, opened: RecordAccess, documents: Sequence[Document]) -> 
     practitioners = dict(
         Professional.objects.filter(user_id__in=authors).values_list("user_id", "uuid")
     )
-    replaced = {d.replaces_id for d in documents if d.replaces_id is not None}
-    previous = (
-        dict(
-            Document.objects.filter(pk__in=replaced, patient=opened.patient).values_list(
-                "pk", "uuid"
-            )
-        )
-        if replaced
-        else {}
-    )
+    previous = previous_versions(opened, documents)
     return DocumentContext(
         base_url=call.request.base_url,
         patient=opened.patient.uuid,

@@ -1,0 +1,479 @@
+"""The policy against a plain-table reference model, on generated worlds.
+
+The model below is written from the rules as the policy states them (the
+docstring of ``maillage.policy.decide`` and the comments of
+``maillage.policy.table``), as plain dicts and sets over the world's spec; it
+imports neither the policy's table nor its rules and reads no row. For every
+user x patient x document x purpose, the audited gate (identity, record,
+document, the record's document list), the list filter, the receivers of a
+send and the attachments of a thread must say what the model says, and each
+refusal must be audited on the patient naming the model's rule. A sample of
+worlds also goes through the record page and FHIR ``DocumentReference``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.test import Client
+from hypothesis import HealthCheck, example, given, settings
+
+from maillage.audit.models import Action, AuditEntry, Outcome
+from maillage.fhir.tests.conftest import Api, fhir_json
+from maillage.front.tests.test_home import signed_in
+from maillage.patients.models import Patient
+from maillage.policy import gate
+from maillage.policy.messages import get_attachment
+from maillage.policy.receivers import Receiver, check_receivers
+from maillage.policy.tests.world import (
+    REGULATOR,
+    Built,
+    DocSpec,
+    PatientSpec,
+    World,
+    build,
+    has_directory_entry,
+    role_of,
+    worlds,
+)
+
+# --- The reference model -------------------------------------------------------
+
+SELF = "self"
+TREATING = "treating_doctor"
+STRUCTURE = "care_structure"
+TEAM = "care_team"
+GLASS = "break_glass"
+CASE = "regulation_case"
+EXCHANGE = "exchange"
+# "The first wanted relation the user has": the order in which relations are named.
+ORDER = (SELF, TREATING, STRUCTURE, TEAM, GLASS, CASE, EXCHANGE)
+# Time-limited openings that an opposition to emergency access closes.
+EMERGENCY = {GLASS, CASE}
+
+_FOLLOWERS = {TREATING, STRUCTURE}
+_CARE = {TEAM, GLASS}
+# Identity: the patient herself; doctors who follow her (médecin traitant,
+# structure), her care team or an emergency opening; nurses and pharmacists
+# through a structure, the team or an opening; staff through a structure;
+# the regulator through an open case. Analyst and administrator: never.
+IDENTITY: dict[str, set[str]] = {
+    "patient": {SELF},
+    "doctor": _FOLLOWERS | _CARE,
+    "nurse": {STRUCTURE} | _CARE,
+    "pharmacist": {STRUCTURE} | _CARE,
+    "coordinator": {STRUCTURE},
+    "telemonitoring": {STRUCTURE},
+    "social_worker": {STRUCTURE},
+    "regulator": {CASE},
+}
+# The shared record: the patient; the médecin traitant, the care team and an
+# emergency opening for doctors; the team or an opening for nurses and
+# pharmacists; an open case for the regulator. No structure opens it.
+RECORD: dict[str, set[str]] = {
+    "patient": {SELF},
+    "doctor": {TREATING} | _CARE,
+    "nurse": set(_CARE),
+    "pharmacist": set(_CARE),
+    "regulator": {CASE},
+}
+# Receiving an exchange: the professional and staff roles of secure messaging.
+RECEIVE: dict[str, set[str]] = {
+    role: {EXCHANGE}
+    for role in (
+        "doctor",
+        "nurse",
+        "pharmacist",
+        "coordinator",
+        "regulator",
+        "telemonitoring",
+        "social_worker",
+    )
+}
+TABLE: dict[str, dict[str, set[str]]] = {
+    Action.PATIENT_READ: IDENTITY,
+    Action.PATIENT_SEARCH: {r: v for r, v in IDENTITY.items() if r != "patient"},
+    Action.RECORD_READ: RECORD,
+    Action.DOCUMENT_READ: RECORD,
+    Action.MESSAGE_RECEIVE: RECEIVE,
+    Action.MESSAGE_READ: RECEIVE,
+    Action.DOCUMENT_RECEIVE: RECEIVE,
+}
+DOCUMENT_PURPOSES = {Action.DOCUMENT_READ, Action.DOCUMENT_RECEIVE}
+
+
+def held(world: World, who: str, p: int) -> set[str]:
+    """The relations ``who`` has with patient ``p``, from the spec alone."""
+    spec = world.patients[p]
+    found = set()
+    if who == f"patient{p}":
+        found.add(SELF)
+    if has_directory_entry(world, who) and spec.treating_doctor == who:
+        found.add(TREATING)
+    if world.structures_of(who) & spec.followed_by:
+        found.add(STRUCTURE)
+    if any(q == p and w == who and k in ("named", "act") for q, w, k in world.care_team):
+        found.add(TEAM)
+    if any(w == who and q == p and active for w, q, active in world.break_glass):
+        found.add(GLASS)
+    if any(w == who and q == p and s == "open" for w, q, s in world.regulation):
+        found.add(CASE)
+    # A professional of secure messaging is one with a directory entry.
+    if has_directory_entry(world, who):
+        found.add(EXCHANGE)
+    return found
+
+
+def sharing_refused(spec: PatientSpec) -> bool:
+    """The latest statement about sharing wins."""
+    return bool(spec.sharing) and not spec.sharing[-1]
+
+
+def opposed(world: World, spec: PatientSpec, who: str) -> bool:
+    return has_directory_entry(world, who) and any(
+        w == who and not withdrawn for w, withdrawn in spec.oppositions
+    )
+
+
+def masked(spec: PatientSpec, index: int) -> bool:
+    return any(i == index and not withdrawn for i, withdrawn in spec.masks)
+
+
+def model(world: World, who: str, p: int, purpose: str, doc: int | None = None) -> tuple[str, str]:
+    """(relation, "") when granted, ("", refusing rule) when refused."""
+    role = role_of(world, who)
+    spec = world.patients[p]
+    have = held(world, who, p) & TABLE[purpose].get(role, set())
+    if not TABLE[purpose].get(role):
+        return "", "role"
+    if not have:
+        return "", "relation"
+    relation = next(r for r in ORDER if r in have)
+    if relation != SELF and opposed(world, spec, who):
+        return "", "opposed_professional"
+    if relation in EMERGENCY and any(not withdrawn for withdrawn in spec.emergency):
+        return "", "opposed_emergency"
+    if doc is None or purpose not in DOCUMENT_PURPOSES:
+        return relation, ""
+    document: DocSpec = spec.documents[doc]
+    if relation == SELF:
+        return ("", "hidden_from_patient") if document.hidden_from_patient else (relation, "")
+    if document.author == who:
+        return relation, ""
+    if (role, document.type) not in world.readable:
+        return "", "habilitation"
+    if sharing_refused(spec) and relation != GLASS:
+        return "", "sharing_refused"
+    is_treating = has_directory_entry(world, who) and spec.treating_doctor == who
+    if masked(spec, doc) and not is_treating:
+        return "", "masked"
+    if document.status == "withdrawn" and not is_treating:
+        return "", "withdrawn"
+    return relation, ""
+
+
+def outside_rule(spec: PatientSpec, doc: int) -> str:
+    """An outside address receives the exchange, never a refused, masked or withdrawn document."""
+    if sharing_refused(spec):
+        return "sharing_refused"
+    if masked(spec, doc):
+        return "masked"
+    if spec.documents[doc].status == "withdrawn":
+        return "withdrawn"
+    return ""
+
+
+# --- Asking the policy ------------------------------------------------------------
+
+
+def _last_entry() -> AuditEntry:
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert entry is not None
+    return entry
+
+
+def _asked(call: Callable[[], Any]) -> Any | None:
+    try:
+        return call()
+    except Http404:
+        return None
+
+
+def _assert_audited(expected: tuple[str, str], purpose: str, patient: Patient, what: str) -> None:
+    """The entry just written says what the model says, on the patient."""
+    relation, rule = expected
+    entry = _last_entry()
+    assert (entry.action, entry.patient_id) == (purpose, patient.pk), what
+    if rule:
+        assert (entry.outcome, entry.detail.get("rule")) == (Outcome.DENIED, rule), what
+    else:
+        assert (entry.outcome, entry.basis) == (Outcome.GRANTED, relation), what
+
+
+def check_world(world: World, built: Built) -> None:
+    for who, user in built.users.items():
+        for p in range(len(built.patients)):
+            _check_identity_and_record(world, built, who, p)
+        for purpose in (Action.PATIENT_READ, Action.PATIENT_SEARCH, Action.RECORD_READ):
+            listed = set(
+                Patient.objects.filter(gate.visible_patients_q(user, purpose)).values_list(
+                    "pk", flat=True
+                )
+            )
+            expected = {
+                patient.pk
+                for p, patient in enumerate(built.patients)
+                if model(world, who, p, purpose)[0]
+            }
+            assert listed == expected, f"list {purpose} for {who}"
+        if gate.can_search(user):
+            shown = gate.search_patients(user, Q(), limit=10).patients
+            assert {p.pk for p in shown} == {
+                patient.pk
+                for p, patient in enumerate(built.patients)
+                if model(world, who, p, Action.PATIENT_SEARCH)[0]
+            }, f"search for {who}"
+    for p in range(len(built.patients)):
+        _check_send(world, built, p)
+        _check_attachments(world, built, p)
+
+
+def _check_identity_and_record(world: World, built: Built, who: str, p: int) -> None:
+    user, patient = built.users[who], built.patients[p]
+    what = f"{who} on patient {p}"
+    expected = model(world, who, p, Action.PATIENT_READ)
+    got = _asked(lambda: gate.access_patient(user, patient, Action.PATIENT_READ))
+    assert (got is not None) == bool(expected[0]), f"identity: {what} {expected}"
+    _assert_audited(expected, Action.PATIENT_READ, patient, f"identity: {what}")
+
+    expected = model(world, who, p, Action.RECORD_READ)
+    opened = _asked(lambda: gate.open_record(user, patient))
+    assert (opened is not None) == bool(expected[0]), f"record: {what} {expected}"
+    _assert_audited(expected, Action.RECORD_READ, patient, f"record: {what}")
+
+    documents = built.documents[p]
+    visible = {
+        d.pk for i, d in enumerate(documents) if model(world, who, p, Action.DOCUMENT_READ, i)[0]
+    }
+    if opened is not None:
+        # What the record page and FHIR list: the same documents as one by one.
+        listed = {d.pk for d in opened.documents(include_history=True)}
+        assert listed == visible, f"record list: {what}"
+        current = {d.pk for d in opened.documents()}
+        assert current == {d.pk for d in documents if d.pk in visible and d.status == "current"}
+    for i, document in enumerate(documents):
+        expected = model(world, who, p, Action.DOCUMENT_READ, i)
+        got = _asked(partial(gate.get_document, user, document.uuid))
+        assert (got is not None) == bool(expected[0]), f"document {i}: {what} {expected}"
+        _assert_audited(expected, Action.DOCUMENT_READ, patient, f"document {i}: {what}")
+        assert _last_entry().detail["document"] == str(document.uuid)
+
+
+OUTSIDE = "dr.durand@ch-bourges.mssante.fr"
+
+
+def _check_send(world: World, built: Built, p: int) -> None:
+    """One send about patient p to everyone and an outside address, with all her documents."""
+    patient, documents = built.patients[p], built.documents[p]
+    receivers = [Receiver(who, user=u) for who, u in built.users.items()]
+    receivers.append(Receiver(OUTSIDE, address=OUTSIDE))
+    before = AuditEntry.objects.count()
+    refusals = check_receivers(built.users["gp"], patient, receivers, documents)
+    got = {
+        (r.receiver.label, None if r.document is None else documents.index(r.document)): r.rule
+        for r in refusals
+    }
+    expected: dict[tuple[str, int | None], str] = {}
+    for who in built.users:
+        rule = model(world, who, p, Action.MESSAGE_RECEIVE)[1]
+        if rule:
+            expected[(who, None)] = rule
+        for i in range(len(documents)):
+            rule = model(world, who, p, Action.DOCUMENT_RECEIVE, i)[1]
+            if rule:
+                expected[(who, i)] = rule
+    for i in range(len(documents)):
+        rule = outside_rule(world.patients[p], i)
+        if rule:
+            expected[(OUTSIDE, i)] = rule
+    assert got == expected, f"send about patient {p}"
+    # Every refusal is audited on the patient, naming the receiver and the rule.
+    entries = AuditEntry.objects.order_by("seq")[before:]
+    assert len(entries) == len(refusals)
+    for entry in entries:
+        assert (entry.outcome, entry.patient_id) == (Outcome.DENIED, patient.pk)
+
+
+def _check_attachments(world: World, built: Built, p: int) -> None:
+    """Each participant opens each attachment that came from the record, or is refused."""
+    thread = built.threads[p]
+    for who, user in built.users.items():
+        for i, attachment in enumerate(built.attachments[p]):
+            message_rule = model(world, who, p, Action.MESSAGE_READ)[1]
+            document_rule = model(world, who, p, Action.DOCUMENT_RECEIVE, i)[1]
+            rule = message_rule or document_rule
+            got = _asked(partial(get_attachment, user, thread.uuid, attachment.uuid))
+            assert (got is not None) == (not rule), f"attachment {i} of {p} to {who}: {rule}"
+            entry = _last_entry()
+            assert entry.patient_id == built.patients[p].pk
+            if rule:
+                assert (entry.outcome, entry.detail.get("rule")) == (Outcome.DENIED, rule)
+
+
+# --- Worlds that must be among the generated ones -----------------------------------
+
+_NOBODY: tuple[tuple[str, frozenset[str]], ...] = ()
+_ALL_READ = frozenset(
+    {
+        (role, t)
+        for role in ("doctor", "nurse", "regulator")
+        for t in ("teleconsultation_report", "prescription", "lab_results")
+    }
+    | {("pharmacist", "prescription"), ("pharmacist", "lab_results")}
+)
+# The patient refused sharing, then masked a report the cardiologist wrote; her
+# médecin traitant, the cardiologist (care team) and the nurse (care team) meet
+# both rules on the same documents, the nurse also holding an expired opening.
+REFUSED_SHARING_AND_MASKED = World(
+    places=(("gp", frozenset({"A"})), ("nurse", frozenset({"A"})), ("coord", frozenset({"A"}))),
+    regulator_is_professional=False,
+    patients=(
+        PatientSpec(
+            treating_doctor="gp",
+            followed_by=frozenset({"A"}),
+            documents=(
+                DocSpec("teleconsultation_report", "cardio", "current", False),
+                DocSpec("prescription", "gp", "current", False),
+                DocSpec("lab_results", "nurse", "withdrawn", True),
+            ),
+            sharing=(True, False),
+            sharing_rows=(1, 0),
+            oppositions=(),
+            emergency=(),
+            masks=((0, False), (1, False)),
+        ),
+    ),
+    care_team=((0, "cardio", "named"), (0, "nurse", "act"), (0, "pharma", "act_expired")),
+    break_glass=(("nurse", 0, False), ("pharma", 0, True)),
+    regulation=((REGULATOR, 0, "open"),),
+    readable=_ALL_READ,
+)
+# An opening and a case meet an opposition to emergency access; the cardiologist
+# is opposed by name; sharing was refused then granted again (the latest wins).
+EMERGENCY_OPPOSED = World(
+    places=_NOBODY,
+    regulator_is_professional=True,
+    patients=(
+        PatientSpec(
+            treating_doctor="cardio",
+            followed_by=frozenset(),
+            documents=(DocSpec("prescription", "nurse", "current", False),),
+            sharing=(False, True),
+            sharing_rows=(1, 0),
+            oppositions=(("cardio", False), ("nurse", True)),
+            emergency=(False,),
+            masks=(),
+        ),
+        PatientSpec(
+            treating_doctor=None,
+            followed_by=frozenset({"B"}),
+            documents=(),
+            sharing=(),
+            sharing_rows=(),
+            oppositions=(),
+            emergency=(True,),
+            masks=(),
+        ),
+    ),
+    care_team=(),
+    break_glass=(("gp", 0, True), ("gp", 1, True), ("coord", 0, True)),
+    regulation=((REGULATOR, 0, "open"), (REGULATOR, 1, "expired"), ("cardio", 1, "open")),
+    readable=_ALL_READ,
+)
+
+
+class _Rollback(Exception):
+    """Ends one example: its world is undone before the next one is built."""
+
+
+def _in_a_world(world: World, check: Callable[[World, Built], None]) -> None:
+    try:
+        with transaction.atomic():
+            check(world, build(world))
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+_SETTINGS = settings(
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+    # No example database in the working tree: each run draws afresh, and the
+    # worlds that matter are forced with @example.
+    database=None,
+)
+
+
+@pytest.mark.django_db
+@settings(_SETTINGS, max_examples=25)
+@given(world=worlds())
+@example(world=REFUSED_SHARING_AND_MASKED)
+@example(world=EMERGENCY_OPPOSED)
+def test_the_policy_agrees_with_the_reference_model(db: None, world: World) -> None:
+    _in_a_world(world, check_world)
+
+
+def _check_pages_and_fhir(world: World, built: Built) -> None:
+    """The record page and FHIR DocumentReference search say what the model says."""
+    patient = built.patients[0]
+    api = Api(Client())
+    for who, user in built.users.items():
+        relation, _rule = model(world, who, 0, Action.RECORD_READ)
+        page = signed_in(user).get(f"/dossier/{patient.uuid}/")
+        assert page.status_code == (200 if relation else 404), f"page for {who}"
+        response = api.get(f"DocumentReference?patient={patient.uuid}", user)
+        if not relation:
+            assert response.status_code in (403, 404), f"FHIR for {who}"
+            continue
+        assert response.status_code == 200, f"FHIR for {who}"
+        listed = {e["resource"]["id"] for e in fhir_json(response).get("entry", [])}
+        assert listed == {
+            str(d.uuid)
+            for i, d in enumerate(built.documents[0])
+            if d.status == "current" and model(world, who, 0, Action.DOCUMENT_READ, i)[0]
+        }, f"FHIR documents for {who}"
+
+
+@pytest.mark.django_db
+@settings(_SETTINGS, max_examples=6)
+@given(world=worlds())
+@example(world=REFUSED_SHARING_AND_MASKED)
+def test_the_record_page_and_fhir_agree_with_the_model(db: None, world: World) -> None:
+    _in_a_world(world, _check_pages_and_fhir)
+
+
+def test_the_forced_world_is_the_refused_sharing_and_masked_case() -> None:
+    """The model itself, on the case the issue names: nobody but the authors."""
+    world = REFUSED_SHARING_AND_MASKED
+    spec = world.patients[0]
+    assert sharing_refused(spec) and masked(spec, 0)
+    # The médecin traitant sees his own prescription, not the cardiologist's report.
+    assert model(world, "gp", 0, Action.DOCUMENT_READ, 0) == ("", "sharing_refused")
+    assert model(world, "gp", 0, Action.DOCUMENT_READ, 1) == (TREATING, "")
+    assert model(world, "cardio", 0, Action.DOCUMENT_READ, 0) == (TEAM, "")
+    # An active opening passes the refusal of sharing, not the matrix nor a mask.
+    assert model(world, "pharma", 0, Action.DOCUMENT_READ, 0) == ("", "habilitation")
+    assert model(world, "pharma", 0, Action.DOCUMENT_READ, 1) == ("", "masked")
+    assert model(world, "pharma", 0, Action.DOCUMENT_READ, 2) == ("", "withdrawn")
+    # The nurse's opening has expired: the care team's act is her relation.
+    assert model(world, "nurse", 0, Action.DOCUMENT_READ, 0) == ("", "sharing_refused")
