@@ -27,8 +27,8 @@ from maillage.messaging.forms import (
     document_choices,
 )
 from maillage.messaging.models import Attachment, Delivery, DeliveryStatus, Message, Thread
-from maillage.policy import messages as access
 from maillage.patients.models import Patient
+from maillage.policy import messages as access
 from maillage.policy.gate import PatientNotFound, allowed, open_patient, open_record
 from maillage.records.models import Document
 

@@ -254,11 +254,16 @@ def test_it_keeps_the_cardiologist_away_from_the_patient(demo: None) -> None:
     gp = User.objects.get(username="medecin.traitant")
     assert access_patient(gp, record, Action.PATIENT_READ).relation == Relation.TREATING_DOCTOR
     secretary = User.objects.get(username="secretaire")
-    assert access_patient(secretary, record, Action.PATIENT_READ).relation == Relation.CARE_STRUCTURE
+    assert (
+        access_patient(secretary, record, Action.PATIENT_READ).relation == Relation.CARE_STRUCTURE
+    )
     # The cardiologist does see the hospital's own telemonitored patients.
     watched = Patient.objects.filter(followed_by__name="Centre hospitalier de Bourges").first()
     assert watched is not None
-    assert access_patient(cardiologist, watched, Action.PATIENT_READ).relation == Relation.CARE_STRUCTURE
+    assert (
+        access_patient(cardiologist, watched, Action.PATIENT_READ).relation
+        == Relation.CARE_STRUCTURE
+    )
 
 
 def test_it_finds_cardiologists_near_sancoins_by_distance(demo: None, settings) -> None:
