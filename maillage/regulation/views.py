@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from maillage.accounts.models import Role, User
+from maillage.policy import regulation as queries
 from maillage.policy.gate import PatientNotFound
-from maillage.regulation import actions, queries
+from maillage.regulation import actions
 from maillage.regulation.forms import OpenCaseForm, ReviewForm
 
 

@@ -1,4 +1,4 @@
-"""Reads of regulation cases for the regulator's page and the administrator's review.
+"""The policy of regulation cases: the regulator's page and the administrator's review.
 
 The patients named on the regulator's page come through the policy
 (``search_patients``: decided and audited on each); the review queue shows
