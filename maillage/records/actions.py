@@ -25,6 +25,7 @@ from maillage.policy.gate import (
     PatientNotFound,
     RecordAccess,
     authorize,
+    find_by_evidence,
     load_patient,
     record_for_change,
 )
@@ -327,7 +328,7 @@ def break_glass(
     or the matricule typed from a document in hand.
     """
     reason = reason.strip()
-    patient = load_patient(patient_uuid) if patient_uuid else _find_by_evidence(evidence)
+    patient = load_patient(patient_uuid) if patient_uuid else find_by_evidence(evidence)
     if user.role not in BREAK_GLASS_ROLES:
         raise RecordRuleBroken(_("Your role may not open a record in an emergency."))
     if len(reason) < MIN_REASON_LENGTH:
@@ -385,20 +386,6 @@ def break_glass(
         )
     transaction.on_commit(lambda: notifications.tell_patient_of_break_glass(access))
     return access
-
-
-def _find_by_evidence(evidence: IdentityEvidence | None) -> Patient | None:
-    from maillage.patients.models import Patient
-
-    if evidence is None:
-        return None
-    if evidence.matricule:
-        found = Patient.objects.filter(ins_matricule=evidence.matricule).first()
-        if found:
-            return found
-    matches = list(Patient.objects.filter(match_key=evidence.match_key)[:2])
-    # Two people with the same traits: the emergency doctor must give the matricule.
-    return matches[0] if len(matches) == 1 else None
 
 
 def review_break_glass(reviewer: User, access: BreakGlassAccess, outcome: str, note: str) -> None:
