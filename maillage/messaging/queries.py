@@ -12,6 +12,7 @@ from maillage.directory.models import Professional
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.lib.names import normalise_name
 from maillage.messaging.models import Attachment, Delivery, Message, Participant, Thread
+from maillage.policy.messages import readable_threads_q
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -23,9 +24,14 @@ _RPPS = re.compile(r"(?<!\d)(\d{11})(?!\d)")
 
 
 def inbox(user: User, search: str = "") -> QuerySet[Thread]:
-    """The user's threads, newest activity first, each with ``unread`` and its participants."""
+    """The user's threads, newest activity first, each with ``unread`` and its participants.
+
+    Only the threads the policy lets the user read (``readable_threads_q``):
+    the inbox never links to a thread that would answer "not found".
+    """
     threads = (
         Thread.objects.filter(participants__user=user)
+        .filter(readable_threads_q(user))
         .annotate(
             unread=Exists(
                 Delivery.objects.filter(

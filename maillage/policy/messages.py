@@ -214,13 +214,32 @@ def message_in(thread: Thread, message_uuid: uuid.UUID) -> Message:
     return _with_details().get(uuid=message_uuid, thread=thread)
 
 
+def readable_threads_q(user: User) -> Q:
+    """The threads ``get_thread`` lets the user read, as a filter for lists.
+
+    Threads about nobody, and threads about a patient ``decide`` grants
+    MESSAGE_READ on (the same rules as a filter: a list never shows a thread
+    that would then answer "not found"). Participation is the caller's filter.
+    """
+    from maillage.patients.models import Patient
+    from maillage.policy.gate import visible_patients_q
+
+    if not may_use_messaging(user):
+        return Q(pk__in=[])
+    readable = Patient.objects.filter(visible_patients_q(user, Action.MESSAGE_READ))
+    return Q(patient__isnull=True) | Q(patient__in=readable.values("pk"))
+
+
 def messages_of_participant(user: User, criteria: Q) -> QuerySet[Message]:
     """Messages matching ``criteria`` in the threads the user takes part in, newest first.
 
-    Only a candidate list: each thread of the page shown is still decided (and
-    audited) by ``get_thread``.
+    Only threads the policy lets the user read; each thread of the page shown
+    is still decided (and audited) by ``get_thread``.
     """
-    own = Message.objects.filter(thread__participants__user_id=user.pk)
+    own = Message.objects.filter(
+        thread__participants__user_id=user.pk,
+        thread__in=Thread.objects.filter(readable_threads_q(user)).values("pk"),
+    )
     matching = own.filter(criteria).values("pk").distinct()
     return _with_details().filter(pk__in=matching).order_by("-sent_at", "-pk")
 

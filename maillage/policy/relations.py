@@ -173,8 +173,9 @@ def relations_to(
 def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
     """The patients a user has one of the wanted relations with, as a filter.
 
-    Relations that need typed evidence (INS proof, identity vigilance) or that
-    hold with every patient (exchange) never make a list.
+    Relations that need typed evidence (INS proof, identity vigilance) never
+    make a list. The exchange holds with every patient, for a professional of
+    secure messaging: it lists them all, for the opposition rule to cut.
     """
     q = Q(pk__in=[])
     if Relation.SELF in wanted:
@@ -197,4 +198,6 @@ def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
         q |= Q(pk__in=active_break_glass(user).values("patient_id"))
     if Relation.REGULATION_CASE in wanted:
         q |= Q(pk__in=open_regulation_cases(user).values("patient_id"))
+    if Relation.EXCHANGE in wanted and professional_id_of(user) is not None:
+        q |= Q(pk__isnull=False)
     return q

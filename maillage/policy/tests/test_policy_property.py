@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, example, given, settings
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.tests.conftest import Api, fhir_json
 from maillage.front.tests.test_home import signed_in
+from maillage.messaging import queries as messaging_queries
 from maillage.patients.models import Patient
 from maillage.policy import gate
 from maillage.policy.messages import get_attachment
@@ -220,7 +221,12 @@ def check_world(world: World, built: Built) -> None:
     for who, user in built.users.items():
         for p in range(len(built.patients)):
             _check_identity_and_record(world, built, who, p)
-        for purpose in (Action.PATIENT_READ, Action.PATIENT_SEARCH, Action.RECORD_READ):
+        for purpose in (
+            Action.PATIENT_READ,
+            Action.PATIENT_SEARCH,
+            Action.RECORD_READ,
+            Action.MESSAGE_READ,
+        ):
             listed = set(
                 Patient.objects.filter(gate.visible_patients_q(user, purpose)).values_list(
                     "pk", flat=True
@@ -239,6 +245,13 @@ def check_world(world: World, built: Built) -> None:
                 for p, patient in enumerate(built.patients)
                 if model(world, who, p, Action.PATIENT_SEARCH)[0]
             }, f"search for {who}"
+        # The inbox lists the threads one may open, and only those.
+        inbox = {t.pk for t in messaging_queries.inbox(user)}
+        assert inbox == {
+            thread.pk
+            for p, thread in enumerate(built.threads)
+            if model(world, who, p, Action.MESSAGE_READ)[0]
+        }, f"inbox of {who}"
     for p in range(len(built.patients)):
         _check_send(world, built, p)
         _check_attachments(world, built, p)
@@ -433,11 +446,15 @@ def test_the_policy_agrees_with_the_reference_model(db: None, world: World) -> N
     _in_a_world(world, check_world)
 
 
+MESSAGING_ROLES = {*RECEIVE, "admin"}
+
+
 def _check_pages_and_fhir(world: World, built: Built) -> None:
-    """The record page and FHIR DocumentReference search say what the model says."""
+    """The record page and FHIR DocumentReference and Communication say what the model says."""
     patient = built.patients[0]
     api = Api(Client())
     for who, user in built.users.items():
+        _check_fhir_messages(world, built, api, who)
         relation, _rule = model(world, who, 0, Action.RECORD_READ)
         page = signed_in(user).get(f"/dossier/{patient.uuid}/")
         assert page.status_code == (200 if relation else 404), f"page for {who}"
@@ -452,6 +469,22 @@ def _check_pages_and_fhir(world: World, built: Built) -> None:
             for i, d in enumerate(built.documents[0])
             if d.status == "current" and model(world, who, 0, Action.DOCUMENT_READ, i)[0]
         }, f"FHIR documents for {who}"
+
+
+def _check_fhir_messages(world: World, built: Built, api: Api, who: str) -> None:
+    """A Communication search lists the messages of the threads the policy lets one read."""
+    response = api.get("Communication", built.users[who])
+    if role_of(world, who) not in MESSAGING_ROLES:
+        assert response.status_code == 403, f"Communication for {who}"
+        return
+    assert response.status_code == 200, f"Communication for {who}"
+    listed = {e["resource"]["id"] for e in fhir_json(response).get("entry", [])}
+    assert listed == {
+        str(message.uuid)
+        for p, thread in enumerate(built.threads)
+        if model(world, who, p, Action.MESSAGE_READ)[0]
+        for message in thread.messages.all()
+    }, f"Communication for {who}"
 
 
 @pytest.mark.django_db
