@@ -415,10 +415,12 @@ class _Rollback(Exception):
     """Ends one example: its world is undone before the next one is built."""
 
 
-def _in_a_world(world: World, check: Callable[[World, Built], None]) -> None:
+def _in_a_world(
+    world: World, check: Callable[[World, Built], None], *, sealed: bool = False
+) -> None:
     try:
         with transaction.atomic():
-            check(world, build(world))
+            check(world, build(world, sealed=sealed))
             raise _Rollback
     except _Rollback:
         pass
@@ -455,6 +457,7 @@ def _check_pages_and_fhir(world: World, built: Built) -> None:
     api = Api(Client())
     for who, user in built.users.items():
         _check_fhir_messages(world, built, api, who)
+        _check_file_urls(world, built, api, who)
         relation, _rule = model(world, who, 0, Action.RECORD_READ)
         page = signed_in(user).get(f"/dossier/{patient.uuid}/")
         assert page.status_code == (200 if relation else 404), f"page for {who}"
@@ -487,12 +490,41 @@ def _check_fhir_messages(world: World, built: Built, api: Api, who: str) -> None
     }, f"Communication for {who}"
 
 
+def _check_file_urls(world: World, built: Built, api: Api, who: str) -> None:
+    """Each file of her record, by every URL that serves it: the record, the thread, Binary."""
+    client = signed_in(built.users[who])
+    thread = built.threads[0]
+    for i, (document, attachment) in enumerate(
+        zip(built.documents[0], built.attachments[0], strict=True)
+    ):
+        stored = attachment.file
+        reads = bool(model(world, who, 0, Action.DOCUMENT_READ, i)[0])
+        receives = not (
+            model(world, who, 0, Action.MESSAGE_READ)[1]
+            or model(world, who, 0, Action.DOCUMENT_RECEIVE, i)[1]
+        )
+        what = f"document {i} to {who}"
+        page = client.get(f"/dossier/documents/{document.uuid}/fichiers/{stored.uuid}/")
+        assert page.status_code == (200 if reads else 404), f"record download of {what}"
+        page = client.get(f"/messagerie/{thread.uuid}/pieces-jointes/{attachment.uuid}/")
+        assert (page.status_code == 200) == receives, f"thread download of {what}"
+        assert page.status_code in (200, 403, 404), f"thread download of {what}"
+        binary = api.get(f"Binary/{stored.uuid}", built.users[who], HTTP_ACCEPT="*/*")
+        assert (binary.status_code == 200) == (reads or receives), f"Binary of {what}"
+        assert binary.status_code in (200, 403, 404), f"Binary of {what}"
+
+
 @pytest.mark.django_db
 @settings(_SETTINGS, max_examples=6)
 @given(world=worlds())
 @example(world=REFUSED_SHARING_AND_MASKED)
-def test_the_record_page_and_fhir_agree_with_the_model(db: None, world: World) -> None:
-    _in_a_world(world, _check_pages_and_fhir)
+def test_the_record_page_and_fhir_agree_with_the_model(
+    db: None, settings: Any, tmp_path: Any, world: World
+) -> None:
+    settings.MAILLAGE_FILES_DIR = str(tmp_path / "files")
+    settings.MAILLAGE_FILE_KEY_FILE = str(tmp_path / "file-keys.json")
+    settings.MAILLAGE_FILE_KEYS = ""
+    _in_a_world(world, _check_pages_and_fhir, sealed=True)
 
 
 def test_the_forced_world_is_the_refused_sharing_and_masked_case() -> None:

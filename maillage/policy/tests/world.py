@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from maillage.accounts.models import Role, User
 from maillage.directory.models import Professional, Structure, StructureKind
 from maillage.directory.terminology import Profession
+from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.messaging.models import Attachment, Message, Participant, Thread
 from maillage.patients.models import Patient
@@ -244,9 +245,14 @@ class Built:
     attachments: list[list[Attachment]] = field(default_factory=list)
 
 
-def _stored_file(by: User) -> StoredFile:
-    # Metadata only: no check below reads the bytes, and sealing them would
-    # only slow every example down.
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nCompte rendu\n%%EOF"
+
+
+def _stored_file(by: User, sealed: bool) -> StoredFile:
+    if sealed:
+        return storage.store(PDF, "cr.pdf", by=by)
+    # Metadata only, when no check reads the bytes: sealing would only slow
+    # every example down.
     return StoredFile.objects.create(
         original_name="cr.pdf",
         mime="application/pdf",
@@ -257,7 +263,8 @@ def _stored_file(by: User) -> StoredFile:
     )
 
 
-def build(world: World) -> Built:
+def build(world: World, *, sealed: bool = False) -> Built:
+    """The world as rows; ``sealed`` stores real files (for the download URLs)."""
     now = timezone.now()
     soon, gone = now + dt.timedelta(hours=1), now - dt.timedelta(hours=1)
     f.ensure_communes()
@@ -324,7 +331,7 @@ def build(world: World) -> Built:
                 withdrawn_at=gone if doc.status == DocumentStatus.WITHDRAWN else None,
                 hidden_from_patient=doc.hidden_from_patient,
             )
-            DocumentFile.objects.create(document=made, file=_stored_file(author))
+            DocumentFile.objects.create(document=made, file=_stored_file(author, sealed))
             mine.append(made)
         documents.append(mine)
         _consents(spec, patient, account, professionals, mine, now)
