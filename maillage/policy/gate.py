@@ -674,19 +674,24 @@ def review_listing(user: User) -> list[BreakGlassAccess]:
         .select_related("user", "patient")
         .order_by("started_at")[:100]
     )
+    audit_review_listing(user, Action.BREAK_GLASS_REVIEW, "access", shown)
+    return shown
+
+
+def audit_review_listing(user: User, action: str, key: str, shown: Iterable[Any]) -> None:
+    """An administrator was shown these openings to review: one entry on each patient."""
     record_many(
         user,
         [
             Event(
-                action=Action.BREAK_GLASS_REVIEW,
+                action=action,
                 patient=item.patient,
                 basis="review",
-                detail={"access": str(item.uuid), "step": "listed"},
+                detail={key: str(item.uuid), "step": "listed"},
             )
             for item in shown
         ],
     )
-    return shown
 
 
 def reviewed_break_glass(user: User) -> list[BreakGlassAccess]:

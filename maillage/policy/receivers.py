@@ -40,6 +40,11 @@ class Receiver:
     def audit_name(self) -> str:
         return f"user:{self.user.pk}" if self.user is not None else f"mail:{self.address}"
 
+    @property
+    def key(self) -> str:
+        """One receiver once: the same account, or the same address whatever its case."""
+        return f"user:{self.user.pk}" if self.user is not None else f"mail:{self.address.lower()}"
+
 
 @dataclass(frozen=True)
 class Refusal:

@@ -16,9 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from maillage.accounts.models import Role
-from maillage.audit.actions import Event, record_many
 from maillage.audit.models import Action
-from maillage.policy.gate import search_patients
+from maillage.policy.gate import audit_review_listing, search_patients
 from maillage.policy.relations import open_regulation_cases
 from maillage.regulation.models import RegulationCase
 
@@ -82,18 +81,7 @@ def review_listing(user: User) -> list[RegulationCase]:
         .select_related("regulator", "patient")
         .order_by("opened_at")[:MAX_LISTED]
     )
-    record_many(
-        user,
-        [
-            Event(
-                action=Action.REGULATION_REVIEW,
-                patient=case.patient,
-                basis="review",
-                detail={"case": str(case.uuid), "step": "listed"},
-            )
-            for case in shown
-        ],
-    )
+    audit_review_listing(user, Action.REGULATION_REVIEW, "case", shown)
     return shown
 
 
