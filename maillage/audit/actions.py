@@ -1,7 +1,46 @@
-"""Appending to the audit trail. The only writer of AuditEntry."""
+"""Appending to the audit trail. The only writer of AuditEntry.
+
+Two ways in, one chain:
+
+- **Inside a transaction** (``record`` called within ``transaction.atomic``:
+  a change and its entry must commit or fail together), the entry is chained
+  at once under the head's row lock and commits with the caller's work.
+
+- **Outside any transaction** (a read: the entry is the only thing written,
+  e.g. a FHIR ``Patient/<id>``), **group commit**: the entry is inserted
+  *pending* (no ``seq``), in a transaction of its own that takes no lock, so
+  concurrent readers commit side by side (PostgreSQL flushes their WAL
+  together) instead of queueing on the head for a whole commit each. When
+  ``record`` returns, the entry is committed: the response is sent only after
+  that, so no granted read can be answered without its entry (the test
+  ``test_group_commit.py`` checks it from another connection as each response
+  arrives). Then ``chain_pending`` links the pending entries in batches: one
+  chainer at a time (the head's row lock, taken with SKIP LOCKED: a writer
+  that finds it taken goes on, since the holder looks again for pending
+  entries after it lets go, so none is stranded while traffic lasts, and
+  ``verify_audit`` chains leftovers of a killed process first).
+
+Why group commit rather than a per-worker batch flushed before the response:
+under ASGI, Django runs sync views one at a time per worker process, so a
+per-worker batch would almost always hold one entry; the lock held across
+each commit, not the work inside it, is what capped appends at about a
+hundred a second, and group commit removes it from the reader's path.
+
+A pending entry cannot be forged by someone who writes to the database but
+lacks the audit key: it carries an HMAC (``kind: pending``) over its content
+and a random nonce (kept in ``prev_hash`` until it is chained; ``hash`` is
+unique, so a copy of a pending row is refused). The chainer checks it before
+linking, leaves a forged one unlinked and logs it, and ``verify_audit``
+names it. The database lets an UPDATE through only to link a pending entry
+(its content unchanged, audit migration 0006); DELETE stays refused.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -9,7 +48,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -19,6 +58,7 @@ from maillage.lib.hashchain import (
     GENESIS,
     Checkpoint,
     Link,
+    canonical_bytes,
     first_broken_link,
     first_checkpoint_break,
     head_is_authentic,
@@ -29,6 +69,11 @@ from maillage.lib.hashchain import (
 if TYPE_CHECKING:
     from maillage.accounts.models import User
     from maillage.patients.models import Patient
+
+logger = logging.getLogger(__name__)
+
+# Pending entries linked per chaining transaction.
+CHAIN_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -62,9 +107,26 @@ def _advance_head(count: int) -> AuditChainHead:
 
 
 def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
-    """Append events in one transaction, chained in order."""
+    """Append events, committed when this returns (or with the caller's transaction).
+
+    Within a transaction they are chained at once; outside, they are inserted
+    pending and chained by group commit (module docstring). Either way they
+    keep their order.
+    """
     if not events:
         return []
+    if connection.in_atomic_block:
+        return _record_chained(actor, events)
+    entries = _record_pending(actor, events)
+    linked = chain_pending()
+    for entry in entries:
+        if entry.pk in linked:
+            entry.seq, entry.prev_hash, entry.hash = linked[entry.pk]
+    return entries
+
+
+def _record_chained(actor: User | None, events: list[Event]) -> list[AuditEntry]:
+    """Append events in the caller's transaction, chained in order under the head lock."""
     ctx = context.current()
     keyring = keys.keyring()
     key_id, key = keyring.current, keyring.keys[keyring.current]
@@ -107,6 +169,128 @@ def record(actor: User | None, event: Event) -> AuditEntry:
     return record_many(actor, [event])[0]
 
 
+def pending_mac(key: bytes, key_id: str, nonce: str, payload: Mapping[str, Any]) -> str:
+    """A pending entry's seal: its content and nonce, under the key; no link yet."""
+    fields = {"kind": "pending", "key_id": key_id, "nonce": nonce, "payload": payload}
+    return hmac.new(key, canonical_bytes(fields), hashlib.sha256).hexdigest()
+
+
+def _is_authentic_pending(entry: AuditEntry, ring_keys: Mapping[str, bytes]) -> bool:
+    key = ring_keys.get(entry.key_id)
+    if key is None or entry.seq is not None:
+        return False
+    expected = pending_mac(key, entry.key_id, entry.prev_hash, entry.payload())
+    return hmac.compare_digest(expected.encode(), entry.hash.encode())
+
+
+def _record_pending(actor: User | None, events: list[Event]) -> list[AuditEntry]:
+    """Insert the entries unchained, in one short transaction that takes no lock."""
+    ctx = context.current()
+    keyring = keys.keyring()
+    key_id, key = keyring.current, keyring.keys[keyring.current]
+    now = timezone.now()
+    entries = []
+    for event in events:
+        entry = AuditEntry(
+            seq=None,
+            at=now,
+            patient=event.patient,
+            action=event.action,
+            outcome=event.outcome,
+            basis=event.basis,
+            reason=event.reason,
+            channel=ctx.channel,
+            ip=ctx.ip,
+            detail=dict(event.detail or {}),
+            prev_hash=secrets.token_hex(32),  # the nonce, until the entry is linked
+            key_id=key_id,
+            **_actor_fields(actor),
+        )
+        entry.hash = pending_mac(key, key_id, entry.prev_hash, entry.payload())
+        entries.append(entry)
+    # bulk_create commits its own transaction here (we are outside any), in
+    # insertion order, so ids (the chaining order) follow the events' order.
+    return AuditEntry.objects.bulk_create(entries)
+
+
+def _lock_head_or_skip() -> AuditChainHead | None:
+    """The head, locked for this transaction; None if another chainer holds it.
+
+    On SQLite the IMMEDIATE transaction already holds the database's write
+    lock, so there is never anyone to skip.
+    """
+    head = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    if head is not None or AuditChainHead.objects.filter(pk=1).exists():
+        return head
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
+    except IntegrityError:
+        pass  # another writer created it first
+    return AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+
+
+def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
+    """Link one batch of pending entries; None if another chainer is at work."""
+    keyring = keys.keyring()
+    linked: dict[int, tuple[int, str, str]] = {}
+    with transaction.atomic():
+        head = _lock_head_or_skip()
+        if head is None:
+            return None
+        pending = list(
+            AuditEntry.objects.filter(seq__isnull=True)
+            .exclude(pk__in=forged)
+            .order_by("pk")[:CHAIN_BATCH]
+        )
+        seq, previous = head.seq, head.hash
+        chained = []
+        for entry in pending:
+            if not _is_authentic_pending(entry, keyring.keys):
+                # Never link what the application did not write: verify_audit names it.
+                logger.error("audit: pending entry id %s is not authentic; left unlinked", entry.pk)
+                forged.add(entry.pk)
+                continue
+            seq += 1
+            entry.seq, entry.prev_hash = seq, previous
+            entry.hash = link_mac(
+                keyring.keys[entry.key_id], entry.key_id, previous, entry.payload()
+            )
+            previous = entry.hash
+            chained.append(entry)
+            linked[entry.pk] = (entry.seq, entry.prev_hash, entry.hash)
+        if not chained:
+            return linked
+        AuditEntry.objects.bulk_update(chained, ["seq", "prev_hash", "hash"])
+        head_key_id, head_mac = sign_head(keyring, seq, previous)
+        AuditChainHead.objects.filter(pk=1).update(
+            seq=seq, hash=previous, key_id=head_key_id, mac=head_mac
+        )
+        transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
+    return linked
+
+
+def chain_pending() -> dict[int, tuple[int, str, str]]:
+    """Link every committed pending entry; id -> (seq, prev_hash, hash) of those linked here.
+
+    If another chainer holds the head, return at once: it looks for pending
+    entries again after it lets go, and so sees every entry committed before
+    our attempt (ours included).
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("chain_pending runs in transactions of its own")
+    linked: dict[int, tuple[int, str, str]] = {}
+    forged: set[int] = set()
+    while True:
+        batch = _chain_batch(forged)
+        if batch is None:
+            return linked
+        linked.update(batch)
+        # Looked for after the head is let go: see the docstring.
+        if not AuditEntry.objects.filter(seq__isnull=True).exclude(pk__in=forged).exists():
+            return linked
+
+
 class Problem(StrEnum):
     """Why the trail does not verify, from the entry named in the report."""
 
@@ -116,6 +300,7 @@ class Problem(StrEnum):
     WITNESS = "witness"  # the witness's checkpoint pins another link
     WITNESS_SHORT = "witness_short"  # the trail stops before the witness's checkpoint
     HEAD = "head"  # the head is unsigned, badly signed or points elsewhere
+    PENDING = "pending"  # an entry waiting to be linked was not written by the application
 
 
 @dataclass(frozen=True)
@@ -127,6 +312,8 @@ class ChainReport:
     checkpoints: int = 0
     last_seq: int = 0
     last_hash: str = GENESIS
+    # Authentic entries committed but not linked yet (another chainer was at work).
+    pending: int = 0
 
     @property
     def intact(self) -> bool:
@@ -142,7 +329,12 @@ def verify_chain(witness: Path | None = None) -> ChainReport:
     """Check every link, the head's signature, the checkpoints and a witness's file.
 
     The first bad entry is the lowest sequence number any check points at.
+    Committed entries still pending (a process killed between its insert and
+    the chaining) are linked first; one that is not authentic is a finding,
+    named after the last linked entry (it has no number of its own).
     """
+    if not connection.in_atomic_block:
+        chain_pending()
     ring = keys.keyring()
     kept, bad_lines = checkpoints.read(checkpoints.checkpoint_file(), dict(ring.keys))
     witnessed: list[Checkpoint] = []
@@ -157,7 +349,9 @@ def verify_chain(witness: Path | None = None) -> ChainReport:
 
     def links() -> Iterator[Link]:
         nonlocal count, last_seq, last_hash
-        for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
+        linked = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
+        for entry in linked.iterator(chunk_size=2000):
+            assert entry.seq is not None  # the filter above
             count += 1
             last_seq, last_hash = entry.seq, entry.hash
             if entry.seq in pinned:
@@ -196,6 +390,9 @@ def verify_chain(witness: Path | None = None) -> ChainReport:
     ):
         if found is not None:
             findings.append((found, short if found > last_seq else problem))
+    waiting = list(AuditEntry.objects.filter(seq__isnull=True).order_by("pk"))
+    if any(not _is_authentic_pending(entry, ring.keys) for entry in waiting):
+        findings.append((last_seq + 1, Problem.PENDING))
     # At the same entry, the more telling finding wins (Problem's order); the
     # head comes last, since a checkpoint or a link says more about what happened.
     order = [*Problem]
@@ -208,6 +405,7 @@ def verify_chain(witness: Path | None = None) -> ChainReport:
         checkpoints=len(kept),
         last_seq=last_seq,
         last_hash=last_hash,
+        pending=len(waiting),
     )
 
 

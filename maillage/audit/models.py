@@ -63,6 +63,7 @@ class Action(models.TextChoices):
     TOKEN_EXPIRED = "auth.token_expired", _("presented an expired API token")
     NOISE_SUMMARY = "auth.noise_summary", _("anonymous failures counted without an entry each")
     PATIENT_UNLINK = "patient.unlink", _("removed a structure following the patient")
+    MESSAGE_LIVE = "message.live", _("was shown a conversation about the patient live")
 
 
 class Outcome(models.TextChoices):
@@ -91,11 +92,14 @@ class AuditEntry(models.Model):
 
     ``hash`` is an HMAC under the audit key ``key_id`` (kept outside the
     database, see ``audit.keys``) over the payload and ``prev_hash``. Never
-    updated nor deleted: the database refuses UPDATE and DELETE by trigger
-    (migration 0005), and ``verify_audit`` finds any change.
+    deleted, and updated only once, to link a pending entry (``seq`` null,
+    group commit) without changing its content: the database refuses anything
+    else by trigger (migrations 0005 and 0006), and ``verify_audit`` finds any
+    change.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    # Null while the entry waits to be linked (group commit, see audit.actions).
+    seq = models.PositiveBigIntegerField(unique=True, null=True)
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -121,7 +125,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["patient", "-seq"], name="audit_patient_seq")]
+        indexes = [
+            models.Index(fields=["patient", "-seq"], name="audit_patient_seq"),
+            # The chainer's look-up: only pending entries, so it stays tiny.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.outcome}"

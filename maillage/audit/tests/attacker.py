@@ -15,7 +15,7 @@ from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, AuditEntry
 from maillage.lib.hashchain import canonical_bytes
 
-_MIGRATION = "maillage.audit.migrations.0005_keyed_chain_refused_changes"
+_MIGRATION = "maillage.audit.migrations.0006_group_commit_pending"
 
 
 def sql(statement: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

@@ -194,5 +194,10 @@ def test_concurrent_writers_keep_one_chain(personas) -> None:
     assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(
         range(1, report.entries + 1)
     )
-    assert report.entries >= 60
-    assert report.checkpoints == report.entries
+    assert report.entries == 60
+    assert report.pending == 0
+    # One checkpoint per chaining commit: a batch when writers overlap (group commit).
+    assert 1 <= report.checkpoints <= report.entries
+    lines = checkpoints.checkpoint_file().read_text().splitlines()
+    # Lines of concurrent chainers may land in any order; the latest pins the last entry.
+    assert max(json.loads(line)["seq"] for line in lines) == 60

@@ -19,6 +19,8 @@ _WHY = {
     Problem.WITNESS: "le point de contrôle du témoin attend une autre empreinte : chaîne réécrite",
     Problem.WITNESS_SHORT: "le point de contrôle du témoin atteint une entrée que la base "
     "n'a plus : entrées supprimées à la fin",
+    Problem.PENDING: "une entrée en attente de chaînage n'a pas été écrite par l'application "
+    "(sceau invalide) : entrée insérée ou modifiée",
 }
 
 
