@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "maillage.records",
     "maillage.regulation",
     "maillage.messaging",
+    "maillage.realtime",
     "maillage.fhir",
     "maillage.front",
     "maillage.demo",
@@ -106,6 +107,25 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "maillage.urls"
 ASGI_APPLICATION = "maillage.asgi.application"
+# Real time (maillage.realtime): the channel layer carries events between
+# processes. In memory for one process; Redis when REDIS_URL is set.
+CHANNEL_LAYERS = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": "maillage:ws"},
+        }
+        if os.environ.get("REDIS_URL")
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+# The server pings every so many seconds and closes a socket silent for longer.
+MAILLAGE_REALTIME_HEARTBEAT_SECONDS = float(
+    os.environ.get("MAILLAGE_REALTIME_HEARTBEAT_SECONDS", "25")
+)
+MAILLAGE_REALTIME_SILENCE_SECONDS = float(os.environ.get("MAILLAGE_REALTIME_SILENCE_SECONDS", "60"))
+# Events are kept this long for clients that reconnect, then pruned.
+MAILLAGE_REALTIME_KEEP_HOURS = float(os.environ.get("MAILLAGE_REALTIME_KEEP_HOURS", "72"))
 
 TEMPLATES = [
     {

@@ -8,6 +8,7 @@ urlpatterns = [
     path("patients/", include("maillage.patients.urls")),
     path("dossier/", include("maillage.records.urls")),
     path("messagerie/", include("maillage.messaging.urls")),
+    path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),
     path("fhir/r4/", include("maillage.fhir.urls")),

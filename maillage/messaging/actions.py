@@ -53,6 +53,7 @@ from maillage.policy.gate import (
 from maillage.policy.messages import is_participant
 from maillage.policy.receivers import Receiver, Refusal, audit_receivers, check_receivers
 from maillage.policy.table import uses_messaging
+from maillage.realtime.events import MESSAGE_NEW, publish
 from maillage.records import actions as record_actions
 from maillage.records.models import Document
 
@@ -426,6 +427,10 @@ def _write_message(
             for r in recipients
         ]
     )
+    for r in recipients:
+        if r.user is not None:
+            # The live inbox: the thread and a count only, stored with the message, sent on commit.
+            publish(r.user.pk, MESSAGE_NEW, {"thread": str(thread.uuid), "count": 1})
     Attachment.objects.bulk_create(
         [
             Attachment(
