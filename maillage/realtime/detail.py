@@ -44,6 +44,12 @@ def _inbox_row(user: User, thread_uuid: JsonValue, ip: str | None) -> dict[str, 
     unread = bool(getattr(row, "unread", False))
     about_patient = row.patient_id is not None
     others = ", ".join(p.label for p in row.participants.all() if p.user_id != user.pk)
+    # The row's tags as the inbox page writes them, in the receiver's language.
+    tags: list[JsonValue] = []
+    if unread:
+        tags.append({"text": gettext("unread"), "warn": True})
+    if about_patient:
+        tags.append({"text": gettext("about a patient"), "warn": False})
     return {
         "row": {
             "subject": row.subject,
@@ -51,11 +57,7 @@ def _inbox_row(user: User, thread_uuid: JsonValue, ip: str | None) -> dict[str, 
             "at": date_format(localtime(row.last_message_at), "d/m/Y H:i"),
             "unread": unread,
             "about_patient": about_patient,
-            # The row's tags as the inbox page writes them, in the receiver's language.
-            "tags": [
-                *([{"text": gettext("unread"), "warn": True}] if unread else []),
-                *([{"text": gettext("about a patient"), "warn": False}] if about_patient else []),
-            ],
+            "tags": tags,
             "url": reverse("messaging:thread", kwargs={"uuid": row.uuid}),
         }
     }

@@ -9,6 +9,7 @@ client resumes from the stored rows.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import TypedDict
@@ -51,6 +52,10 @@ class GroupEvent(TypedDict):
     data: dict[str, JsonValue]
 
 
+# Sends scheduled on a running loop, kept referenced until they are done.
+_pending: set[asyncio.Task[None]] = set()
+
+
 def group_name(user_id: int) -> str:
     return f"realtime.user.{user_id}"
 
@@ -86,8 +91,20 @@ def _send(user_id: int, message: GroupEvent) -> None:
     """After the commit: a failure is logged, never raised (the client will resume)."""
     try:
         layer = get_channel_layer()
-        if layer is not None:
+        if layer is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
             async_to_sync(layer.group_send)(group_name(user_id), dict(message))
+        else:
+            # Sync code running on a thread that owns a loop (async_to_sync refuses
+            # it): the send runs on that loop as soon as it gets control back.
+            task = loop.create_task(layer.group_send(group_name(user_id), dict(message)))
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
     except Exception:
         logger.exception("could not send event %s of user %s", message["seq"], user_id)
 

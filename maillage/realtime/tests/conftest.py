@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import types
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -21,13 +24,17 @@ if "channels.testing.live" not in sys.modules:
     _live.ChannelsLiveServerTestCase = None  # type: ignore[attr-defined]
     sys.modules["channels.testing.live"] = _live
 
+from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from maillage.accounts.models import User
+
+T = TypeVar("T")
 
 # The Redis database the real-time tests may use (others use other numbers).
 REDIS_DB = 2
@@ -99,3 +106,28 @@ async def hello(communicator: WebsocketCommunicator, last_seq: int = 0) -> dict:
     welcome = await receive_event(communicator)
     assert welcome["type"] == "welcome", welcome
     return welcome
+
+
+def run(scenario: Callable[[], Awaitable[T]]) -> T:
+    """Run an async scenario from a thread of its own, closing its connections after.
+
+    Not from the test's thread: once a browser test has run, Playwright's event
+    loop lives there and async_to_sync refuses it.
+    """
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = async_to_sync(scenario)()
+        except BaseException as error:  # re-raised in the test's thread
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=target, name="realtime-scenario")
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive(), "the scenario did not finish"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]

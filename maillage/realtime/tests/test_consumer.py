@@ -7,7 +7,6 @@ import json
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db.models import F
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from maillage.realtime import events
 from maillage.realtime.models import EventStream, UserEvent
-from maillage.realtime.tests.conftest import hello, receive_event, signed_in_session, socket
+from maillage.realtime.tests.conftest import hello, receive_event, run, signed_in_session, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +51,7 @@ def test_a_client_that_reconnects_gets_every_missed_event_in_order(personas) -> 
         await communicator.disconnect()
         return welcome, frames
 
-    welcome, frames = async_to_sync(scenario)()
+    welcome, frames = run(scenario)
     assert welcome["data"]["last_seq"] == 4 and welcome["data"]["missed"] is False
     assert [f["seq"] for f in frames] == [2, 3, 4]
     assert all(f["type"] == "message.new" and set(f["data"]) == {"thread", "count"} for f in frames)
@@ -86,7 +85,7 @@ def test_live_events_follow_the_replay_and_none_is_sent_twice(personas, settings
         await communicator.disconnect()
         return seqs
 
-    assert async_to_sync(scenario)() == [1, 2]
+    assert run(scenario) == [1, 2]
 
 
 def test_an_event_that_overtook_another_comes_after_it(personas, settings) -> None:
@@ -123,7 +122,7 @@ def test_an_event_that_overtook_another_comes_after_it(personas, settings) -> No
         await communicator.disconnect()
         return [first["seq"], *(f["seq"] for f in later)]
 
-    assert async_to_sync(scenario)() == [1, 2, 3]
+    assert run(scenario) == [1, 2, 3]
 
 
 def test_events_of_others_never_reach_the_socket(personas, settings) -> None:
@@ -138,7 +137,7 @@ def test_events_of_others_never_reach_the_socket(personas, settings) -> None:
         await communicator.disconnect()
         return nothing
 
-    assert async_to_sync(scenario)()
+    assert run(scenario)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +162,7 @@ def test_a_frame_that_is_not_ours_gets_an_error_and_a_close(personas, frame) -> 
         error = await receive_event(communicator)
         return error, await _close_code(communicator)
 
-    error, code = async_to_sync(scenario)()
+    error, code = run(scenario)
     assert error["type"] == "error" and error["seq"] == 0 and error["data"]["code"]
     assert code == 4400
 
@@ -176,7 +175,7 @@ def test_a_second_hello_is_refused(personas) -> None:
         assert (await receive_event(communicator))["data"]["code"] == "hello_twice"
         return await _close_code(communicator)
 
-    assert async_to_sync(scenario)() == 4400
+    assert run(scenario) == 4400
 
 
 def test_ping_gets_pong(personas) -> None:
@@ -188,7 +187,7 @@ def test_ping_gets_pong(personas) -> None:
         await communicator.disconnect()
         return frame
 
-    assert async_to_sync(scenario)() == {"type": "pong", "seq": 0, "data": {}}
+    assert run(scenario) == {"type": "pong", "seq": 0, "data": {}}
 
 
 def test_the_server_closes_a_silent_socket(personas, settings) -> None:
@@ -206,7 +205,7 @@ def test_the_server_closes_a_silent_socket(personas, settings) -> None:
                 return pings, int(output["code"])
             pings += json.loads(output["text"])["type"] == "ping"
 
-    pings, code = async_to_sync(scenario)()
+    pings, code = run(scenario)
     assert code == 4408
     assert pings >= 1
 
@@ -229,7 +228,7 @@ def test_a_client_that_answers_the_pings_stays(personas, settings) -> None:
         await communicator.disconnect()
         return frame
 
-    assert async_to_sync(scenario)()["type"] == "pong"
+    assert run(scenario)["type"] == "pong"
 
 
 def test_a_client_ahead_of_the_server_restarts_from_the_server(personas, settings) -> None:
@@ -245,7 +244,7 @@ def test_a_client_ahead_of_the_server_restarts_from_the_server(personas, setting
         await communicator.disconnect()
         return welcome, frame
 
-    welcome, frame = async_to_sync(scenario)()
+    welcome, frame = run(scenario)
     assert welcome["data"] == {"last_seq": 1, "missed": True, "heartbeat": 30.0}
     assert frame["seq"] == 2
 
@@ -266,6 +265,6 @@ def test_pruned_events_are_reported_missed(personas, settings) -> None:
         await communicator.disconnect()
         return welcome, frame
 
-    welcome, frame = async_to_sync(scenario)()
+    welcome, frame = run(scenario)
     assert welcome["data"]["missed"] is True
     assert frame["seq"] == 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from maillage.audit.models import Action, AuditEntry, Outcome
@@ -11,7 +10,7 @@ from maillage.messaging import actions
 from maillage.messaging.models import Thread
 from maillage.messaging.tests.conftest import fr, private_files  # noqa: F401 (autouse fixture)
 from maillage.realtime.models import UserEvent
-from maillage.realtime.tests.conftest import hello, receive_event, signed_in_session, socket
+from maillage.realtime.tests.conftest import hello, receive_event, run, signed_in_session, socket
 from maillage.records.models import Consent, ConsentKind
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +46,7 @@ def _live_frame(personas, send, *, last_seq: int = 0) -> tuple[dict, bool]:
         await nurse.disconnect()
         return frame, nurse_got_nothing
 
-    return async_to_sync(scenario)()
+    return run(scenario)
 
 
 def test_the_recipient_sees_the_new_conversation_live(personas, settings) -> None:
@@ -101,7 +100,7 @@ def test_a_receiver_the_patient_opposed_since_gets_no_detail(personas, settings)
         await doctor.disconnect()
         return frame
 
-    frame = async_to_sync(scenario)()
+    frame = run(scenario)
     thread = Thread.objects.get()
     assert frame["type"] == "message.new"
     assert frame["data"] == {"thread": str(thread.uuid), "count": 1}

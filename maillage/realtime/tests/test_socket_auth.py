@@ -6,7 +6,6 @@ import datetime as dt
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -15,7 +14,7 @@ from maillage.accounts.actions import create_api_token, revoke_api_token
 from maillage.accounts.models import ApiToken
 from maillage.accounts.signals import LAST_SEEN
 from maillage.audit.models import Action, AuditEntry, Outcome
-from maillage.realtime.tests.conftest import hello, signed_in_session, socket
+from maillage.realtime.tests.conftest import hello, run, signed_in_session, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +27,7 @@ def _opens(communicator) -> bool:
             await communicator.disconnect()
         return bool(connected)
 
-    return async_to_sync(scenario)()
+    return run(scenario)
 
 
 def test_it_opens_for_a_professional_whose_second_factor_was_checked(personas) -> None:
@@ -136,7 +135,7 @@ def test_signing_out_closes_an_open_socket(personas) -> None:
                 await communicator.disconnect(code=int(output["code"]))
                 return int(output["code"])
 
-    assert async_to_sync(scenario)() == 4401
+    assert run(scenario) == 4401
 
 
 def test_revoking_the_token_closes_an_open_socket(personas) -> None:
@@ -155,7 +154,7 @@ def test_revoking_the_token_closes_an_open_socket(personas) -> None:
                 await communicator.disconnect(code=int(output["code"]))
                 return int(output["code"])
 
-    assert async_to_sync(scenario)() == 4401
+    assert run(scenario) == 4401
     assert AuditEntry.objects.filter(
         action=Action.TOKEN_REJECTED, actor=user, detail__rule="token_revoked_or_account_inactive"
     ).exists()

@@ -70,7 +70,9 @@
       return;
     }
     socket = current;
+    bell.setAttribute("data-realtime-state", "connecting");
     current.addEventListener("open", function () {
+      bell.setAttribute("data-realtime-state", "open");
       heard();
       send({ type: "hello", seq: 0, data: { last_seq: lastSeq } });
     });
@@ -83,6 +85,7 @@
         socket = null;
       }
       window.clearTimeout(watchdog);
+      bell.setAttribute("data-realtime-state", "closed");
       // 4401: the sign-in ended (signed out, expired); the next page load will tell.
       if (closed.code === 4401) {
         stopped = true;
