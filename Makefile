@@ -27,8 +27,9 @@ run: install
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py migrate --noinput
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} $(BIN)/python manage.py load_demo --if-empty
 	MAILLAGE_COLLECTED_STATIC=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "Maillage: http://$(HOST):$(PORT)/"
+	@echo "Maillage: http://$(HOST):$(PORT)/ (web server and background worker; Ctrl-C stops both)"
 	MAILLAGE_DEMO_MODE=$${MAILLAGE_DEMO_MODE:-1} MAILLAGE_COLLECTED_STATIC=1 \
+		$(BIN)/python -m maillage.tasks.run_all -- \
 		$(BIN)/uvicorn maillage.asgi:application --host $(HOST) --port $(PORT) --proxy-headers --no-access-log --lifespan off
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool),

@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "maillage.fhir",
     "maillage.front",
     "maillage.demo",
+    "django_tasks",
+    "django_tasks_db",
+    "maillage.tasks",
 ]
 
 MIDDLEWARE = [
@@ -349,6 +352,33 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
+
+# Background work (django-tasks): the database by default (``manage.py run_worker``,
+# started by ``make run``), RQ on Redis when REDIS_URL is set; under the test suite
+# (PYTEST_VERSION) each task runs in its caller. MAILLAGE_TASKS_BACKEND forces one.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+MAILLAGE_TASKS_BACKEND = os.environ.get("MAILLAGE_TASKS_BACKEND") or (
+    "immediate" if "PYTEST_VERSION" in os.environ else "rq" if REDIS_URL else "database"
+)
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[MAILLAGE_TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+if MAILLAGE_TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+# A claimed mail or run whose worker is silent this long is taken over (worker died);
+# longer than any attempt (each SMTP step is bounded by EMAIL_TIMEOUT).
+MAILLAGE_TASK_CLAIM_TIMEOUT = int(os.environ.get("MAILLAGE_TASK_CLAIM_TIMEOUT", "300"))
+MAILLAGE_TASK_MAX_ATTEMPTS = int(os.environ.get("MAILLAGE_TASK_MAX_ATTEMPTS", "6"))
+# How often the scheduler wakes up (seconds): periodic jobs and the sweep of due work.
+MAILLAGE_SCHEDULER_INTERVAL = float(os.environ.get("MAILLAGE_SCHEDULER_INTERVAL", "10"))
 
 # Base URL used in FHIR fullUrl and paging links when behind a proxy.
 MAILLAGE_PUBLIC_URL = os.environ.get("MAILLAGE_PUBLIC_URL", "")

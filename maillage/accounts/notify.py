@@ -1,23 +1,19 @@
 """Email notices to people: never any health data, only that something awaits and a link.
 
-The notice goes through Django's mail backend (an SMTP relay in production,
-the console in the demo); a failure to send is logged and never blocks the
-action that caused it.
+A notice is a row (``tasks.OutgoingMail``, one per idempotency key) written
+with the caller's transaction and sent by the background worker once it
+commits, with retries and backoff; never in the request. The relay (the
+console in the demo) is reached by the worker only.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.utils import translation
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
-
-logger = logging.getLogger(__name__)
 
 
 def absolute_url(path: str) -> str:
@@ -25,15 +21,19 @@ def absolute_url(path: str) -> str:
     return f"{base}{path}"
 
 
-def send_notice(user: User, subject: str, lines: list[str], path: str) -> bool:
-    """Send a short notice with a link to ``path``; False when nothing was sent."""
+def send_notice(
+    user: User, subject: str, lines: list[str], path: str, *, key: str | None = None
+) -> bool:
+    """Queue a short notice with a link to ``path``; False when there is nowhere to send it.
+
+    ``key`` makes the notice idempotent: asking twice with the same key (a task
+    retried, a callback run again) queues one notice. Without it, each call is
+    a notice of its own.
+    """
+    from maillage.tasks.mail import queue_notice
+
     if not user.email:
         return False
     body = "\n\n".join([*lines, absolute_url(path), "— Maillage"])
-    try:
-        with translation.override(settings.LANGUAGE_CODE):
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    except OSError:
-        logger.exception("notice to user %s not sent", user.pk)
-        return False
+    queue_notice(user, subject, body, key=key)
     return True

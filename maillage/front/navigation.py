@@ -12,6 +12,7 @@ from maillage.accounts.models import Role, User
 from maillage.policy.gate import can_create, can_search, may_break_glass
 from maillage.policy.messages import may_use_messaging
 from maillage.regulation.actions import may_regulate
+from maillage.tasks.access import may_watch_work
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,14 @@ def actions_for(user: User) -> list[Link]:
                 _("Review of regulation cases"),
                 reverse("regulation:review_queue"),
                 _("Was each regulation case justified? Record your review."),
+            ),
+        ),
+        (
+            may_watch_work(user),
+            Link(
+                _("Background work"),
+                reverse("tasks:work"),
+                _("Mail, notices and periodic jobs: queued, running, failed and retried."),
             ),
         ),
         (

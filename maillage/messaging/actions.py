@@ -2,22 +2,21 @@
 
 Each action checks everything before it writes anything (a refused file or
 recipient leaves nothing behind), writes in one transaction, appends the
-audit entry on the patient the thread is about, and sends notices and
-outside mail only after the transaction commits.
+audit entry on the patient the thread is about, and queues its notices and
+outside mail with the message (``_queue_mail``): the background worker sends
+them once the transaction commits, never the request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
@@ -56,12 +55,13 @@ from maillage.policy.table import uses_messaging
 from maillage.realtime.events import MESSAGE_NEW, publish
 from maillage.records import actions as record_actions
 from maillage.records.models import Document
+from maillage.tasks import mail as outbox
+from maillage.tasks.models import WorkStatus
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
     from maillage.patients.models import Patient
 
-logger = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 20
 MAX_FILES = 10
@@ -90,17 +90,8 @@ class Draft:
     documents: Sequence[object] = ()
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """Someone a message goes to: a Maillage user, or an outside address."""
-
-    label: str
-    user: User | None = None
-    address: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"user:{self.user.pk}" if self.user is not None else f"mail:{self.address.lower()}"
+# Someone a message goes to is a receiver of the policy: one type for both.
+Recipient = Receiver
 
 
 @dataclass(frozen=True)
@@ -285,7 +276,6 @@ def send_message(sender: User, draft: Draft) -> Message:
             ]
         )
         message = _write_message(thread, sender, body, recipients, attached, now, grant)
-    _after_commit(message)
     return message
 
 
@@ -310,7 +300,7 @@ def _check_receivers(
     if patient is None:
         return
     documents = _documents_of(attached)
-    refusals = check_receivers(sender, patient, _receivers(recipients), documents)
+    refusals = check_receivers(sender, patient, recipients, documents)
     if not refusals:
         return
     if grant is not None:
@@ -318,10 +308,6 @@ def _check_receivers(
             "receiver_refused", receivers=sorted({r.receiver.audit_name for r in refusals})
         )
     raise MessagingRuleBroken(_refusal_message(refusals), "recipients")
-
-
-def _receivers(recipients: Sequence[Recipient]) -> list[Receiver]:
-    return [Receiver(r.label, user=r.user, address=r.address) for r in recipients]
 
 
 def _documents_of(attached: Sequence[Attached]) -> list[Document]:
@@ -379,7 +365,6 @@ def reply(
     with transaction.atomic():
         message = _write_message(thread, sender, body, recipients, attached, now, grant)
         Thread.objects.filter(pk=thread.pk).update(last_message_at=now)
-    _after_commit(message)
     return message
 
 
@@ -453,10 +438,11 @@ def _write_message(
         audit_receivers(
             sender,
             thread.patient,
-            _receivers(recipients),
+            recipients,
             _documents_of(attached),
             detail={"message": str(message.uuid)},
         )
+    _queue_mail(message)
     return message
 
 
@@ -465,25 +451,21 @@ def _store(item: Attached, sender: User | None) -> StoredFile:
     return storage.store(item.upload.data, item.upload.name, by=sender)
 
 
-def _after_commit(message: Message) -> None:
-    message_pk = message.pk
-    transaction.on_commit(lambda: _safely(notify_recipients, message_pk))
-    if message.message_id and not message.inbound:
-        transaction.on_commit(lambda: _safely(send_outside, message_pk, outside=True))
+def _queue_mail(message: Message) -> None:
+    """The notices and outside mail of a message, written in the transaction that writes it.
 
-
-def _safely(step: Callable[[int], object], message_pk: int, *, outside: bool = False) -> None:
-    """After the commit the message is kept whatever happens: log, never fail the sender."""
-    try:
-        step(message_pk)
-    except Exception:
-        logger.exception("%s failed for message %s", step.__name__, message_pk)
-        if outside:
-            Delivery.objects.filter(
-                message_id=message_pk, user__isnull=True, status=DeliveryStatus.PENDING
-            ).update(
-                status=DeliveryStatus.FAILED, error="internal error", attempted_at=timezone.now()
-            )
+    The rows saying what to send commit with the message (an outbox) and their
+    tasks are enqueued once it commits: nothing is sent in the request, and a
+    slow relay never holds the sender. Each mail is claimed before it goes, so
+    it goes once (``maillage.tasks.mail``).
+    """
+    notify_recipients(message)
+    if not message.message_id or message.inbound:
+        return
+    for delivery in message.deliveries.filter(
+        user__isnull=True, status=DeliveryStatus.PENDING
+    ).order_by("pk"):
+        outbox.queue_outside(delivery.pk, delivery.address, message.message_id)
 
 
 def mark_read(user: User, thread: Thread) -> int:
@@ -496,20 +478,23 @@ def mark_read(user: User, thread: Thread) -> int:
 # --- Notices ---------------------------------------------------------------------------
 
 
-def notify_recipients(message_pk: int) -> int:
-    """Tell each internal recipient a message awaits: no subject, no patient, only a link."""
-    message = Message.objects.select_related("thread").get(pk=message_pk)
+def notify_recipients(message: Message) -> int:
+    """Tell each internal recipient a message awaits: no subject, no patient, only a link.
+
+    One notice per message and recipient (its idempotency key), sent by the worker.
+    """
     path = reverse("messaging:thread", kwargs={"uuid": message.thread.uuid})
-    sent = 0
+    queued = 0
     for delivery in message.deliveries.filter(user__isnull=False).select_related("user"):
         assert delivery.user is not None
-        sent += send_notice(
+        queued += send_notice(
             delivery.user,
             _("New secure message in Maillage"),
             [_("You have received a new secure message. Sign in to Maillage to read it.")],
             path,
+            key=f"message:{message.pk}:user:{delivery.user.pk}",
         )
-    return sent
+    return queued
 
 
 # --- Outside, by SMTP ----------------------------------------------------------------------
@@ -524,27 +509,43 @@ def _envelope_of(sender: User) -> gateway.Envelope:
     )
 
 
-def send_outside(message_pk: int) -> list[Delivery]:
-    """Send a message to its outside recipients through the relay; record each status.
+class OutsideMailRefused(Exception):
+    """This delivery can never go out: its receiver is refused now, or a file failed its check."""
 
-    A failure is recorded on the delivery with its reason and never loses the
-    message: it stays in the thread, and its sender can send it again.
+
+def outside_mail(delivery_pk: int) -> EmailMessage:
+    """The MIME mail of one outside delivery, built afresh by the worker at each attempt.
+
+    The policy is asked again for the receiver and for each record document
+    attached: the patient may have opposed, masked a document or refused
+    sharing since the message was written, and the mail may leave hours later
+    (retries). A refusal is audited on the patient and the mail never goes.
     """
-    message = Message.objects.select_related("thread", "sender").get(pk=message_pk)
-    pending = list(
-        message.deliveries.filter(user__isnull=True, status=DeliveryStatus.PENDING).order_by("pk")
+    delivery = Delivery.objects.select_related("message__thread__patient", "message__sender").get(
+        pk=delivery_pk
     )
-    if not pending or message.sender is None:
-        return []
+    message = delivery.message
+    sender = message.sender
+    if sender is None:
+        raise OutsideMailRefused("a mail that came in is never sent out")
+    attachments = list(message.attachments.select_related("file", "source_document"))
+    patient = message.thread.patient
+    if patient is not None:
+        documents = _documents_of(
+            [Attached(file=a.file, document=a.source_document) for a in attachments]
+        )
+        receiver = Receiver(delivery.label, address=delivery.address)
+        if check_receivers(
+            sender, patient, [receiver], documents, detail={"message": str(message.uuid)}
+        ):
+            raise OutsideMailRefused("the receiver may no longer receive this message")
     try:
         files = [
             gateway.OutboundFile(a.file.original_name, a.file.mime, storage.read(a.file))
-            for a in message.attachments.select_related("file")
+            for a in attachments
         ]
     except storage.CorruptedFile:
-        _set_status(pending, DeliveryStatus.FAILED, "an attachment failed its integrity check")
-        return pending
-    envelope = _envelope_of(message.sender)
+        raise OutsideMailRefused("an attachment failed its integrity check") from None
     references = list(
         message.thread.messages.exclude(message_id="")
         .exclude(pk=message.pk)
@@ -552,70 +553,41 @@ def send_outside(message_pk: int) -> list[Delivery]:
         .values_list("message_id", flat=True)
     )
     header_to = [d.address for d in message.deliveries.filter(user__isnull=True).order_by("pk")]
-    connection = get_connection(fail_silently=False)
-    try:
-        connection.open()
-    except (OSError, smtplib.SMTPException) as error:
-        _set_status(pending, DeliveryStatus.FAILED, _smtp_error(error))
-        return pending
-    try:
-        for delivery in pending:
-            mail = gateway.outbound_email(
-                message,
-                envelope,
-                envelope_to=delivery.address,
-                header_to=header_to,
-                files=files,
-                references=references,
-            )
-            try:
-                connection.send_messages([mail])
-            except (OSError, smtplib.SMTPException) as error:
-                _set_status([delivery], DeliveryStatus.FAILED, _smtp_error(error))
-            else:
-                _set_status([delivery], DeliveryStatus.SENT, "")
-    finally:
-        try:
-            connection.close()
-        except (OSError, smtplib.SMTPException):
-            logger.warning("closing the SMTP connection failed", exc_info=True)
-    return pending
+    return gateway.outbound_email(
+        message,
+        _envelope_of(sender),
+        envelope_to=delivery.address,
+        header_to=header_to,
+        files=files,
+        references=references,
+    )
 
 
-def _set_status(deliveries: Sequence[Delivery], status: str, error: str) -> None:
-    now = timezone.now()
-    for delivery in deliveries:
-        delivery.status = status
-        delivery.error = error[:1000]
-        delivery.attempted_at = now
-    Delivery.objects.bulk_update(list(deliveries), ["status", "error", "attempted_at"])
-
-
-def _smtp_error(error: Exception) -> str:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{address}: {code} {_text(reply)}"
-            for address, (code, reply) in error.recipients.items()
-        )
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {_text(error.smtp_error)}"
-    return str(error) or error.__class__.__name__
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+def record_outside_status(delivery_pk: int, work_status: str, error: str) -> None:
+    """The delivery its sender sees follows its mail: sent, not sent, or still being sent."""
+    statuses: dict[str, str] = {
+        WorkStatus.DONE: DeliveryStatus.SENT,
+        WorkStatus.FAILED: DeliveryStatus.FAILED,
+    }
+    status = statuses.get(work_status, DeliveryStatus.PENDING)
+    Delivery.objects.filter(pk=delivery_pk, user__isnull=True).update(
+        status=status, error=error[:1000], attempted_at=timezone.now()
+    )
 
 
 def send_again(user: User, message: Message) -> list[Delivery]:
-    """The sender sends a message again to the outside recipients it did not reach."""
+    """The sender queues a message again for the outside recipients it did not reach."""
     if message.sender_id != user.pk:
         raise MessagingRuleBroken(_("Only the sender can send a message again."))
-    queued = message.deliveries.filter(user__isnull=True, status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING
+    failed = list(
+        message.deliveries.filter(user__isnull=True, status=DeliveryStatus.FAILED).order_by("pk")
     )
-    if not queued:
+    if not failed:
         raise MessagingRuleBroken(_("Every outside recipient has already received this message."))
-    return send_outside(message.pk)
+    with transaction.atomic():
+        Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(status=DeliveryStatus.PENDING)
+        outbox.send_again([(d.pk, d.address) for d in failed], message.message_id)
+    return list(Delivery.objects.filter(pk__in=[d.pk for d in failed]).order_by("pk"))
 
 
 # --- Filing into the record ----------------------------------------------------------------------
@@ -750,7 +722,7 @@ def deliver_inbound(mail: gateway.IncomingMail, rcpt_tos: Sequence[str]) -> Mess
                     },
                 ),
             )
-    _after_commit(message)
+        _queue_mail(message)
     return message
 
 

@@ -9,10 +9,14 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.utils import timezone
 
 from maillage.messaging import actions, gateway
 from maillage.messaging.models import DeliveryStatus, Message
 from maillage.messaging.tests.conftest import PDF, free_port, self_signed_certificate
+from maillage.tasks import schedule
+from maillage.tasks.models import OutgoingMail, WorkStatus
+from maillage.tasks.tasks import send_outgoing
 from maillage.testing import factories as f
 from maillage.testing.factories import page_text
 
@@ -143,14 +147,20 @@ def test_a_certificate_from_an_unknown_authority_is_refused(
     assert relay.received == []
 
 
+def _retry_now(delivery) -> None:
+    """Time passes: the backoff of the delivery's mail is over."""
+    OutgoingMail.objects.filter(delivery=delivery).update(next_attempt_at=timezone.now())
+
+
 @pytest.mark.django_db
-def test_a_relay_that_is_down_leaves_the_message_kept_and_failed(
+def test_a_relay_that_is_down_leaves_the_message_kept_retried_then_failed(
     personas, settings, django_capture_on_commit_callbacks
 ) -> None:
     settings.EMAIL_BACKEND = "maillage.messaging.gateway.RelayEmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()  # nobody listens there
     settings.EMAIL_TIMEOUT = 2
+    settings.MAILLAGE_TASK_MAX_ATTEMPTS = 2
     with django_capture_on_commit_callbacks(execute=True):
         message = _send(personas)
 
@@ -158,6 +168,19 @@ def test_a_relay_that_is_down_leaves_the_message_kept_and_failed(
     assert message.body == "Pouvez-vous la voir cette semaine ?"
     assert message.attachments.count() == 1
     delivery = message.deliveries.get()
+    # First attempt refused: still being sent, the error shown, a retry planned after a backoff.
+    assert delivery.status == DeliveryStatus.PENDING
+    assert "refused" in delivery.error.lower()
+    mail = OutgoingMail.objects.get(delivery=delivery)
+    assert mail.attempts == 1 and mail.next_attempt_at > timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.sweep() == 0  # not before the backoff is over
+    _retry_now(delivery)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.sweep() == 1
+    mail.refresh_from_db()
+    assert mail.attempts == 2 and mail.status == WorkStatus.FAILED
+    delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert "refused" in delivery.error.lower()
 
@@ -175,16 +198,40 @@ def test_the_sender_sends_again_once_the_relay_is_back(
 ) -> None:
     port = settings.EMAIL_PORT
     settings.EMAIL_PORT = free_port()
+    settings.MAILLAGE_TASK_MAX_ATTEMPTS = 1
     with django_capture_on_commit_callbacks(execute=True):
         message = _send(personas)
     assert message.deliveries.get().status == DeliveryStatus.FAILED
 
     settings.EMAIL_PORT = port
-    [delivery] = actions.send_again(personas.treating_doctor.user, message)
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = actions.send_again(personas.treating_doctor.user, message)
+    delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert relay.arrived.wait(5)
+    [received] = relay.received
+    sent = email.message_from_bytes(received["content"], policy=email.policy.default)
+    assert sent["Message-ID"] == message.message_id  # the same mail, for the receiver to dedupe
     with pytest.raises(actions.MessagingRuleBroken):
         actions.send_again(personas.treating_doctor.user, message)
+
+
+@pytest.mark.django_db
+def test_a_message_sent_is_never_sent_again_by_a_duplicate_task(
+    personas, relay, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _send(personas)
+    assert relay.arrived.wait(5)
+    mail = OutgoingMail.objects.get(delivery=message.deliveries.get())
+    assert mail.status == WorkStatus.DONE and mail.attempts == 1
+    # The queue delivers the task twice, the sweep runs: the relay sees one mail.
+    send_outgoing.enqueue(mail.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.sweep() == 0
+    assert len(relay.received) == 1
+    mail.refresh_from_db()
+    assert mail.attempts == 1
 
 
 def test_the_backend_always_uses_starttls_and_our_trust_anchors(settings, tmp_path) -> None:

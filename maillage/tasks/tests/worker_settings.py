@@ -1,0 +1,14 @@
+"""Settings of a worker process started by a test: the test's database, a test job.
+
+The test hands over what its own process uses (the test database's name,
+the audit and file keys) through the environment.
+"""
+
+import os
+
+from maillage.settings import *  # noqa: F403
+from maillage.settings import DATABASES
+
+DATABASES["default"]["NAME"] = os.environ["MAILLAGE_WORKER_DB_NAME"]
+DATABASES["default"].pop("TEST", None)
+MAILLAGE_PERIODIC_JOBS = [("test_mark", 24 * 60, "maillage.tasks.tests.jobs.mark")]
