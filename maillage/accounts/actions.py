@@ -128,7 +128,11 @@ def user_for_token(raw: str) -> User | None:
     if token.expires_at <= timezone.now():
         _expired(token)
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    # A write per API call (the database's write lock on SQLite) for a date
+    # shown to the minute: written at most once a minute.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 

@@ -21,10 +21,13 @@ Two ways in, one chain:
   ``verify_audit`` chains leftovers of a killed process first).
 
 Why group commit rather than a per-worker batch flushed before the response:
-under ASGI, Django runs sync views one at a time per worker process, so a
-per-worker batch would almost always hold one entry; the lock held across
-each commit, not the work inside it, is what capped appends at about a
-hundred a second, and group commit removes it from the reader's path.
+a batch in a worker's memory gathers only that process's concurrent
+requests, each waiting for the flush, and the flushes of the several workers
+would still queue on the head lock for a whole commit each; an entry would
+also live in memory only until the flush. With group commit every process's
+readers commit side by side, without a lock, and are linked in one place,
+whatever the number of processes: the lock held across each commit, not the
+work inside it, is what capped appends at about a hundred a second.
 
 A pending entry cannot be forged by someone who writes to the database but
 lacks the audit key: it carries an HMAC (``kind: pending``) over its content
@@ -32,7 +35,14 @@ and a random nonce (kept in ``prev_hash`` until it is chained; ``hash`` is
 unique, so a copy of a pending row is refused). The chainer checks it before
 linking, leaves a forged one unlinked and logs it, and ``verify_audit``
 names it. The database lets an UPDATE through only to link a pending entry
-(its content unchanged, audit migration 0006); DELETE stays refused.
+(its content unchanged, audit migration 0006); DELETE stays refused. What
+remains: someone who drops the triggers could delete a pending entry before
+it is linked, unseen, since no link covers it yet; the window is the
+chaining delay (the same request, or the current chainer's next batch).
+
+On SQLite there is no SKIP LOCKED and none is needed: the IMMEDIATE
+transaction holds the database's only write lock, so chainers take turns
+and a late one finds nothing left to link.
 """
 
 from __future__ import annotations
