@@ -307,6 +307,9 @@ def send_again(request: HttpRequest, uuid: str, message_uuid: str) -> HttpRespon
     else:
         if any(d.status == DeliveryStatus.FAILED for d in deliveries):
             messages.warning(request, _("The message still could not be sent: see below."))
+        elif any(d.status == DeliveryStatus.PENDING for d in deliveries):
+            # The background worker sends it: say so rather than claim it went.
+            messages.success(request, _("The message is being sent again."))
         else:
             messages.success(request, _("Message sent."))
     url = reverse("messaging:thread", kwargs={"uuid": thread.uuid})

@@ -202,3 +202,35 @@ def test_a_notice_rolled_back_with_its_cause_is_never_sent(personas) -> None:
         raise RuntimeError
     assert not OutgoingMail.objects.filter(key="k:2").exists()
     assert django_mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_sending_again_from_the_page_only_queues(
+    personas, relay, settings, django_capture_on_commit_callbacks
+) -> None:
+    from maillage.front.tests.test_home import signed_in
+    from maillage.messaging.tests.conftest import fr
+    from maillage.testing.factories import page_text
+
+    relay.hold_next = False
+
+    async def refuse(server, session, envelope) -> str:
+        return "554 5.7.1 Rejected"
+
+    relay.handle_DATA = refuse
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _send_outside(personas)
+    assert message.deliveries.get().status == DeliveryStatus.FAILED
+    del relay.handle_DATA  # the relay accepts again
+
+    settings.TASKS = DATABASE_BACKEND
+    client = signed_in(personas.treating_doctor.user)
+    url = f"/messagerie/{message.thread.uuid}/messages/{message.uuid}/renvoyer/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert fr("The message is being sent again.") in page_text(response)
+    assert relay.received == []  # the request queued it; the worker sends it
+    row = OutgoingMail.objects.get(delivery__message=message)
+    assert row.status == WorkStatus.PENDING and row.attempts == 0
+    assert DBTaskResult.objects.ready().filter(args_kwargs__args=[row.pk]).exists()

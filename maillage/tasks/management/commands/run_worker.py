@@ -82,7 +82,11 @@ class Command(BaseCommand):
                 verbosity=0,
             )
         elif backend == "rq":
-            rq_options: dict[str, Any] = {"with_scheduler": True}
+            # RQ must build its jobs with the class that calls a django-tasks Task.
+            rq_options: dict[str, Any] = {
+                "with_scheduler": True,
+                "job_class": "django_tasks_rq.backend.Job",
+            }
             if batch:
                 rq_options["burst"] = True
             call_command("rqworker", "default", **rq_options)
