@@ -15,7 +15,7 @@
 4. Heartbeat: a ``ping`` every MAILLAGE_REALTIME_HEARTBEAT_SECONDS; a client
    silent for MAILLAGE_REALTIME_SILENCE_SECONDS is closed (4408); at each
    beat the credential is checked again (sign-out, idle session, revoked or
-   expired token: 4401).
+   expired token: 4401; the check impossible, database away: 1011).
 
 Detail beyond an event's identifiers is asked of the policy for this user
 when the frame is sent (``detail.detail_for``).
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -39,6 +40,9 @@ from maillage.realtime.envelopes import BadFrame, Envelope, JsonValue, parse_cli
 CLOSE_BAD_FRAME = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SILENT = 4408
+CLOSE_UNAVAILABLE = 1011
+
+logger = logging.getLogger(__name__)
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
@@ -141,7 +145,16 @@ class EventsConsumer(AsyncWebsocketConsumer):
             if loop.time() - self.last_heard > silence:
                 await self.close(code=CLOSE_SILENT)
                 return
-            valid = await database_sync_to_async(still_valid)(self.user, self.credential, self.ip)
+            try:
+                valid = await database_sync_to_async(still_valid)(
+                    self.user, self.credential, self.ip
+                )
+            except Exception:
+                # The check could not be made (database away): close rather than
+                # keep a socket whose sign-in nobody vouches for; the client retries.
+                logger.exception("credential check failed for user %s", self.user.pk)
+                await self.close(code=CLOSE_UNAVAILABLE)
+                return
             if not valid:
                 await self.close(code=CLOSE_UNAUTHENTICATED)
                 return

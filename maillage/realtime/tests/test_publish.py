@@ -63,3 +63,23 @@ def test_an_unknown_kind_is_refused(personas) -> None:
     with pytest.raises(ValueError):
         events.publish(personas.nurse.user.pk, "patient.read", {"patient": "x"})
     assert not UserEvent.objects.exists()
+
+
+def test_the_command_prunes_what_is_older_than_the_keeping_time(personas, settings) -> None:
+    import datetime as dt
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    user = personas.nurse.user
+    for _ in range(3):
+        events.publish(user.pk, events.MESSAGE_NEW, {"thread": "a", "count": 1})
+    old = timezone.now() - dt.timedelta(hours=settings.MAILLAGE_REALTIME_KEEP_HOURS, minutes=1)
+    UserEvent.objects.filter(seq__lte=2).update(created_at=old)
+    out = StringIO()
+    call_command("prune_user_events", stdout=out)
+    assert "2 events pruned" in out.getvalue()
+    assert list(UserEvent.objects.values_list("seq", flat=True)) == [3]
+    # The numbering goes on: a pruned seq is never given out again.
+    assert events.publish(user.pk, events.MESSAGE_NEW, {"thread": "a", "count": 1}) == 4
