@@ -37,6 +37,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("Indicators"), reverse("front:indicators")))
     if user.role == Role.ADMIN:
         links.append(Link(_("Administration"), reverse("admin:index")))
+    if may_watch_work(user):
+        links.append(Link(_("Background work"), reverse("tasks:work")))
     return links
 
 
