@@ -41,9 +41,20 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def claimable_q(now: dt.datetime) -> Q:
-    """Due and pending, or claimed by an attempt that outlived the timeout."""
+    """Due and pending, or claimed by an attempt that outlived the timeout (attempts left)."""
     return Q(status=WorkStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=WorkStatus.RUNNING, claimed_at__lt=now - claim_timeout()
+        status=WorkStatus.RUNNING,
+        claimed_at__lt=now - claim_timeout(),
+        attempts__lt=max_attempts(),
+    )
+
+
+def abandoned_q(now: dt.datetime) -> Q:
+    """Its worker died during every attempt (a mail that kills the worker, say): give up."""
+    return Q(
+        status=WorkStatus.RUNNING,
+        claimed_at__lt=now - claim_timeout(),
+        attempts__gte=max_attempts(),
     )
 
 

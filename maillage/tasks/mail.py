@@ -20,10 +20,11 @@ bounded by ``EMAIL_TIMEOUT``), or a slow live attempt could be taken over.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -37,6 +38,8 @@ from maillage.tasks.queue import send_mail_later
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 # For mail, a claimed row is "sending" and a finished one "sent".
 SENDING = WorkStatus.RUNNING
@@ -110,22 +113,35 @@ def deliver(pk: int) -> str:
     row = claims.claim(OutgoingMail, pk)
     if row is None:
         return "not claimed"
+    connection = get_connection(fail_silently=False)
     try:
         mail = _build(row)
+        connection.open()
+        # The connection is ours: send_messages leaves it open, so that a failing
+        # QUIT after the relay's 250 can never be taken for a mail not sent.
+        connection.send_messages([mail])
     except Undeliverable as error:
         claims.fail(row, str(error), permanent=True)
-        _mirror(row)
-        return row.status
-    try:
-        get_connection(fail_silently=False).send_messages([mail])
     except (OSError, smtplib.SMTPException) as error:
         claims.fail(row, smtp_error(error), permanent=_permanent(error))
-        _mirror(row)
-        return row.status
-    # The relay answered 250: it holds the mail. Say so before anything else can fail.
-    claims.finish(row)
-    _mirror(row)
+    except Exception as error:
+        # A bug or the database: the relay did not answer 250, so try again later.
+        logger.exception("outgoing mail %s: attempt failed", pk)
+        claims.fail(row, type(error).__name__, permanent=False)
+    else:
+        # The relay answered 250: it holds the mail. Say so before anything else can fail.
+        claims.finish(row)
+    finally:
+        _close(connection)
+    mirror(row)
     return row.status
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except (OSError, smtplib.SMTPException):
+        logger.warning("closing the SMTP connection failed", exc_info=True)
 
 
 def _build(row: OutgoingMail) -> EmailMessage:
@@ -146,7 +162,7 @@ def _build(row: OutgoingMail) -> EmailMessage:
         raise Undeliverable(str(error)) from None
 
 
-def _mirror(row: OutgoingMail) -> None:
+def mirror(row: OutgoingMail) -> None:
     """The delivery the sender sees follows its mail: sent, failed, or still being sent."""
     if row.delivery_id is None:
         return

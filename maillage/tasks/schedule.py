@@ -108,7 +108,9 @@ def sweep(now: dt.datetime | None = None) -> int:
             | Q(enqueued_at__lt=stale)
         )
         # Not enqueued since that attempt was claimed (or so long ago that it was lost too).
-        dead = Q(status=WorkStatus.RUNNING, claimed_at__lt=stale) & (
+        dead = Q(
+            status=WorkStatus.RUNNING, claimed_at__lt=stale, attempts__lt=claims.max_attempts()
+        ) & (
             Q(enqueued_at__isnull=True)
             | Q(enqueued_at__lte=F("claimed_at"))
             | Q(enqueued_at__lt=stale)
@@ -122,7 +124,26 @@ def sweep(now: dt.datetime | None = None) -> int:
             with transaction.atomic():
                 enqueue(pk)
         count += len(pks)
+    _give_up_on_abandoned(now)
     return count
+
+
+def _give_up_on_abandoned(now: dt.datetime) -> None:
+    from maillage.tasks.mail import mirror
+
+    error = "its worker stopped during every attempt"
+    for model in (OutgoingMail, ScheduledRun):
+        for pk in model._default_manager.filter(claims.abandoned_q(now)).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]:
+            failed = (
+                model._default_manager.filter(claims.abandoned_q(now), pk=pk).update(
+                    status=WorkStatus.FAILED, finished_at=now, error=error
+                )
+                == 1
+            )
+            if failed and model is OutgoingMail:
+                mirror(OutgoingMail.objects.get(pk=pk))
 
 
 def run(pk: int) -> str:

@@ -234,3 +234,24 @@ def test_sending_again_from_the_page_only_queues(
     row = OutgoingMail.objects.get(delivery__message=message)
     assert row.status == WorkStatus.PENDING and row.attempts == 0
     assert DBTaskResult.objects.ready().filter(args_kwargs__args=[row.pk]).exists()
+
+
+@pytest.mark.django_db
+def test_a_mail_whose_worker_dies_at_every_attempt_is_given_up(
+    personas, relay, settings, django_capture_on_commit_callbacks
+) -> None:
+    """A mail that kills its worker each time must not kill workers forever."""
+    settings.MAILLAGE_TASK_MAX_ATTEMPTS = 3
+    with django_capture_on_commit_callbacks(execute=False):
+        message = _send_outside(personas)
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    OutgoingMail.objects.filter(delivery__message=message).update(
+        status=SENDING, attempt=uuid.uuid4(), claimed_at=long_ago, enqueued_at=long_ago, attempts=3
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert schedule.sweep() == 0
+    row = OutgoingMail.objects.get(delivery__message=message)
+    assert row.status == WorkStatus.FAILED and row.attempts == 3
+    assert row.error == "its worker stopped during every attempt"
+    assert message.deliveries.get().status == DeliveryStatus.FAILED
+    assert relay.received == []
