@@ -93,7 +93,7 @@ def socket(
     return WebsocketCommunicator(application, "/ws/", headers=headers)
 
 
-async def receive_event(communicator: WebsocketCommunicator, timeout: float = 3) -> dict:
+async def receive_event(communicator: WebsocketCommunicator, timeout: float = 10) -> dict:
     """The next frame that is not a ping (heartbeats run fast in these tests)."""
     while True:
         frame = await communicator.receive_json_from(timeout=timeout)

@@ -26,16 +26,16 @@ def _publish(user_id: int) -> int:
 async def _connected(user):
     session = await database_sync_to_async(signed_in_session)(user)
     communicator = socket(session=session)
-    connected, _code = await communicator.connect()
+    connected, _code = await communicator.connect(timeout=10)
     assert connected
     return communicator
 
 
 async def _close_code(communicator) -> int:
     while True:
-        output = await communicator.receive_output(timeout=3)
+        output = await communicator.receive_output(timeout=10)
         if output["type"] == "websocket.close":
-            await communicator.disconnect()
+            await communicator.disconnect(timeout=10)
             return int(output.get("code", 1000))
 
 
@@ -48,7 +48,7 @@ def test_a_client_that_reconnects_gets_every_missed_event_in_order(personas) -> 
         communicator = await _connected(user)
         welcome = await hello(communicator, last_seq=1)
         frames = [await receive_event(communicator) for _ in range(3)]
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return welcome, frames
 
     welcome, frames = run(scenario)
@@ -82,7 +82,7 @@ def test_live_events_follow_the_replay_and_none_is_sent_twice(personas, settings
                 {"type": "realtime.event", "seq": seq, "kind": event.kind, "data": event.data},
             )
         assert await communicator.receive_nothing(timeout=0.5)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return seqs
 
     assert run(scenario) == [1, 2]
@@ -119,7 +119,7 @@ def test_an_event_that_overtook_another_comes_after_it(personas, settings) -> No
         )
         later = [await receive_event(communicator) for _ in range(2)]
         assert await communicator.receive_nothing(timeout=0.3)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return [first["seq"], *(f["seq"] for f in later)]
 
     assert run(scenario) == [1, 2, 3]
@@ -134,7 +134,7 @@ def test_events_of_others_never_reach_the_socket(personas, settings) -> None:
         await hello(communicator)
         await database_sync_to_async(_publish)(doctor.pk)
         nothing = await communicator.receive_nothing(timeout=0.5)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return nothing
 
     assert run(scenario)
@@ -184,7 +184,7 @@ def test_ping_gets_pong(personas) -> None:
         await hello(communicator)
         await communicator.send_json_to({"type": "ping"})
         frame = await receive_event(communicator)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return frame
 
     assert run(scenario) == {"type": "pong", "seq": 0, "data": {}}
@@ -199,9 +199,9 @@ def test_the_server_closes_a_silent_socket(personas, settings) -> None:
         await hello(communicator)
         pings = 0
         while True:
-            output = await communicator.receive_output(timeout=3)
+            output = await communicator.receive_output(timeout=10)
             if output["type"] == "websocket.close":
-                await communicator.disconnect()
+                await communicator.disconnect(timeout=10)
                 return pings, int(output["code"])
             pings += json.loads(output["text"])["type"] == "ping"
 
@@ -225,7 +225,7 @@ def test_a_client_that_answers_the_pings_stays(personas, settings) -> None:
             answered += 1
         await communicator.send_json_to({"type": "ping"})
         frame = await receive_event(communicator)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return frame
 
     assert run(scenario)["type"] == "pong"
@@ -241,7 +241,7 @@ def test_a_client_ahead_of_the_server_restarts_from_the_server(personas, setting
         welcome = await hello(communicator, last_seq=999)
         await database_sync_to_async(_publish)(user.pk)
         frame = await receive_event(communicator)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return welcome, frame
 
     welcome, frame = run(scenario)
@@ -262,7 +262,7 @@ def test_pruned_events_are_reported_missed(personas, settings) -> None:
         communicator = await _connected(user)
         welcome = await hello(communicator, last_seq=0)
         frame = await receive_event(communicator)
-        await communicator.disconnect()
+        await communicator.disconnect(timeout=10)
         return welcome, frame
 
     welcome, frame = run(scenario)

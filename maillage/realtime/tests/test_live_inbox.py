@@ -36,14 +36,14 @@ def _live_frame(personas, send, *, last_seq: int = 0) -> tuple[dict, bool]:
     async def scenario() -> tuple[dict, bool]:
         doctor = socket(session=doctor_session)
         nurse = socket(session=nurse_session)
-        assert (await doctor.connect())[0] and (await nurse.connect())[0]
+        assert (await doctor.connect(timeout=10))[0] and (await nurse.connect(timeout=10))[0]
         await hello(doctor, last_seq=last_seq)
         await hello(nurse, last_seq=last_seq)
         await database_sync_to_async(send)()
         frame = await receive_event(doctor)
         nurse_got_nothing = await nurse.receive_nothing(timeout=0.5)
-        await doctor.disconnect()
-        await nurse.disconnect()
+        await doctor.disconnect(timeout=10)
+        await nurse.disconnect(timeout=10)
         return frame, nurse_got_nothing
 
     return run(scenario)
@@ -94,10 +94,10 @@ def test_a_receiver_the_patient_opposed_since_gets_no_detail(personas, settings)
 
     async def scenario() -> dict:
         doctor = socket(session=doctor_session)
-        assert (await doctor.connect())[0]
+        assert (await doctor.connect(timeout=10))[0]
         await hello(doctor, last_seq=0)
         frame = await receive_event(doctor)
-        await doctor.disconnect()
+        await doctor.disconnect(timeout=10)
         return frame
 
     frame = run(scenario)

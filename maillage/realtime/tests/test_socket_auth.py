@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _opens(communicator) -> bool:
     async def scenario() -> bool:
-        connected, _code = await communicator.connect()
+        connected, _code = await communicator.connect(timeout=10)
         if connected:
             await hello(communicator)
-            await communicator.disconnect()
+            await communicator.disconnect(timeout=10)
         return bool(connected)
 
     return run(scenario)
@@ -125,14 +125,14 @@ def test_signing_out_closes_an_open_socket(personas) -> None:
     communicator = socket(session=session_key)
 
     async def scenario() -> int:
-        connected, _code = await communicator.connect()
+        connected, _code = await communicator.connect(timeout=10)
         assert connected
         await hello(communicator)
         await database_sync_to_async(Session.objects.filter(pk=session_key).delete)()
         while True:
-            output = await communicator.receive_output(timeout=3)
+            output = await communicator.receive_output(timeout=10)
             if output["type"] == "websocket.close":
-                await communicator.disconnect(code=int(output["code"]))
+                await communicator.disconnect(code=int(output["code"]), timeout=10)
                 return int(output["code"])
 
     assert run(scenario) == 4401
@@ -144,14 +144,14 @@ def test_revoking_the_token_closes_an_open_socket(personas) -> None:
     communicator = socket(token=token, origin=None)
 
     async def scenario() -> int:
-        connected, _code = await communicator.connect()
+        connected, _code = await communicator.connect(timeout=10)
         assert connected
         await hello(communicator)
         await database_sync_to_async(lambda: revoke_api_token(ApiToken.objects.get(), by=user))()
         while True:
-            output = await communicator.receive_output(timeout=3)
+            output = await communicator.receive_output(timeout=10)
             if output["type"] == "websocket.close":
-                await communicator.disconnect(code=int(output["code"]))
+                await communicator.disconnect(code=int(output["code"]), timeout=10)
                 return int(output["code"])
 
     assert run(scenario) == 4401
