@@ -19,12 +19,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DATABASE = "maillage_bench"
+# The throughput benchmark has its own, so that both can run side by side.
+THROUGHPUT_DATABASE = "maillage_throughput"
 _POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql"})
 
 
 @dataclass(frozen=True)
 class BenchDatabase:
     var_dir: Path
+    name: str = BENCH_DATABASE
     # Set for PostgreSQL: where to drop the bench database from.
     maintenance_url: str | None = None
     server: str = ""
@@ -43,25 +46,23 @@ def _server(url: str) -> str:
     return f"{parts.hostname or 'local socket'}:{parts.port or 5432}"
 
 
-def _drop(maintenance_url: str) -> None:
+def _drop(maintenance_url: str, name: str = BENCH_DATABASE) -> None:
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(maintenance_url, autocommit=True) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(BENCH_DATABASE)
-            )
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
 
-def _create(maintenance_url: str) -> None:
+def _create(maintenance_url: str, name: str = BENCH_DATABASE) -> None:
     import psycopg
     from psycopg import sql
 
-    _drop(maintenance_url)
+    _drop(maintenance_url, name)
     with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _pin_settings(var_dir: Path) -> None:
@@ -76,7 +77,7 @@ def _pin_settings(var_dir: Path) -> None:
     os.environ.pop("MAILLAGE_COLLECTED_STATIC", None)
 
 
-def prepare() -> BenchDatabase:
+def prepare(name: str = BENCH_DATABASE) -> BenchDatabase:
     """Make the empty database and point the settings at it; call before Django setup."""
     var_dir = Path(tempfile.mkdtemp(prefix="maillage-bench-"))
     _pin_settings(var_dir)
@@ -87,25 +88,23 @@ def prepare() -> BenchDatabase:
         raise SystemExit(f"DATABASE_URL: only PostgreSQL is supported, not {url.split(':')[0]}")
     maintenance_url = _with_database(url, "postgres")
     try:
-        _create(maintenance_url)
+        _create(maintenance_url, name)
     except Exception as error:
         shutil.rmtree(var_dir, ignore_errors=True)
-        raise SystemExit(f"Cannot create {BENCH_DATABASE} on {_server(url)}: {error}") from error
-    os.environ["DATABASE_URL"] = _with_database(url, BENCH_DATABASE)
-    return BenchDatabase(var_dir, maintenance_url, _server(url))
+        raise SystemExit(f"Cannot create {name} on {_server(url)}: {error}") from error
+    os.environ["DATABASE_URL"] = _with_database(url, name)
+    return BenchDatabase(var_dir, name, maintenance_url, _server(url))
 
 
 def dispose(database: BenchDatabase, *, keep: bool) -> str:
     """Remove what ``prepare`` made, unless kept; say what happened."""
     if keep:
-        where = (
-            f"database {BENCH_DATABASE} on {database.server}, " if database.is_postgresql else ""
-        )
+        where = f"database {database.name} on {database.server}, " if database.is_postgresql else ""
         return f"kept: {where}{database.var_dir}"
     from django.db import connections
 
     connections.close_all()
     if database.maintenance_url is not None:
-        _drop(database.maintenance_url)
+        _drop(database.maintenance_url, database.name)
     shutil.rmtree(database.var_dir, ignore_errors=True)
     return "benchmark database removed"
