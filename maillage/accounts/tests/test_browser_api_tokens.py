@@ -38,7 +38,8 @@ def test_it_lists_and_revokes_her_tokens(page: Page, personas) -> None:
     old = ApiToken.objects.get(user=doctor, label="ancien logiciel")
     page.get_by_role("button", name=f"Révoquer le jeton {old.prefix}…").click()
 
-    expect(page.get_by_role("status")).to_contain_text(f"Le jeton {old.prefix}… est révoqué.")
+    # The page has two live regions (the messages and the bell): the messages say it.
+    expect(page.locator(".messages")).to_contain_text(f"Le jeton {old.prefix}… est révoqué.")
     expect(table.get_by_role("row")).to_have_count(2)
     check_accessibility(page)
     old.refresh_from_db()
