@@ -202,6 +202,7 @@ def test_it_reads_a_page_in_a_constant_number_of_queries(api, personas, record):
         assert response.status_code == 200
         return len(captured)
 
+    queries()  # the token's first use of the minute writes its last use; not a per-page cost
     few = queries()
     for _ in range(10):
         document(personas.treating_doctor, personas.patient, "ecg")
