@@ -222,6 +222,11 @@ def _record_pending(actor: User | None, events: list[Event]) -> list[AuditEntry]
         )
         entry.hash = pending_mac(key, key_id, entry.prev_hash, entry.payload())
         entries.append(entry)
+    if len(entries) == 1:
+        # One INSERT in autocommit is its own transaction: no BEGIN nor COMMIT
+        # round trip for a read's single entry.
+        entries[0].save(force_insert=True)
+        return entries
     # bulk_create commits its own transaction here (we are outside any), in
     # insertion order, so ids (the chaining order) follow the events' order.
     return AuditEntry.objects.bulk_create(entries)

@@ -2,9 +2,10 @@
 
 On PostgreSQL, reads outside a transaction insert their entry pending and a
 chainer links it (on SQLite they are chained at once; pending entries are
-made here directly to test the chainer and verify_audit there too). These tests are written as the two ways it could go wrong: a response
-that leaves before its entry is committed (an unaudited read), and someone
-who writes to the database slipping an entry in through the pending state.
+made here directly to test the chainer and verify_audit there too). These
+tests are written as the two ways it could go wrong: a response that leaves
+before its entry is committed (an unaudited read), and someone who writes to
+the database slipping an entry in through the pending state.
 Every test commits for real (transactional), as the server does.
 """
 
