@@ -52,7 +52,7 @@ from maillage.policy.gate import (
 from maillage.policy.messages import is_participant
 from maillage.policy.receivers import Receiver, Refusal, audit_receivers, check_receivers
 from maillage.policy.table import uses_messaging
-from maillage.realtime.events import MESSAGE_NEW, publish
+from maillage.realtime.events import DELIVERY_STATUS, MESSAGE_NEW, publish
 from maillage.records import actions as record_actions
 from maillage.records.models import Document
 from maillage.tasks import mail as outbox
@@ -570,9 +570,21 @@ def record_outside_status(delivery_pk: int, work_status: str, error: str) -> Non
         WorkStatus.FAILED: DeliveryStatus.FAILED,
     }
     status = statuses.get(work_status, DeliveryStatus.PENDING)
-    Delivery.objects.filter(pk=delivery_pk, user__isnull=True).update(
-        status=status, error=error[:1000], attempted_at=timezone.now()
-    )
+    with transaction.atomic():
+        updated = Delivery.objects.filter(pk=delivery_pk, user__isnull=True).update(
+            status=status, error=error[:1000], attempted_at=timezone.now()
+        )
+        if updated and status != DeliveryStatus.PENDING:
+            _publish_delivery(delivery_pk, status)
+
+
+def _publish_delivery(delivery_pk: int, status: str) -> None:
+    """Tell the conversation's members live that a mail left (ids and a status only)."""
+    delivery = Delivery.objects.select_related("message__thread").get(pk=delivery_pk)
+    thread = delivery.message.thread
+    members = thread.participants.filter(user__isnull=False).values_list("user_id", flat=True)
+    for user_id in members:
+        publish(user_id, DELIVERY_STATUS, {"thread": str(thread.uuid), "status": status})
 
 
 def send_again(user: User, message: Message) -> list[Delivery]:

@@ -28,11 +28,14 @@ from maillage.realtime.models import EventStream, UserEvent
 logger = logging.getLogger(__name__)
 
 MESSAGE_NEW = "message.new"
+# A background worker delivered (or gave up) a message to an outside address.
+DELIVERY_STATUS = "delivery.status"
 # Every kind an event may have, with its label on the notifications page.
 # Its data hold identifiers and counts only (the consumer asks the policy
 # for anything more, for the receiver, when it sends).
 KINDS = {
     MESSAGE_NEW: _("New message in a conversation"),
+    DELIVERY_STATUS: _("A message left Maillage, or could not"),
 }
 # A reconnecting client gets at most this many events; beyond, it reloads.
 RESUME_LIMIT = 500

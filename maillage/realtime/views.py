@@ -28,7 +28,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def _link(kind: str, data: object) -> str:
     """Where a notification leads: identifiers only; the page there asks the policy."""
     thread = data.get("thread") if isinstance(data, dict) else None
-    if kind != events.MESSAGE_NEW or not isinstance(thread, str):
+    if kind not in {events.MESSAGE_NEW, events.DELIVERY_STATUS} or not isinstance(thread, str):
         return ""
     try:
         return reverse("messaging:thread", kwargs={"uuid": uuid.UUID(thread)})

@@ -1,7 +1,9 @@
-"""Beyond one process: a socket held on worker A gets the event of a request served by worker B.
+"""Beyond one process: a socket held on worker A gets the event of a request served by worker B,
+then the event of a task run by the background worker, in order.
 
-Two uvicorn processes on the test database (PostgreSQL) and the Redis
-channel layer, as CI provides them. Skipped, saying why, elsewhere.
+Two uvicorn processes and one task worker (`manage.py run_worker`, the
+database queue) on the test database (PostgreSQL) and the Redis channel
+layer, as CI provides them. Skipped, saying why, elsewhere.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -63,11 +66,13 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@contextmanager
-def _worker(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """One uvicorn process on the test database, the Redis layer and the test's keys."""
-    env = {
-        **os.environ,
+def _environment() -> dict[str, str]:
+    """What every process of the test shares: the database, Redis, the keys, the task queue."""
+    # Under pytest tasks run in their caller; these processes use the real queue.
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    return {
+        **inherited,
+        "MAILLAGE_TASKS_BACKEND": "database",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": str(redis_url()),
         "MAILLAGE_SECRET_KEY": settings.SECRET_KEY,
@@ -78,6 +83,29 @@ def _worker(port: int) -> Iterator[subprocess.Popen[bytes]]:
         "MAILLAGE_FILE_KEY_FILE": settings.MAILLAGE_FILE_KEY_FILE,
         "MAILLAGE_REALTIME_HEARTBEAT_SECONDS": "1",
     }
+
+
+@contextmanager
+def _task_worker() -> Iterator[subprocess.Popen[bytes]]:
+    """The background worker (database queue and scheduler), as `make run` starts it."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=_environment()
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def _worker(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """One uvicorn process on the test database, the Redis layer and the test's keys."""
+    env = _environment()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -190,3 +218,69 @@ def test_a_request_on_worker_b_reaches_the_socket_held_on_worker_a(personas) -> 
     assert frame["seq"] == 2
     assert frame["data"]["thread"] == str(first.thread.uuid)
     assert frame["data"]["row"]["subject"] == "Pansement de Mme Girard"
+
+
+def _frames(ws: Any, count: int, within: float) -> list[dict[str, Any]]:
+    """The next ``count`` event frames, answering pings on the way."""
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + within
+    while len(found) < count:
+        frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if frame["type"] == "ping":
+            ws.send(json.dumps({"type": "pong", "seq": 0, "data": {}}))
+            continue
+        found.append(frame)
+    return found
+
+
+def test_a_request_on_b_then_a_task_in_the_worker_reach_the_socket_on_a_in_order(
+    personas,
+) -> None:
+    reason = _why_not()
+    if reason:
+        pytest.skip(reason)
+    from maillage.realtime.models import EventStream
+
+    outside = "secretariat@ch-vierzon.mssante.fr"
+    first = actions.send_message(
+        personas.nurse.user,
+        actions.Draft(
+            subject="Pansement de Mme Girard",
+            body="Plaie du talon à revoir.",
+            professionals=[personas.treating_doctor],
+            addresses=[outside],
+            patient_uuid=personas.patient.uuid,
+        ),
+    )
+    doctor = personas.treating_doctor.user
+    seen = EventStream.objects.filter(user=doctor).values_list("last_seq", flat=True).first() or 0
+    doctor_session = signed_in_session(doctor)
+    nurse_session = signed_in_session(personas.nurse.user)
+    port_a, port_b = _free_port(), _free_port()
+    with (
+        _worker(port_a),
+        _worker(port_b),
+        _task_worker(),
+        connect(
+            f"ws://127.0.0.1:{port_a}/ws/",
+            additional_headers={
+                "Cookie": f"{settings.SESSION_COOKIE_NAME}={doctor_session}",
+                "Origin": f"http://127.0.0.1:{port_a}",
+            },
+            open_timeout=20,
+        ) as ws,
+    ):
+        ws.send(json.dumps({"type": "hello", "seq": 0, "data": {"last_seq": seen}}))
+        welcome = json.loads(ws.recv(timeout=20))
+        assert welcome["type"] == "welcome" and welcome["data"]["last_seq"] == seen
+
+        # The request, on worker B: the nurse answers, to the doctor and outside.
+        reply = _reply_over_http(port_b, nurse_session, str(first.thread.uuid), "Et après ?")
+        assert reply == 200
+        # Then the task, in the worker: the mail to the outside address leaves.
+        frames = _frames(ws, 2, within=60)
+
+    assert [f["type"] for f in frames] == ["message.new", "delivery.status"]
+    assert [f["seq"] for f in frames] == [seen + 1, seen + 2]
+    assert all(f["data"]["thread"] == str(first.thread.uuid) for f in frames)
+    assert frames[1]["data"]["status"] == "sent"
