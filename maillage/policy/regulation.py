@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from maillage.accounts.models import Role
 from maillage.audit.models import Action
-from maillage.policy.gate import audit_review_listing, search_patients
+from maillage.policy.gate import _is_uuid, audit_review_listing, search_patients
 from maillage.policy.relations import open_regulation_cases
 from maillage.regulation.models import RegulationCase
 
@@ -105,10 +105,3 @@ def case_to_review(user: User, case_uuid: object) -> RegulationCase | None:
         .first()
     )
 
-
-def _is_uuid(value: object) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
