@@ -111,7 +111,13 @@ def user_for_token(raw: str) -> User | None:
     An unknown token is anonymous noise (rate-limited entries); an expired,
     revoked or disabled account's token is audited on its owner.
     """
-    token = ApiToken.objects.select_related("user").filter(token_hash=_digest(raw)).first()
+    # The holder's directory entry comes in the same query: the policy asks
+    # for it on every API call (maillage.policy.relations.professional_id_of).
+    token = (
+        ApiToken.objects.select_related("user", "user__professional")
+        .filter(token_hash=_digest(raw))
+        .first()
+    )
     if token is None:
         anonymous_failure("token.unknown", Action.TOKEN_REJECTED)
         return None

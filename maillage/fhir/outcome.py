@@ -85,11 +85,20 @@ def operation_outcome(issues: Sequence[Issue]) -> dict[str, object]:
     return {"resourceType": "OperationOutcome", "issue": [i.as_json() for i in issues]}
 
 
+def fhir_json_bytes(body: Mapping[str, object]) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
 def fhir_response(body: Mapping[str, object], status: int = 200, **headers: str) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON_UTF8
-    )
-    for name, value in headers.items():
+    return encoded_fhir_response(fhir_json_bytes(body), status, headers)
+
+
+def encoded_fhir_response(
+    content: bytes, status: int = 200, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """FHIR JSON already serialized (a response built once per process)."""
+    response = HttpResponse(content, status=status, content_type=FHIR_JSON_UTF8)
+    for name, value in (headers or {}).items():
         response.headers[name.replace("_", "-")] = value
     return response
 

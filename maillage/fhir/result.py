@@ -27,3 +27,7 @@ class FhirResult:
     headers: Mapping[str, str] = field(default_factory=dict)
     # When set, the response is these bytes, not ``body`` as FHIR JSON.
     raw: RawContent | None = None
+    # ``body`` already serialized as FHIR JSON (UTF-8), sent as it is: a
+    # response built once per process (the CapabilityStatement) is not
+    # encoded again on every request.
+    encoded: bytes | None = None

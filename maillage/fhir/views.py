@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from maillage.fhir.outcome import FhirError, Issue, fhir_response, operation_outcome_response
+from maillage.fhir.outcome import (
+    FhirError,
+    Issue,
+    encoded_fhir_response,
+    fhir_response,
+    operation_outcome_response,
+)
 from maillage.fhir.result import FhirResult
 from maillage.fhir.router import FhirRequest
 from maillage.fhir.routes import ROUTER
@@ -75,6 +81,8 @@ def endpoint(request: HttpRequest, path: str = "") -> HttpResponse:
         return operation_outcome_response(500)
     if result.raw is not None:
         return raw_response(result)
+    if result.encoded is not None:
+        return encoded_fhir_response(result.encoded, result.status, result.headers)
     return fhir_response(result.body, result.status, **dict(result.headers))
 
 

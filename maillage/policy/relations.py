@@ -85,7 +85,13 @@ def professional_id_of(user: User) -> int | None:
     cached: int | bool | None = getattr(user, "_maillage_professional_id", False)
     if cached is not False:
         return cached
-    found = Professional.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    joined = Professional._meta.get_field("user").remote_field
+    if joined.is_cached(user):
+        # Already fetched with the user (the API token's select_related).
+        entry = joined.get_cached_value(user)
+        found = entry.pk if entry is not None else None
+    else:
+        found = Professional.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
     user._maillage_professional_id = found  # type: ignore[attr-defined]
     return found
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from maillage.accounts.models import ApiToken
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.tests.conftest import BASE, issues
+from maillage.testing import factories
 
 
 def test_it_answers_401_without_a_token(api, personas):
@@ -79,3 +82,44 @@ def test_it_is_exempt_from_csrf(api, personas):
 
     # Reaches the handler: the body is refused, not the missing CSRF token.
     assert response.status_code == 400
+
+
+def _professional_lookups(queries: list[dict[str, str]]) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "directory_professional"' in q["sql"]]
+
+
+def test_the_token_check_brings_the_directory_entry_the_policy_needs(api, personas):
+    # The token's query fetches its holder's directory entry; the policy
+    # reuses it instead of asking again. The read itself is unchanged: the
+    # médecin traitant reads, on the right basis, and it is audited.
+    api.token(personas.treating_doctor)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get(f"Patient/{personas.patient.uuid}", personas.treating_doctor)
+
+    assert response.status_code == 200
+    assert _professional_lookups(queries.captured_queries) == []
+    token_query = next(
+        q["sql"] for q in queries.captured_queries if "accounts_apitoken" in q["sql"]
+    )
+    assert "directory_professional" in token_query
+    entry = AuditEntry.objects.get(action=Action.PATIENT_READ)
+    assert entry.basis == "treating_doctor"
+    assert entry.actor_id == personas.treating_doctor.user_id
+
+
+def test_a_token_holder_without_a_directory_entry_is_not_taken_for_a_professional(api, personas):
+    # No directory entry joined (NULL) must mean "not a professional", not an
+    # unknown to look up again, nor someone else's entry: the patient reads
+    # only herself and a stranger's record stays refused.
+    other = factories.patient(birth_name="AUTRE", first_name="Odile")
+    own = api.get(f"Patient/{personas.patient.uuid}", personas.patient_user)
+    with CaptureQueriesContext(connection) as queries:
+        refused = api.get(f"Patient/{other.uuid}", personas.patient_user)
+
+    assert own.status_code == 200
+    assert refused.status_code == 404
+    assert _professional_lookups(queries.captured_queries) == []
+    granted = AuditEntry.objects.get(action=Action.PATIENT_READ, patient=personas.patient)
+    assert (granted.outcome, granted.basis) == (Outcome.GRANTED, "self")
+    denied = AuditEntry.objects.get(action=Action.PATIENT_READ, patient=other)
+    assert denied.outcome == Outcome.DENIED

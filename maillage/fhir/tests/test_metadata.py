@@ -95,3 +95,32 @@ def test_it_refuses_parameters_it_does_not_know(api, db):
     response = api.get("metadata", data={"mode": "terminology"})
 
     assert response.status_code == 400
+
+
+def test_the_statement_built_once_per_process_still_names_each_base_url(api, db, settings):
+    # Built and validated once per process, then served from a cache: a
+    # request to one base URL must not hand its statement to another (a
+    # poisoned cache would point clients at the wrong server).
+    first = fhir_json(api.get("metadata"))
+    settings.MAILLAGE_PUBLIC_URL = "https://maillage.example.org/"
+    behind_proxy = fhir_json(api.get("metadata"))
+    settings.MAILLAGE_PUBLIC_URL = ""
+    again = fhir_json(api.get("metadata"))
+
+    assert first["implementation"]["url"] == "http://testserver/fhir/r4"
+    assert behind_proxy["implementation"]["url"] == "https://maillage.example.org/fhir/r4"
+    assert again == first
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_cached_statement_keeps_the_checks_before_it(api, db):
+    # Served from the cache, metadata still goes through the router's
+    # checks: a media type it cannot produce and unknown parameters are refused.
+    fhir_json(api.get("metadata"))
+
+    refused_type = api.get("metadata", HTTP_ACCEPT="application/fhir+xml")
+    refused_parameter = api.get("metadata", data={"mode": "terminology"})
+
+    assert refused_type.status_code == 406
+    assert fhir_json(refused_type)["resourceType"] == "OperationOutcome"
+    assert refused_parameter.status_code == 400
