@@ -86,6 +86,10 @@ class Command(BaseCommand):
             rq_options: dict[str, Any] = {
                 "with_scheduler": True,
                 "job_class": "django_tasks_rq.backend.Job",
+                # No fork per job: a forked work horse would inherit this
+                # process's pooled database connections (psycopg's pool, used
+                # by the scheduler thread meanwhile) and share their sockets.
+                "worker_class": "rq.worker.SimpleWorker",
             }
             if batch:
                 rq_options["burst"] = True
