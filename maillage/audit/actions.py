@@ -108,14 +108,19 @@ def _actor_fields(actor: User | None) -> dict[str, Any]:
     return {"actor": actor, "actor_label": actor.display_name, "actor_role": actor.role}
 
 
+def _ensure_head() -> None:
+    """The head row comes with the migration; a test's flush may have emptied it."""
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
+    except IntegrityError:
+        pass  # another writer created it first: that is all we wanted
+
+
 def _advance_head(count: int) -> AuditChainHead:
     """Reserve ``count`` sequence numbers; the UPDATE locks the head row."""
     if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + count):
-        try:
-            with transaction.atomic():
-                AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
-        except IntegrityError:
-            pass  # another writer created it first
+        _ensure_head()
         AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + count)
     return AuditChainHead.objects.get(pk=1)
 
@@ -241,11 +246,7 @@ def _lock_head_or_skip() -> AuditChainHead | None:
     head = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
     if head is not None or AuditChainHead.objects.filter(pk=1).exists():
         return head
-    try:
-        with transaction.atomic():
-            AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
-    except IntegrityError:
-        pass  # another writer created it first
+    _ensure_head()
     return AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
 
 
