@@ -60,6 +60,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--seconds", type=int, default=15, help="duration of each load")
+    parser.add_argument(
+        "--interface",
+        choices=("asgi", "wsgi"),
+        default="asgi",
+        help="serve maillage.asgi (as make run does) or maillage.wsgi (HTTP only)",
+    )
     parser.add_argument("--keep-db", action="store_true")
     return parser.parse_args(argv)
 
@@ -122,10 +128,12 @@ end
     )
 
 
-def _server(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def _server(port: int, workers: int, interface: str, log: Path) -> subprocess.Popen[bytes]:
     command = [
         str(ROOT / ".venv" / "bin" / "uvicorn"),
-        "maillage.asgi:application",
+        f"maillage.{interface}:application",
+        "--interface",
+        "wsgi" if interface == "wsgi" else "asgi3",
         "--host",
         "127.0.0.1",
         "--port",
@@ -261,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metadata = workdir / "metadata.lua"
         _lua(metadata, token, ["/fhir/r4/metadata"])
         port = _free_port()
-        server = _server(port, args.workers, workdir / "uvicorn.log")
+        server = _server(port, args.workers, args.interface, workdir / "uvicorn.log")
         print(_load_average())
         try:
             url = f"http://localhost:{port}"
@@ -274,8 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         in_trail, intact = _patient_reads() - before, _intact()
         cores = min(args.workers, os.cpu_count() or 1)
         print(
-            f"{args.database}: uvicorn {args.workers} workers, wrk {args.threads} threads "
-            f"{args.connections} connections {args.seconds} s, {args.patients:,} patients, "
+            f"{args.database}: uvicorn {args.workers} workers ({args.interface}), "
+            f"wrk {args.threads} threads {args.connections} connections {args.seconds} s, "
+            f"{args.patients:,} patients, "
             f"per core = over {cores} cores"
         )
         _report(loads, cores, in_trail, intact)
