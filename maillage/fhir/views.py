@@ -41,7 +41,7 @@ def _headers(request: HttpRequest) -> dict[str, str]:
     return {
         name.lower(): value
         for name, value in request.headers.items()
-        if name.lower() in {"accept", "content-type", "authorization"}
+        if name.lower() in {"accept", "content-type", "authorization", "prefer"}
     }
 
 

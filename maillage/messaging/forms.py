@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from maillage.files.uploads import refuse_streamed
 from maillage.messaging.actions import MAX_BODY_CHARS, MAX_FILES, Upload
 from maillage.messaging.queries import ParsedRecipients, parse_recipients, split_addresses
-from maillage.records.forms import MultipleFileField, MultipleFileInput
+from maillage.records.forms import MultipleFileField, MultipleFileInput, chosen_types
 from maillage.records.models import Document, DocumentType
 
 ACCEPTED_FILES = ".pdf,.png,.jpg,.jpeg,.webp,.wav,.mp3,.ogg,.flac,.mp4,.webm,.xml,.dcm,.txt"
@@ -142,7 +142,10 @@ class FileIntoRecordForm(forms.Form):
 
     def __init__(self, *args: Any, types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", _("Choose a type")), *[(t, DocumentType(t).label) for t in types]]
+        choices = [
+            ("", _("Choose a type")),
+            *[(t, DocumentType(t).label) for t in chosen_types(types)],
+        ]
         self.fields["type"].choices = choices  # type: ignore[attr-defined]
 
 

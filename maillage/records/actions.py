@@ -65,6 +65,9 @@ class NewDocument:
     date: dt.date
     hidden_from_patient: bool = False
     hidden_from_legal_representatives: bool = False
+    # The LOINC type code as a client sent it (FHIR API), kept as sent.
+    loinc_code: str = ""
+    loinc_display: str = ""
 
 
 def _check_all(uploads: Sequence[Upload]) -> None:
@@ -110,6 +113,8 @@ def file_document(
             author_label=user.display_name,
             hidden_from_patient=new.hidden_from_patient,
             hidden_from_legal_representatives=new.hidden_from_legal_representatives,
+            loinc_code=new.loinc_code,
+            loinc_display=new.loinc_display,
         )
         DocumentFile.objects.bulk_create(
             [DocumentFile(document=document, file=f, position=i) for i, f in enumerate(stored)]
@@ -148,6 +153,17 @@ def replace_document(
     return newer
 
 
+def _loinc_of_version(document: Document, new: NewDocument) -> dict[str, str]:
+    """The LOINC code of a new version: as sent, else the replaced one's if the type stays.
+
+    A version filed from the pages carries no LOINC code; the one the
+    client sent for the first version still says what the document is.
+    """
+    if new.loinc_code or new.type != document.type:
+        return {"loinc_code": new.loinc_code, "loinc_display": new.loinc_display}
+    return {"loinc_code": document.loinc_code, "loinc_display": document.loinc_display}
+
+
 def _write_version(
     user: User, document: Document, new: NewDocument, stored: list[StoredFile], grant: Grant
 ) -> Document:
@@ -161,6 +177,7 @@ def _write_version(
         replaces=document,
         hidden_from_patient=new.hidden_from_patient,
         hidden_from_legal_representatives=new.hidden_from_legal_representatives,
+        **_loinc_of_version(document, new),
     )
     DocumentFile.objects.bulk_create(
         [DocumentFile(document=newer, file=f, position=i) for i, f in enumerate(stored)]

@@ -30,6 +30,15 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def chosen_types(types: list[str]) -> list[str]:
+    """The types a person picks on a page: not UNCLASSIFIED, which only a received LOINC code makes.
+
+    Whoever files from a page knows what the document is; a LOINC code that
+    names none of our types reaches us through the FHIR API only.
+    """
+    return [t for t in types if t != DocumentType.UNCLASSIFIED]
+
+
 class DocumentForm(forms.Form):
     type = forms.ChoiceField(label=_("Type of document"), choices=())
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -45,7 +54,7 @@ class DocumentForm(forms.Form):
 
     def __init__(self, *args: Any, types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [(t, DocumentType(t).label) for t in types]  # type: ignore[attr-defined]
+        self.fields["type"].choices = [(t, DocumentType(t).label) for t in chosen_types(types)]  # type: ignore[attr-defined]
         self.fields["date"].initial = timezone.localdate()
 
     def clean_date(self) -> Any:

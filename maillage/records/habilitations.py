@@ -5,7 +5,10 @@ change in the admin; the gate reads the rows, never this table. The defaults
 follow the spirit of the DMP matrix: doctors everything; nurses the clinical
 follow-up; pharmacists prescriptions and biology (and the measures they take
 during an assisted teleconsultation); the regulator what an emergency needs;
-social workers, secretaries and analysts no clinical document.
+social workers, secretaries and analysts no clinical document. An
+unclassified document (a LOINC type that names none of ours) is read and
+written by doctors only: without knowing what it holds, the matrix cannot
+say which other profession needs it, and an administrator can widen it.
 """
 
 from __future__ import annotations

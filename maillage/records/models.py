@@ -22,6 +22,12 @@ class DocumentType(models.TextChoices):
     ECG = "ecg", _("ECG trace")
     SOUND = "sound", _("Sound recording")
     OTHER = "other", _("Other document")
+    # A LOINC document type that names none of the types above (the DMP
+    # accepts any LOINC code, STANDARDS.md): the code is kept on the document
+    # as sent, and the habilitation matrix decides who sees this type. Its
+    # default is doctors only, since nothing says what such a document holds
+    # (records.habilitations).
+    UNCLASSIFIED = "unclassified", _("Unclassified document (LOINC type)")
 
 
 class DocumentStatus(models.TextChoices):
@@ -38,6 +44,11 @@ class Document(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="documents"
     )
     type = models.CharField(_("type"), max_length=30, choices=DocumentType.choices)
+    # The LOINC type code as the client sent it (FHIR API), never replaced by
+    # another; empty for a document filed from the pages, whose LOINC code
+    # follows from ``type``.
+    loinc_code = models.CharField(_("LOINC type code"), max_length=10, blank=True)
+    loinc_display = models.CharField(_("LOINC type name"), max_length=200, blank=True)
     title = models.CharField(_("title"), max_length=200)
     # When the act took place or the document was written, as its author says.
     date = models.DateField(_("date of the document"))

@@ -18,14 +18,15 @@ from fhir.resources.R4B.documentreference import DocumentReference as FhirDocume
 from maillage.accounts.models import Role
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
+from maillage.fhir.created import created
 from maillage.fhir.interactions.common import PATIENT_PARAM, own_patient_id, searched_patient
 from maillage.fhir.mapping.document_input import document_from_fhir, inline_data
 from maillage.fhir.mapping.document_reference import (
-    LOINC_OF_TYPE,
     STATUS_OF,
     DocumentContext,
     document_reference,
     documents_files,
+    loinc_of,
 )
 from maillage.fhir.outcome import FhirError, Issue
 from maillage.fhir.result import FhirResult
@@ -121,7 +122,7 @@ def search(call: Call) -> FhirResult:
     documents = [
         d
         for d in opened.documents(include_history=history)
-        if d.status in statuses and wanted_type(d.type)
+        if d.status in statuses and wanted_type(d)
     ]
     shown_documents, total = page(documents, query)
     files = documents_files(shown_documents)
@@ -164,24 +165,22 @@ def _statuses(query: SearchQuery) -> set[str]:
     return statuses
 
 
-def _types_of(value: str) -> set[str]:
+def _matches_type(document: Document, value: str) -> bool:
+    """Whether the document has the type a ``type`` value names: ours, or LOINC as returned."""
     wanted = token(value)
-    ours = {wanted.code} if wanted.system in (None, DOCUMENT_TYPE_SYSTEM) else set()
-    loinc = (
-        {t for t, code in LOINC_OF_TYPE.items() if code.code == wanted.code}
-        if wanted.system in (None, LOINC)
-        else set()
+    if wanted.system in (None, DOCUMENT_TYPE_SYSTEM) and document.type == wanted.code:
+        return True
+    loinc = loinc_of(document)
+    return wanted.system in (None, LOINC) and loinc is not None and loinc.code == wanted.code
+
+
+def _type_test(query: SearchQuery) -> Callable[[Document], bool]:
+    """AND over occurrences of OR over alternatives."""
+    occurrences = query.occurrences("type")
+    return lambda document: all(
+        any(_matches_type(document, value) for value in alternatives)
+        for alternatives in occurrences
     )
-    return ours | loinc
-
-
-def _type_test(query: SearchQuery) -> Callable[[str], bool]:
-    """AND over occurrences of OR over alternatives, as types of ours."""
-    required = [
-        set().union(*(_types_of(value) for value in alternatives))
-        for alternatives in query.occurrences("type")
-    ]
-    return lambda doc_type: all(doc_type in types for types in required)
 
 
 # --- create ----------------------------------------------------------------
@@ -224,9 +223,7 @@ def create(call: Call) -> FhirResult:
         previous={},
     )
     location = f"{call.request.base_url}/DocumentReference/{document.uuid}"
-    return FhirResult(
-        document_reference(document, files, ctx), status=201, headers={"Location": location}
-    )
+    return created(call, document_reference(document, files, ctx), received.warnings, location)
 
 
 def _check_files(uploads: Sequence[actions.Upload]) -> None:

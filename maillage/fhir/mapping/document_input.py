@@ -1,7 +1,7 @@
 """A received DocumentReference to what ``records.actions.file_document`` takes.
 
-What is read: the subject (a Patient of ours), the type (our code, or a LOINC
-code that names one type), the title (``description``, else the first
+What is read: the subject (a Patient of ours), the type (our code, or any LOINC
+code, kept as sent; see ``_type``), the title (``description``, else the first
 attachment's title), the date of the document (``context.period.start``, else
 ``date``, else today), the visibility the author may set (INVISIBLE_PATIENT,
 INVISIBLE_REPRESENTANTS_LEGAUX) and the files, sent inline as base64 in
@@ -29,8 +29,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from fhir.resources.R4B.documentreference import DocumentReference
 
+from maillage.fhir.created import not_kept
 from maillage.fhir.mapping.document_reference import (
-    AMBIGUOUS_LOINC,
     INVISIBLE_LEGAL_REPRESENTATIVES,
     INVISIBLE_PATIENT,
     MASQUE_PS,
@@ -39,11 +39,13 @@ from maillage.fhir.mapping.document_reference import (
 from maillage.fhir.outcome import FhirError, Issue
 from maillage.fhir.result import Json
 from maillage.fhir.systems import DOCUMENT_TYPE_SYSTEM, LOINC, VISIBILITY_OID, VISIBILITY_SYSTEM
+from maillage.lib.loinc import is_loinc_code
 from maillage.records.actions import NewDocument, Upload
 from maillage.records.forms import MAX_FILES
 from maillage.records.models import DocumentType
 
 MAX_TITLE = 200  # Document.title
+MAX_LOINC_DISPLAY = 200  # Document.loinc_display
 _PATIENT = re.compile(r"(?:^|/)Patient/(?P<id>[0-9A-Fa-f-]{32,36})$")
 _WHITESPACE = re.compile(r"\s+")
 VISIBILITY_SYSTEMS = frozenset({VISIBILITY_SYSTEM, VISIBILITY_OID})
@@ -54,14 +56,26 @@ class DocumentInput:
     patient_id: uuid.UUID
     new: NewDocument
     uploads: list[Upload]
+    # What was received but not kept (the create succeeds and says so).
+    warnings: list[Issue] = field(default_factory=list)
 
 
 @dataclass
 class _Reader:
     issues: list[Issue] = field(default_factory=list)
 
+    warnings: list[Issue] = field(default_factory=list)
+
     def problem(self, message: str, path: str, code: str = "invalid") -> None:
         self.issues.append(Issue(message, code=code, expression=(path,)))
+
+    def warning(self, message: str, path: str) -> None:
+        self.warnings.append(
+            Issue(message, code="informational", severity="warning", expression=(path,))
+        )
+
+    def dropped(self, path: str) -> None:
+        self.warnings.append(not_kept(path))
 
 
 def inline_data(data: Json) -> dict[int, bytes]:
@@ -113,21 +127,23 @@ def document_from_fhir(resource: DocumentReference, data: dict[int, bytes]) -> D
             code="not-supported",
         )
     patient_id = _subject(reader, resource)
-    doc_type = _type(reader, resource)
+    received_type = _type(reader, resource)
     title = _title(reader, resource)
     date = _date(reader, resource)
     hidden_from_patient, hidden_from_representatives = _visibility(reader, resource)
     uploads = _uploads(reader, resource, data)
-    if reader.issues or patient_id is None or doc_type is None or date is None:
+    if reader.issues or patient_id is None or received_type is None or date is None:
         raise FhirError(400, reader.issues or [Issue(_("The resource is not valid."))])
     new = NewDocument(
-        type=doc_type,
+        type=received_type.type,
+        loinc_code=received_type.loinc_code,
+        loinc_display=received_type.loinc_display,
         title=title,
         date=date,
         hidden_from_patient=hidden_from_patient,
         hidden_from_legal_representatives=hidden_from_representatives,
     )
-    return DocumentInput(patient_id, new, uploads)
+    return DocumentInput(patient_id, new, uploads, reader.warnings)
 
 
 def _subject(reader: _Reader, resource: DocumentReference) -> uuid.UUID | None:
@@ -152,38 +168,84 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _type(reader: _Reader, resource: DocumentReference) -> str | None:
+@dataclass(frozen=True)
+class ReceivedType:
+    """Our type of the document, and the LOINC code exactly as the client sent it."""
+
+    type: str
+    loinc_code: str = ""
+    loinc_display: str = ""
+
+
+def _type(reader: _Reader, resource: DocumentReference) -> ReceivedType | None:
+    """Our type from our own coding, else from the LOINC code; the LOINC code kept as sent.
+
+    Any valid LOINC code is accepted (STANDARDS.md, DMP type codes): one
+    that names none of our types, or several of them, files the document as
+    UNCLASSIFIED, whose readers the habilitation matrix decides, and says so
+    in a warning.
+    """
     path = "DocumentReference.type"
     codings = list(resource.type.coding or []) if resource.type is not None else []
     ours = [c.code for c in codings if c.system == DOCUMENT_TYPE_SYSTEM]
+    loinc = [(i, c) for i, c in enumerate(codings) if c.system == LOINC]
+    kept = {loinc[0][0]} if loinc else set()
+    for index, coding in enumerate(codings):
+        # Our own coding is rebuilt from the type; any other one is lost.
+        if coding.system != DOCUMENT_TYPE_SYSTEM and index not in kept:
+            reader.dropped(f"{path}.coding[{index}]")
+    code, display = _loinc(reader, path, loinc[0] if loinc else None)
     if ours:
         if ours[0] in DocumentType.values:
-            return str(ours[0])
+            return ReceivedType(str(ours[0]), code, display)
         reader.problem(_unknown_type(), path, "code-invalid")
         return None
-    loinc = [str(c.code) for c in codings if c.system == LOINC]
-    for code in loinc:
-        if code in TYPE_OF_LOINC:
-            return str(TYPE_OF_LOINC[code])
-    if any(code in AMBIGUOUS_LOINC for code in loinc):
+    if not loinc:
+        reader.problem(_unknown_type(), path, "code-invalid" if codings else "required")
+        return None
+    if not code:
+        return None  # the LOINC code was refused above
+    if code in TYPE_OF_LOINC:
+        return ReceivedType(str(TYPE_OF_LOINC[code]), code, display)
+    reader.warning(
+        _(
+            "This LOINC code names no type of this server, or several: the document is kept "
+            "as unclassified, which only the professions the habilitation matrix names may "
+            "read (by default, doctors). Add a coding of %(system)s to classify it."
+        )
+        % {"system": DOCUMENT_TYPE_SYSTEM},
+        path,
+    )
+    return ReceivedType(DocumentType.UNCLASSIFIED, code, display)
+
+
+def _loinc(reader: _Reader, path: str, found: tuple[int, Any] | None) -> tuple[str, str]:
+    """The first LOINC coding's code and display, checked (shape, check digit, length)."""
+    if found is None:
+        return "", ""
+    index, coding = found
+    code = str(coding.code or "").strip()
+    if not is_loinc_code(code):
         reader.problem(
-            _(
-                "This LOINC code stands for several types of document here: add a coding of "
-                "%(system)s to say which."
-            )
-            % {"system": DOCUMENT_TYPE_SYSTEM},
-            path,
+            _("This is not a LOINC code: digits, a hyphen and the check digit (11488-4)."),
+            f"{path}.coding[{index}].code",
             "code-invalid",
         )
-        return None
-    reader.problem(_unknown_type(), path, "code-invalid" if codings else "required")
-    return None
+        return "", ""
+    display = str(coding.display or "").strip()
+    if len(display) > MAX_LOINC_DISPLAY:
+        reader.problem(
+            _("This text is too long: at most %(max)s characters.") % {"max": MAX_LOINC_DISPLAY},
+            f"{path}.coding[{index}].display",
+        )
+    return code, display
 
 
 def _unknown_type() -> str:
-    return _(
-        "The type must be a code of %(system)s (%(codes)s) or a LOINC code that names one of them."
-    ) % {"system": DOCUMENT_TYPE_SYSTEM, "codes": ", ".join(DocumentType.values)}
+    return _("The type must be a LOINC code or a code of %(system)s (%(codes)s).") % {
+        "system": DOCUMENT_TYPE_SYSTEM,
+        "codes": ", ".join(DocumentType.values),
+    }
 
 
 def _title(reader: _Reader, resource: DocumentReference) -> str:

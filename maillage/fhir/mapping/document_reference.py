@@ -1,9 +1,10 @@
 """Document of the shared record to FHIR DocumentReference; the type codes both ways.
 
-Types are coded twice: LOINC where a code fits, taken from the ANS value set
-of document types (JDV_J07_XdsTypeCode_CISIS, the one the CI-SIS and the DMP
-bind typeCode to), and always our own code system, which says exactly which
-of our types it is. Visibility travels in ``securityLabel`` with the ANS
+Types are coded twice: LOINC, the code a client sent exactly as sent (any
+LOINC code, STANDARDS.md), else where a code fits our type, taken from the
+ANS value set of document types (JDV_J07_XdsTypeCode_CISIS, the one the
+CI-SIS and the DMP bind typeCode to); and always our own code system, which
+says exactly which of our types it is. Visibility travels in ``securityLabel`` with the ANS
 codes of TRE_A07: MASQUE_PS when the patient masked it (a Consent, read from
 the record's state), INVISIBLE_PATIENT and INVISIBLE_REPRESENTANTS_LEGAUX as
 the author set them.
@@ -60,7 +61,8 @@ LOINC_OF_TYPE: Mapping[str, Loinc] = {
 }
 
 # Received LOINC codes that name one of our types; a code shared by two types
-# (85208-7) is left out: the client must then say which with our own coding.
+# (85208-7) is left out: without our own coding to say which, the document is
+# unclassified (maillage.fhir.mapping.document_input).
 _SENT = [(loinc.code, doc_type) for doc_type, loinc in LOINC_OF_TYPE.items()]
 TYPE_OF_LOINC: Mapping[str, str] = {
     code: doc_type for code, doc_type in _SENT if [c for c, _t in _SENT].count(code) == 1
@@ -70,7 +72,6 @@ TYPE_OF_LOINC: Mapping[str, str] = {
     "11490-0": DocumentType.LIAISON_LETTER,
     "18761-7": DocumentType.LIAISON_LETTER,
 }
-AMBIGUOUS_LOINC = frozenset(code for code, _t in _SENT if [c for c, _t2 in _SENT].count(code) > 1)
 
 STATUS_OF = {
     DocumentStatus.CURRENT: "current",
@@ -89,9 +90,15 @@ VISIBILITY_DISPLAY = {
 }
 
 
-def type_concept(doc_type: str) -> Json:
+def loinc_of(document: Document) -> Loinc | None:
+    """The LOINC type of a document: the code a client sent, as sent, else our type's."""
+    if document.loinc_code:
+        return Loinc(document.loinc_code, document.loinc_display)
+    return LOINC_OF_TYPE.get(document.type)
+
+
+def type_concept(doc_type: str, loinc: Loinc | None = None) -> Json:
     codings = []
-    loinc = LOINC_OF_TYPE.get(doc_type)
     if loinc is not None:
         codings.append(coding(LOINC, loinc.code, loinc.display))
     label = str(DocumentType(doc_type).label)
@@ -158,7 +165,7 @@ def document_reference(
         "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{document.uuid}"},
         "status": STATUS_OF[DocumentStatus(document.status)],
         "docStatus": "final",
-        "type": type_concept(document.type),
+        "type": type_concept(document.type, loinc_of(document)),
         "subject": reference("Patient", context.patient),
         "date": document.created_at.isoformat(),
         "author": [_author(document, context.practitioners)],

@@ -256,19 +256,6 @@ def test_it_maps_a_loinc_type_back(api, personas, code, expected):
     assert Document.objects.get().type == expected
 
 
-def test_it_asks_which_type_a_shared_loinc_code_means(api, personas):
-    body = _body(
-        personas.patient, type={"coding": [{"system": "http://loinc.org", "code": "85208-7"}]}
-    )
-
-    response = api.post("DocumentReference", body, personas.treating_doctor)
-
-    assert response.status_code == 400
-    (issue,) = issues(response)
-    assert (issue["code"], issue["expression"]) == ("code-invalid", ["DocumentReference.type"])
-    assert OURS in issue["diagnostics"]
-
-
 def test_it_prefers_our_own_coding_of_the_type(api, personas):
     body = _body(
         personas.patient,
