@@ -9,6 +9,7 @@ id, a pharmacist, and each refusal is audited.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 
@@ -46,7 +47,24 @@ def test_by_default_only_doctors_read_and_write_it() -> None:
     readers = {role for role, types in DEFAULT_MATRIX.items() if types.get(UNCLASSIFIED, (0, 0))[0]}
     writers = {role for role, types in DEFAULT_MATRIX.items() if types.get(UNCLASSIFIED, (0, 0))[1]}
     assert (readers, writers) == ({"doctor"}, {"doctor"})
+    f.ensure_habilitations()
     assert HabilitationRule.objects.filter(document_type=UNCLASSIFIED).count() == 1
+
+
+def test_the_migration_gives_existing_installations_the_doctors_row() -> None:
+    # A transactional test elsewhere may have emptied the rows the migration
+    # wrote, so its function is run here on a matrix without the new type.
+    from django.apps import apps
+
+    migration = importlib.import_module("maillage.records.migrations.0003_document_loinc_type")
+    f.ensure_habilitations()
+    HabilitationRule.objects.filter(document_type=UNCLASSIFIED).delete()
+
+    migration.unclassified_for_doctors(apps, None)
+    migration.unclassified_for_doctors(apps, None)  # run twice: still one row
+
+    rows = HabilitationRule.objects.filter(document_type=UNCLASSIFIED)
+    assert [(r.role, r.can_read, r.can_write) for r in rows] == [("doctor", True, True)]
 
 
 def test_a_doctor_of_the_care_team_reads_it(personas) -> None:
