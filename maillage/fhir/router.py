@@ -206,7 +206,71 @@ class Router:
                 % {"type": shown(first)},
                 code="not-supported",
             )
+        unsupported = self._unsupported(segments)
+        if unsupported is not None:
+            return unsupported
         return FhirError(404)
+
+    def _unsupported(self, segments: Sequence[str]) -> FhirError | None:
+        """501 for an interaction FHIR defines on a URL of ours that no route answers.
+
+        An operation (``$everything``, ``$validate``…), or the history of a
+        resource that has none here: the URL is right, the server lacks the
+        feature, which is not "not found" (FHIR R4 3.1.0.4.2). Whether the
+        resource exists is not looked up: nothing of it is read.
+        """
+        level = self._level(segments[:-1])
+        last = segments[-1]
+        if level is not None and _is_operation(last):
+            return FhirError.single(
+                501,
+                _("The operation %(operation)s is not supported by this server.")
+                % {"operation": last},
+                code="not-supported",
+            )
+        if "_history" not in segments or not self._is_history(segments):
+            return None
+        if segments[0] == "_history":
+            message = _("The history of the whole server is not supported.")
+        else:
+            message = _("History and version reads (vread) are not supported for %(type)s.") % {
+                "type": segments[0]
+            }
+        return FhirError.single(501, message, code="not-supported")
+
+    def _level(self, segments: Sequence[str]) -> str | None:
+        """ "system", "type" or "instance" when the segments name one of ours, else None."""
+        if not segments:
+            return "system"
+        if segments[0] not in self.resource_types:
+            return None
+        if len(segments) == 1:
+            return "type"
+        if len(segments) == 2 and FHIR_ID.fullmatch(segments[1]):
+            return "instance"
+        return None
+
+    def _is_history(self, segments: Sequence[str]) -> bool:
+        """[type[/id]]/_history[/vid], on a type (and id) of ours."""
+        index = list(segments).index("_history")
+        if self._level(segments[:index]) is None or len(segments) > index + 2:
+            return False
+        return len(segments) == index + 1 or bool(FHIR_ID.fullmatch(segments[-1]))
+
+
+# An operation's name: "$" and a FHIR token-like code, checked without a pattern.
+_OPERATION_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+)
+
+
+def _is_operation(segment: str) -> bool:
+    name = segment[1:]
+    return (
+        segment.startswith("$")
+        and 0 < len(name) <= 64
+        and all(c in _OPERATION_CHARACTERS for c in name)
+    )
 
 
 def error_result(error: FhirError) -> FhirResult:

@@ -76,7 +76,7 @@ def test_it_answers_404_in_fhir_to_an_unknown_resource_type(api, personas):
 
 
 def test_it_answers_404_in_fhir_to_an_unknown_path(api, personas):
-    response = api.get(f"Patient/{personas.patient.uuid}/_history", personas.treating_doctor)
+    response = api.get(f"Patient/{personas.patient.uuid}/photos", personas.treating_doctor)
 
     assert response.status_code == 404
     assert issues(response)[0]["code"] == "not-found"
