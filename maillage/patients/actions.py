@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -9,13 +10,14 @@ from django.db import IntegrityError, transaction
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
 from maillage.directory.queries import structures_of
+from maillage.patients.details import PatientDetails, details_of
 from maillage.patients.identity import (
     IDENTITY_FIELDS,
     IdentityInput,
     IdentityProblem,
     identity_problems,
 )
-from maillage.patients.models import Patient
+from maillage.patients.models import Patient, PatientAddress, PatientIdentifier, PatientTelecom
 from maillage.policy.gate import (
     PatientNotFound,
     authorize,
@@ -63,13 +65,19 @@ def _check(data: IdentityInput) -> None:
 
 
 def create_patient(
-    actor: User, data: IdentityInput, *, confirmed_distinct: bool = False
+    actor: User,
+    data: IdentityInput,
+    *,
+    confirmed_distinct: bool = False,
+    not_kept: Sequence[str] = (),
 ) -> Patient:
     """Create an identity, followed by the actor's structures.
 
     A record with the same matricule always blocks; one with the same strict
     traits blocks unless the actor confirmed that this is another person
     (homonyms born the same day exist), which the audit entry keeps.
+    ``not_kept`` names (FHIRPaths, no values) what a client sent that the
+    record does not hold, for the audit entry.
     """
     require_can_create(actor)
     _check(data)
@@ -79,6 +87,8 @@ def create_patient(
     try:
         with transaction.atomic():
             patient = Patient.objects.create(**data.as_model_fields())
+            if data.details is not None:
+                _store_details(patient, data.details)
             patient.followed_by.set(structures_of(actor))
             record(
                 actor,
@@ -88,6 +98,7 @@ def create_patient(
                     basis=Relation.CREATOR,
                     detail={
                         "confirmed_distinct_from": [str(c.uuid) for c in candidates],
+                        **({"not_kept": list(not_kept)} if not_kept else {}),
                     },
                 ),
             )
@@ -98,13 +109,29 @@ def create_patient(
     return patient
 
 
-def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Patient:
-    """Change an identity; the audit entry names the fields changed, never their values."""
+def update_patient(
+    actor: User, patient_uuid: object, data: IdentityInput, *, not_kept: Sequence[str] = ()
+) -> Patient:
+    """Change an identity; the audit entry names the fields changed, never their values.
+
+    ``data.details`` None (a page) leaves the kept details as they are, but
+    for the address, phone or email a page changed; given (FHIR), they are
+    replaced. ``not_kept`` as for ``create_patient``.
+    """
     patient = load_patient(patient_uuid)
     if patient is None:
         raise PatientNotFound
     changed = [name for name in IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
-    grant = authorize(actor, patient, Action.PATIENT_UPDATE, detail={"fields": changed})
+    details_changed = data.details is not None and data.details != details_of(patient)
+    grant = authorize(
+        actor,
+        patient,
+        Action.PATIENT_UPDATE,
+        detail={
+            "fields": [*changed, *(["details"] if details_changed else [])],
+            **({"not_kept": list(not_kept)} if not_kept else {}),
+        },
+    )
     try:
         _check(data)
     except InvalidIdentity:
@@ -114,7 +141,7 @@ def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Pa
     if same_matricule:
         grant.failed("duplicate_matricule")
         raise DuplicateIdentity(candidates, same_matricule=True)
-    if not changed:
+    if not changed and not details_changed:
         grant.failed("no_change")
         return patient
     for name in changed:
@@ -122,12 +149,83 @@ def update_patient(actor: User, patient_uuid: object, data: IdentityInput) -> Pa
     try:
         with transaction.atomic():
             patient.save(update_fields=[*changed, "match_key", "updated_at"])
+            if data.details is not None:
+                if details_changed:
+                    _store_details(patient, data.details)
+            else:
+                _retire_replaced(patient, changed)
             grant.done()
     except IntegrityError:
         grant.failed("duplicate_matricule")
         candidates, _ = find_duplicates(data.evidence(), exclude=patient)
         raise DuplicateIdentity(candidates, same_matricule=True) from None
     return patient
+
+
+def _store_details(patient: Patient, details: PatientDetails) -> None:
+    """Replace what the record keeps beyond the identity (inside the caller's transaction)."""
+    for model in (PatientIdentifier, PatientAddress, PatientTelecom):
+        model.objects.filter(patient=patient).delete()
+    PatientIdentifier.objects.bulk_create(
+        PatientIdentifier(
+            patient=patient,
+            position=position,
+            system=i.system,
+            value=i.value,
+            use=i.use,
+            type_system=i.type_system,
+            type_code=i.type_code,
+            type_display=i.type_display,
+            type_text=i.type_text,
+        )
+        for position, i in enumerate(details.identifiers)
+    )
+    PatientAddress.objects.bulk_create(
+        PatientAddress(
+            patient=patient,
+            position=position,
+            use=a.use,
+            type=a.type,
+            text=a.text,
+            lines="\n".join(a.lines),
+            city=a.city,
+            district=a.district,
+            state=a.state,
+            postal_code=a.postal_code,
+            country=a.country,
+            commune=a.commune,
+            main=a.main,
+        )
+        for position, a in enumerate(details.addresses)
+    )
+    PatientTelecom.objects.bulk_create(
+        PatientTelecom(
+            patient=patient,
+            position=position,
+            system=t.system,
+            value=t.value,
+            use=t.use,
+            rank=t.rank,
+            main=t.main,
+        )
+        for position, t in enumerate(details.telecoms)
+    )
+    if patient.details_kept != (not details.empty):
+        patient.details_kept = not details.empty
+        patient.save(update_fields=["details_kept"])
+
+
+def _retire_replaced(patient: Patient, changed: list[str]) -> None:
+    """A page changed the address, phone or email: the received one they came from goes.
+
+    Kept beside the new value, it would be sent back as the patient's
+    current address or phone; the audit entry names the fields changed.
+    """
+    if "address_line" in changed or "commune" in changed:
+        PatientAddress.objects.filter(patient=patient, main=True).delete()
+    for name in ("phone", "email"):
+        if name in changed:
+            PatientTelecom.objects.filter(patient=patient, main=True, system=name).delete()
 
 
 def link_patient(actor: User, patient_uuid: object, evidence: IdentityEvidence) -> Patient:

@@ -26,6 +26,7 @@ from maillage.policy.relations import IdentityEvidence
 
 if TYPE_CHECKING:
     from maillage.directory.models import Professional
+    from maillage.patients.details import PatientDetails
     from maillage.territory.models import Commune
 
 _BIRTHPLACE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -55,6 +56,9 @@ class IdentityInput:
     phone: str = ""
     email: str = ""
     treating_doctor: Professional | None = None
+    # What a FHIR client or an import sent beyond the identity; None (a page)
+    # leaves what the record holds as it is.
+    details: PatientDetails | None = None
 
     def evidence(self) -> IdentityEvidence:
         return IdentityEvidence(
@@ -63,11 +67,11 @@ class IdentityInput:
         )
 
     def as_model_fields(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in IDENTITY_FIELDS}
 
 
 # The Patient fields an identity form or resource sets, in one list.
-IDENTITY_FIELDS = tuple(f.name for f in fields(IdentityInput))
+IDENTITY_FIELDS = tuple(f.name for f in fields(IdentityInput) if f.name != "details")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,10 @@ class Patient(models.Model):
         on_delete=models.SET_NULL,
         related_name="patient_record",
     )
+    # Whether rows of the tables below (identifiers of other systems, full
+    # addresses, telecoms) exist: a read of a record that has none, as every
+    # record made on a page, costs no query for them.
+    details_kept = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -153,3 +157,95 @@ class Patient(models.Model):
     @property
     def matricule_transmissible(self) -> bool:
         return bool(self.ins_matricule) and may_transmit_matricule(self.identity_status)
+
+
+# --- Kept as received (maillage.patients.details) ---------------------------
+# Written by patients.actions only, all of a patient's rows replaced at once.
+# Column sizes are checked by the readers first (maillage.fhir.mapping.patient_input).
+
+MAX_URI, MAX_CODE, MAX_LABEL, MAX_VALUE = 255, 64, 200, 200
+MAX_ADDRESS_PART, MAX_POSTAL_CODE, MAX_ADDRESS_TEXT = 100, 20, 500
+
+
+class PatientIdentifier(models.Model):
+    """An identifier another system gave the patient, as sent: never a matricule INS."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="other_identifiers")
+    position = models.PositiveSmallIntegerField()
+    system = models.CharField(max_length=MAX_URI)
+    value = models.CharField(max_length=MAX_VALUE)
+    use = models.CharField(max_length=10, blank=True)
+    type_system = models.CharField(max_length=MAX_URI, blank=True)
+    type_code = models.CharField(max_length=MAX_CODE, blank=True)
+    type_display = models.CharField(max_length=MAX_LABEL, blank=True)
+    type_text = models.CharField(max_length=MAX_LABEL, blank=True)
+
+    class Meta:
+        ordering = ["patient", "position"]
+        verbose_name = _("identifier of another system")
+        verbose_name_plural = _("identifiers of other systems")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "position"], name="patient_identifier_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"
+
+
+class PatientAddress(models.Model):
+    """A postal address as received: lines, city, district, state, postal code, country."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="addresses")
+    position = models.PositiveSmallIntegerField()
+    use = models.CharField(max_length=10, blank=True)
+    type = models.CharField(max_length=10, blank=True)
+    text = models.CharField(max_length=MAX_ADDRESS_TEXT, blank=True)
+    # One line per line of text: the readers refuse control characters in a line.
+    lines = models.TextField(blank=True)
+    city = models.CharField(max_length=MAX_ADDRESS_PART, blank=True)
+    district = models.CharField(max_length=MAX_ADDRESS_PART, blank=True)
+    state = models.CharField(max_length=MAX_ADDRESS_PART, blank=True)
+    postal_code = models.CharField(max_length=MAX_POSTAL_CODE, blank=True)
+    country = models.CharField(max_length=MAX_ADDRESS_PART, blank=True)
+    commune = models.ForeignKey(
+        "territory.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    main = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["patient", "position"]
+        verbose_name = _("postal address")
+        verbose_name_plural = _("postal addresses")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "position"], name="patient_address_pos")
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join([*self.line_list, self.postal_code, self.city, self.country])
+
+    @property
+    def line_list(self) -> list[str]:
+        return self.lines.split("\n") if self.lines else []
+
+
+class PatientTelecom(models.Model):
+    """A phone, email or other contact point, as received."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="telecoms")
+    position = models.PositiveSmallIntegerField()
+    system = models.CharField(max_length=10)
+    value = models.CharField(max_length=MAX_VALUE)
+    use = models.CharField(max_length=10, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    main = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["patient", "position"]
+        verbose_name = _("contact point")
+        verbose_name_plural = _("contact points")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "position"], name="patient_telecom_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}: {self.value}"

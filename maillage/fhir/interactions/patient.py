@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from maillage.audit.models import Action
+from maillage.fhir.created import created, not_kept_paths
 from maillage.fhir.mapping.patient import patient_resource
 from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir
 from maillage.fhir.outcome import FhirError, Issue
@@ -149,7 +150,9 @@ def create(call: Call) -> FhirResult:
     resource = parse(FhirPatient, load_json(call.request.body))
     received = identity_from_fhir(resource)
     try:
-        patient = actions.create_patient(user, received.identity)
+        patient = actions.create_patient(
+            user, received.identity, not_kept=not_kept_paths(received.warnings)
+        )
     except NotAllowed:
         raise FhirError(403) from None
     except actions.InvalidIdentity as error:
@@ -160,7 +163,7 @@ def create(call: Call) -> FhirResult:
     except actions.DuplicateIdentity as error:
         raise _duplicate(call, received, error) from None
     location = f"{call.request.base_url}/Patient/{patient.uuid}"
-    return FhirResult(patient_resource(patient), status=201, headers={"Location": location})
+    return created(call, patient_resource(patient), received.warnings, location)
 
 
 def _duplicate(call: Call, received: PatientInput, error: actions.DuplicateIdentity) -> FhirError:

@@ -1,7 +1,10 @@
 """Patient (identity) to FHIR Patient, FR Core style.
 
 The matricule INS is sent only for a qualified identity (RNIV): for any
-other status the identifier is left out, never sent with a warning.
+other status the identifier is left out, never sent with a warning. What
+the record keeps as received (``maillage.patients.details``: identifiers of
+other systems, addresses, telecoms) is sent back as it came, so that a read
+gives back what was created.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ from maillage.fhir.systems import (
     emitted_ins_system,
 )
 from maillage.fhir.validation import emit
+from maillage.patients.details import (
+    OtherIdentifier,
+    PatientDetails,
+    PostalAddress,
+    Telecom,
+    details_of,
+)
 from maillage.patients.models import Patient
 
 GENDERS = {"M": "male", "F": "female"}
@@ -94,29 +104,96 @@ def _names(patient: Patient) -> list[Json]:
     return names
 
 
-def _telecom(patient: Patient) -> list[Json]:
+def _telecom(patient: Patient, details: PatientDetails) -> list[Json]:
+    """The telecoms as received; the phone or email set on a page, when none came with it."""
     telecom = []
-    if patient.phone:
-        telecom.append({"system": "phone", "value": patient.phone})
-    if patient.email:
-        telecom.append({"system": "email", "value": patient.email})
-    return telecom
+    for system, value in (("phone", patient.phone), ("email", patient.email)):
+        if value and not any(t.main and t.system == system for t in details.telecoms):
+            telecom.append({"system": system, "value": value})
+    return telecom + [_contact_point(t) for t in details.telecoms]
+
+
+def _contact_point(telecom: Telecom) -> Json:
+    point: Json = {"system": telecom.system, "value": telecom.value}
+    if telecom.use:
+        point["use"] = telecom.use
+    if telecom.rank is not None:
+        point["rank"] = telecom.rank
+    return point
+
+
+def _other_identifier(identifier: OtherIdentifier) -> Json:
+    sent: Json = {}
+    if identifier.use:
+        sent["use"] = identifier.use
+    kind: Json = {}
+    if identifier.type_system or identifier.type_code or identifier.type_display:
+        kind["coding"] = [
+            {
+                k: v
+                for k, v in (
+                    ("system", identifier.type_system),
+                    ("code", identifier.type_code),
+                    ("display", identifier.type_display),
+                )
+                if v
+            }
+        ]
+    if identifier.type_text:
+        kind["text"] = identifier.type_text
+    if kind:
+        sent["type"] = kind
+    if identifier.system:
+        sent["system"] = identifier.system
+    if identifier.value:
+        sent["value"] = identifier.value
+    return sent
+
+
+def _addresses(patient: Patient, details: PatientDetails) -> list[Json]:
+    """The addresses as received; the one set on a page when the received home one went."""
+    addresses = [_postal_address(a) for a in details.addresses]
+    if not any(a.main for a in details.addresses):
+        addresses.insert(0, commune_address(patient.commune, patient.address_line, use="home"))
+    return compact(addresses)
+
+
+def _postal_address(address: PostalAddress) -> Json | None:
+    sent: Json = {}
+    if address.commune is not None:
+        sent["extension"] = [insee_code_extension(address.commune.insee_code)]
+    parts = (
+        ("use", address.use),
+        ("type", address.type),
+        ("text", address.text),
+        ("line", list(address.lines)),
+        ("city", address.city),
+        ("district", address.district),
+        ("state", address.state),
+        ("postalCode", address.postal_code),
+        ("country", address.country),
+    )
+    sent.update((key, value) for key, value in parts if value)
+    return sent or None
 
 
 def patient_resource(patient: Patient) -> Json:
     """The FHIR Patient; ``patient`` must come from the gate, with commune and doctor."""
     doctor = patient.treating_doctor
+    details = details_of(patient)
     data: Json = {
         "resourceType": "Patient",
         "id": str(patient.uuid),
         "meta": meta(FR_CORE_PATIENT, patient.updated_at),
         "extension": compact([_reliability(patient), _birth_place(patient)]),
-        "identifier": compact([_ins_identifier(patient)]),
+        "identifier": compact(
+            [_ins_identifier(patient), *(_other_identifier(i) for i in details.identifiers)]
+        ),
         "name": _names(patient),
-        "telecom": _telecom(patient),
+        "telecom": _telecom(patient, details),
         "gender": GENDERS.get(patient.sex, "unknown"),
         "birthDate": patient.birth_date.isoformat(),
-        "address": compact([commune_address(patient.commune, patient.address_line, use="home")]),
+        "address": _addresses(patient, details),
         "generalPractitioner": [make_reference("Practitioner", doctor.uuid, doctor.display_name)]
         if doctor is not None
         else [],

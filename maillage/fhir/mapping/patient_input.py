@@ -1,18 +1,26 @@
 """A received FHIR Patient to the identity input the patients app checks and stores.
 
-Only what an identity holds is read: the official name (birth name and
-birth given names), the usual name, gender, birth date, birth place (INSEE
-code), the INS identifier of this installation's environment, phone, email,
-the médecin traitant and the home address. The identity status is never
-taken from the client: it follows from facts recorded here (INSi call,
-document checked), so a new identity starts provisional.
+What an identity holds is read into its fields: the official name (birth
+name and birth given names), the usual name, gender, birth date, birth place
+(INSEE code), the INS identifier of this installation's environment, the
+first phone and email, the médecin traitant and the home address. Beside
+them the record keeps, as sent (``maillage.patients.details``): identifiers
+of other systems (never as an INS), every address, every telecom.
+
+Nothing is dropped silently: each element received and not kept is named in
+a ``not_kept`` warning (``maillage.fhir.created``), and a value is never
+rewritten. The identity status is never taken from the client: it follows
+from facts recorded here (INSi call, document checked), so a new identity
+starts provisional.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,15 +31,21 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from maillage.directory.models import Professional
 from maillage.directory.terminology import Profession
+from maillage.fhir.created import not_kept
 from maillage.fhir.outcome import FhirError, Issue
+from maillage.fhir.result import Json
 from maillage.fhir.systems import (
     ALL_INS_SYSTEMS,
     BIRTH_PLACE_EXTENSION,
+    FR_CORE_PATIENT,
+    IDENTIFIER_TYPE_SYSTEM,
     INSEE_CODE_EXTENSION,
     accepted_ins_systems,
     ins_environment,
 )
 from maillage.lib.ins import InvalidMatricule
+from maillage.patients import models as columns
+from maillage.patients.details import OtherIdentifier, PatientDetails, PostalAddress, Telecom
 from maillage.patients.identity import IdentityInput, clean_matricule, matricule_message
 from maillage.territory.models import Commune
 from maillage.territory.queries import find_communes
@@ -41,6 +55,14 @@ _PRACTITIONER = re.compile(r"(?:^|/)Practitioner/(?P<id>[0-9A-Fa-f-]{32,36})$")
 # Column sizes of maillage.patients.models.Patient: longer text is refused
 # here with a message rather than by the database with an error.
 MAX_NAME, MAX_GIVEN_NAMES, MAX_PHONE, MAX_ADDRESS, MAX_EMAIL = 100, 200, 20, 200, 254
+# More of one repeated element than any person has is refused before any work.
+MAX_REPEATS = 20
+REPEATED = ("identifier", "name", "telecom", "address", "contact", "extension")
+# The arc of the INS systems (ANS OIDs 1.2.250.1.213.1.4.8 to .11) and the
+# identifier types FR Core gives them: an identifier claiming either is an INS.
+_INS_ARC = "1.2.250.1.213.1.4."
+_INS_TYPES = frozenset({"INS-NIR", "INS-NIA", "INS-NIR-TEST", "INS-NIR-DEMO", "INS"})
+_FRENCH = frozenset({"", "fr", "fra", "france"})
 
 
 @dataclass
@@ -49,6 +71,8 @@ class PatientInput:
     # IdentityInput field -> FHIRPath of the element it came from, so that a
     # rule broken later (maillage.patients.identity) points at the client's element.
     paths: dict[str, str] = field(default_factory=dict)
+    # What was received and not kept: the create succeeds and says so.
+    warnings: list[Issue] = field(default_factory=list)
 
     def path_of(self, field_name: str) -> str:
         return self.paths.get(field_name, "Patient")
@@ -60,9 +84,20 @@ class _Reader:
 
     issues: list[Issue] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
+    warnings: list[Issue] = field(default_factory=list)
 
     def problem(self, message: str, path: str, code: str = "invalid") -> None:
         self.issues.append(Issue(message, code=code, expression=(path,)))
+
+    def dropped(self, path: str, message: str = "") -> None:
+        self.warnings.append(not_kept(path, message))
+
+    def leftovers(self, element: Json, handled: Iterable[str], path: str) -> None:
+        """A warning for each part of ``element`` that no reader took."""
+        kept = set(handled)
+        for key in element:
+            if key not in kept:
+                self.dropped(_element_path(path, key))
 
     def text(self, value: Any, path: str, max_length: int) -> str:
         text = (value or "").strip() if isinstance(value, str) else ""
@@ -71,20 +106,56 @@ class _Reader:
                 _("This text is too long: at most %(max)s characters.") % {"max": max_length},
                 path,
             )
+        elif _has_control_character(text):
+            self.problem(
+                _("This text holds a control character (a tab, a line break or another)."), path
+            )
         return text
 
 
+def _element_path(path: str, key: str) -> str:
+    # "_birthDate" holds the extensions of the primitive birthDate.
+    return f"{path}.{key[1:]}.extension" if key.startswith("_") else f"{path}.{key}"
+
+
+def _has_control_character(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def _check_repeats(data: Json) -> None:
+    """A 400 before any work for a list longer than any person needs (10 000 identifiers)."""
+    for name in REPEATED:
+        items = data.get(name)
+        if isinstance(items, list) and len(items) > MAX_REPEATS:
+            raise FhirError.single(
+                400,
+                _("Too many elements: at most %(max)s.") % {"max": MAX_REPEATS},
+                code="too-costly",
+                expression=f"Patient.{name}",
+            )
+
+
 def identity_from_fhir(resource: FhirPatient) -> PatientInput:
+    """The identity and what the record keeps beside it, or a 400 naming every problem."""
+    data: Json = resource.model_dump(mode="json", exclude_none=True)
+    _check_repeats(data)
     reader = _Reader()
     names = _official_name(reader, resource)
     used_name, used_given = _usual_name(reader, resource)
     sex = _sex(reader, resource)
     birth_date = _birth_date(reader, resource)
-    birthplace = _birthplace(reader, resource)
+    birthplace = _birthplace(reader, resource, data)
     matricule, kind = _ins(reader, resource)
+    identifiers = _other_identifiers(reader, data)
     phone, email = _telecom(reader, resource)
+    telecoms = _telecoms(reader, data, phone, email)
     doctor = _treating_doctor(reader, resource)
-    line, commune = _address(reader, resource)
+    line, commune, addresses = _addresses(reader, data)
+    _names_left(reader, data)
+    _meta_left(reader, data)
+    reader.leftovers(data, HANDLED, "Patient")
+    if data.get("active") is False:
+        reader.dropped("Patient.active")
     if reader.issues or names is None or sex is None or birth_date is None:
         raise FhirError(400, reader.issues or [Issue(_("The resource is not valid."))])
     family, first, given = names
@@ -104,8 +175,29 @@ def identity_from_fhir(resource: FhirPatient) -> PatientInput:
         phone=phone,
         email=email,
         treating_doctor=doctor,
+        details=PatientDetails(identifiers=identifiers, addresses=addresses, telecoms=telecoms),
     )
-    return PatientInput(identity, reader.paths)
+    return PatientInput(identity, reader.paths, reader.warnings)
+
+
+# Top-level elements a reader takes (the server gives ``id`` and ``meta``'s versions;
+# ``active`` is true of every record, a false one is named by identity_from_fhir).
+HANDLED = frozenset(
+    {
+        "resourceType",
+        "id",
+        "meta",
+        "active",
+        "identifier",
+        "name",
+        "telecom",
+        "gender",
+        "birthDate",
+        "address",
+        "extension",
+        "generalPractitioner",
+    }
+)
 
 
 def _official_name(reader: _Reader, resource: FhirPatient) -> tuple[str, str, str] | None:
@@ -198,26 +290,41 @@ def _birth_date(reader: _Reader, resource: FhirPatient) -> dt.date | None:
     return value
 
 
-def _birthplace(reader: _Reader, resource: FhirPatient) -> str:
-    places = [i for i, e in enumerate(resource.extension or []) if e.url == BIRTH_PLACE_EXTENSION]
+def _birthplace(reader: _Reader, resource: FhirPatient, data: Json) -> str:
+    """The INSEE code of the place of birth; every other extension is named as not kept.
+
+    Only the code is an identity trait: the rest of the birthPlace address
+    (a city, a country) is named as not kept, and a place without a code
+    (most records from abroad) is not kept at all, not refused.
+    """
+    extensions: list[Json] = data.get("extension", [])
+    places = [i for i, e in enumerate(extensions) if e.get("url") == BIRTH_PLACE_EXTENSION]
+    for index in range(len(extensions)):
+        if index not in places[:1]:
+            reader.dropped(f"Patient.extension[{index}]")
     if not places:
         return ""
     index = places[0]
     path = f"Patient.extension[{index}]"
     reader.paths["birthplace_code"] = path
-    if len(places) > 1:
-        reader.problem(_("Give only one place of birth."), "Patient.extension")
     address = (resource.extension or [])[index].valueAddress
     code = _insee_code(address)
     if not code:
-        reader.problem(
-            _(
-                "The place of birth needs its INSEE code: a valueAddress with the extension "
-                "fr-core-address-insee-code (99 and the country code if born abroad)."
-            ),
+        reader.dropped(
             path,
-            code="required",
+            _(
+                "The place of birth is kept as its INSEE code only (the extension "
+                "fr-core-address-insee-code of the valueAddress, 99 and the country code if "
+                "born abroad): this one has none and is not kept."
+            ),
         )
+        return ""
+    value: Json = extensions[index].get("valueAddress", {})
+    reader.leftovers(extensions[index], {"url", "valueAddress"}, path)
+    reader.leftovers(value, {"extension"}, f"{path}.valueAddress")
+    for position, extension in enumerate(value.get("extension", [])):
+        if extension.get("url") != INSEE_CODE_EXTENSION:
+            reader.dropped(f"{path}.valueAddress.extension[{position}]")
     return code
 
 
@@ -242,6 +349,12 @@ def _ins(reader: _Reader, resource: FhirPatient) -> tuple[str | None, str]:
     index, identifier = found[0]
     path = f"Patient.identifier[{index}]"
     reader.paths["ins_matricule"] = f"{path}.value"
+    # Its use and type follow from its system: they are sent back from it.
+    reader.leftovers(
+        identifier.model_dump(mode="json", exclude_none=True),
+        {"system", "value", "use", "type"},
+        path,
+    )
     ins = accepted.get(str(identifier.system))
     if ins is None:
         reader.problem(
@@ -281,6 +394,96 @@ def _telecom(reader: _Reader, resource: FhirPatient) -> tuple[str, str]:
     return phone, email
 
 
+def _other_identifiers(reader: _Reader, data: Json) -> tuple[OtherIdentifier, ...]:
+    """Identifiers of other systems, as sent; one that claims to be an INS is refused."""
+    kept = []
+    for index, identifier in enumerate(data.get("identifier", [])):
+        system = identifier.get("system", "")
+        if system in ALL_INS_SYSTEMS:
+            continue  # the matricule INS (_ins)
+        path = f"Patient.identifier[{index}]"
+        if _claims_ins(identifier):
+            reader.problem(
+                _(
+                    "This identifier presents itself as a matricule INS (by its system or its "
+                    "type) without being under an INS system this installation accepts "
+                    "(%(systems)s): it is neither taken as an INS nor kept."
+                )
+                % {"systems": ", ".join(sorted(accepted_ins_systems()))},
+                f"{path}.system",
+                code="code-invalid",
+            )
+            continue
+        if not (system or identifier.get("value")):
+            reader.dropped(path)
+            continue
+        type_system, type_code, type_display, type_text = _concept(
+            reader, identifier.get("type"), f"{path}.type"
+        )
+        reader.leftovers(identifier, {"system", "value", "use", "type"}, path)
+        kept.append(
+            OtherIdentifier(
+                system=reader.text(system, f"{path}.system", columns.MAX_URI),
+                value=reader.text(identifier.get("value"), f"{path}.value", columns.MAX_VALUE),
+                use=identifier.get("use", ""),
+                type_system=type_system,
+                type_code=type_code,
+                type_display=type_display,
+                type_text=type_text,
+            )
+        )
+    return tuple(kept)
+
+
+def _claims_ins(identifier: Json) -> bool:
+    if _INS_ARC in identifier.get("system", ""):
+        return True
+    codings = identifier.get("type", {}).get("coding", [])
+    return any(
+        c.get("system") == IDENTIFIER_TYPE_SYSTEM and c.get("code") in _INS_TYPES for c in codings
+    )
+
+
+def _concept(reader: _Reader, concept: Json | None, path: str) -> tuple[str, str, str, str]:
+    """A CodeableConcept's first coding (system, code, display) and text; the rest named."""
+    if not concept:
+        return "", "", "", ""
+    codings: list[Json] = concept.get("coding", [])
+    for index in range(1, len(codings)):
+        reader.dropped(f"{path}.coding[{index}]")
+    reader.leftovers(concept, {"coding", "text"}, path)
+    first = codings[0] if codings else {}
+    reader.leftovers(first, {"system", "code", "display"}, f"{path}.coding[0]")
+    return (
+        reader.text(first.get("system"), f"{path}.coding[0].system", columns.MAX_URI),
+        reader.text(first.get("code"), f"{path}.coding[0].code", columns.MAX_CODE),
+        reader.text(first.get("display"), f"{path}.coding[0].display", columns.MAX_LABEL),
+        reader.text(concept.get("text"), f"{path}.text", columns.MAX_LABEL),
+    )
+
+
+def _telecoms(reader: _Reader, data: Json, phone: str, email: str) -> tuple[Telecom, ...]:
+    """Every contact point, as sent; the phone and email of the identity marked main."""
+    mains = {reader.paths.get("phone") if phone else None, reader.paths.get("email")}
+    kept = []
+    for index, point in enumerate(data.get("telecom", [])):
+        path = f"Patient.telecom[{index}]"
+        if not point.get("value") or not point.get("system"):
+            reader.dropped(path)
+            continue
+        reader.leftovers(point, {"system", "value", "use", "rank"}, path)
+        kept.append(
+            Telecom(
+                system=point["system"],
+                value=reader.text(point["value"], f"{path}.value", columns.MAX_VALUE),
+                use=point.get("use", ""),
+                rank=point.get("rank"),
+                main=f"{path}.value" in mains,
+            )
+        )
+    return tuple(kept)
+
+
 def _treating_doctor(reader: _Reader, resource: FhirPatient) -> Professional | None:
     references = resource.generalPractitioner or []
     if not references:
@@ -315,24 +518,97 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def _address(reader: _Reader, resource: FhirPatient) -> tuple[str, Commune | None]:
-    """The home address: its lines, and its commune when we can tell which one.
+def _addresses(
+    reader: _Reader, data: Json
+) -> tuple[str, Commune | None, tuple[PostalAddress, ...]]:
+    """Every address as sent, and the home one's lines and commune for the identity.
 
     An address we cannot place (a commune outside the territory, an
-    ambiguous name) is still an address: the line is kept, the commune left
-    empty, and the request is not refused for it.
+    ambiguous name, another country) is still an address: it is kept, the
+    commune left empty, and the request is not refused for it. Only a French
+    address is looked up among the communes: Paris, Texas is not Paris.
     """
-    candidates = [
-        (i, a) for i, a in enumerate(resource.address or []) if a.use in (None, "home", "temp")
-    ]
-    if not candidates:
-        return "", None
-    index, address = candidates[0]
-    path = f"Patient.address[{index}]"
-    reader.paths["address_line"] = f"{path}.line"
-    lines = [line.strip() for line in address.line or [] if isinstance(line, str) and line.strip()]
-    line = reader.text(", ".join(lines), f"{path}.line", MAX_ADDRESS)
-    return line, _commune(_insee_code(address) or (address.city or ""))
+    addresses = data.get("address", [])
+    home = next(
+        (i for i, a in enumerate(addresses) if a.get("use") in (None, "home", "temp")), None
+    )
+    kept = []
+    line, commune = "", None
+    for index, address in enumerate(addresses):
+        path = f"Patient.address[{index}]"
+        received = _postal_address(reader, address, path, main=index == home)
+        kept.append(received)
+        if index == home:
+            reader.paths["address_line"] = f"{path}.line"
+            line = reader.text(", ".join(received.lines), f"{path}.line", MAX_ADDRESS)
+            commune = received.commune
+    return line, commune, tuple(kept)
+
+
+def _postal_address(reader: _Reader, address: Json, path: str, *, main: bool) -> PostalAddress:
+    lines = [str(v).strip() for v in address.get("line", []) if str(v).strip()]
+    if len(lines) > MAX_REPEATS:
+        reader.problem(_("Too many elements: at most %(max)s.") % {"max": MAX_REPEATS}, path)
+        lines = []
+    country = reader.text(address.get("country"), f"{path}.country", columns.MAX_ADDRESS_PART)
+    code_index, code = _insee_code_of(address)
+    city = reader.text(address.get("city"), f"{path}.city", columns.MAX_ADDRESS_PART)
+    commune = _commune(code or city) if country.lower() in _FRENCH else None
+    for index in range(len(address.get("extension", []))):
+        if index != code_index or commune is None or commune.insee_code != code:
+            reader.dropped(f"{path}.extension[{index}]")
+    handled = {"use", "type", "text", "line", "city", "district", "state", "postalCode"}
+    reader.leftovers(address, handled | {"country", "extension"}, path)
+    return PostalAddress(
+        use=address.get("use", ""),
+        type=address.get("type", ""),
+        text=reader.text(address.get("text"), f"{path}.text", columns.MAX_ADDRESS_TEXT),
+        lines=tuple(
+            reader.text(v, f"{path}.line[{i}]", columns.MAX_LABEL) for i, v in enumerate(lines)
+        ),
+        city=city,
+        district=reader.text(address.get("district"), f"{path}.district", columns.MAX_ADDRESS_PART),
+        state=reader.text(address.get("state"), f"{path}.state", columns.MAX_ADDRESS_PART),
+        postal_code=reader.text(
+            address.get("postalCode"), f"{path}.postalCode", columns.MAX_POSTAL_CODE
+        ),
+        country=country,
+        commune=commune,
+        main=main,
+    )
+
+
+def _insee_code_of(address: Json) -> tuple[int | None, str]:
+    for index, extension in enumerate(address.get("extension", [])):
+        if extension.get("url") == INSEE_CODE_EXTENSION:
+            code = str(extension.get("valueCoding", {}).get("code", "")).strip().upper()
+            return index, code
+    return None, ""
+
+
+def _names_left(reader: _Reader, data: Json) -> None:
+    """Names other than the official and usual ones, and their parts no field holds."""
+    seen: set[str] = set()
+    for index, name in enumerate(data.get("name", [])):
+        path = f"Patient.name[{index}]"
+        use = name.get("use")
+        if use not in ("official", "usual") or use in seen:
+            reader.dropped(path)
+            continue
+        seen.add(use)
+        reader.leftovers(name, {"use", "family", "given"}, path)
+        if use == "usual":
+            for position in range(1, len(name.get("given", []))):
+                reader.dropped(f"{path}.given[{position}]")
+
+
+def _meta_left(reader: _Reader, data: Json) -> None:
+    """The server sets versionId and lastUpdated; others' tags, labels and profiles go."""
+    meta: Json = data.get("meta", {})
+    reader.leftovers(meta, {"versionId", "lastUpdated", "profile"}, "Patient.meta")
+    for index, profile in enumerate(meta.get("profile", [])):
+        if profile != FR_CORE_PATIENT:
+            reader.dropped(f"Patient.meta.profile[{index}]")
 
 
 def _commune(typed: str) -> Commune | None:

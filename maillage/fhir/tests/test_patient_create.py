@@ -192,10 +192,6 @@ def test_it_refuses_a_body_that_is_not_a_json_object(api, personas, raw):
         ({"gender": None}, "Patient.gender"),
         ({"birthDate": "1960"}, "Patient.birthDate"),
         ({"birthDate": None}, "Patient.birthDate"),
-        (
-            {"extension": [{"url": BIRTH_PLACE_EXTENSION, "valueAddress": {"city": "Bourges"}}]},
-            "Patient.extension[0]",
-        ),
         ({"telecom": [{"system": "email", "value": "not an address"}]}, "Patient.telecom[0].value"),
         ({"telecom": [{"system": "phone", "value": "0" * 21}]}, "Patient.telecom[0].value"),
         (
