@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.fhir.outcome import FhirError, Issue
@@ -39,9 +40,30 @@ MAX_OFFSET = 2_000_000_000
 PAGING_PARAMS = ("_count", "_offset")
 # Accepted everywhere; content negotiation reads it.
 GENERAL_PARAMS = ("_format",)
+# Parameters that shape the result rather than filter it (FHIR 3.1.1.5 and
+# fhirpy's ``_totalMethod``); a route accepts those it declares (``result_params``).
+RESULT_PARAMS = frozenset(
+    {"_sort", "_total", "_totalMethod", "_summary", "_elements", "_include", "_revinclude"}
+)
 NUL = "\x00"
+SUBSETTED = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "SUBSETTED",
+    "display": "subsetted",
+}
+# Top-level elements a resource cannot lack: kept whatever _elements asks
+# (FHIR: servers SHOULD return mandatory elements), so that it stays valid.
+MANDATORY_ELEMENTS: Mapping[str, frozenset[str]] = {
+    "DocumentReference": frozenset({"status", "content"}),
+    "Communication": frozenset({"status"}),
+    "Consent": frozenset({"status", "scope", "category"}),
+    "AuditEvent": frozenset({"type", "recorded", "agent", "source"}),
+}
+ALWAYS_KEPT = frozenset({"resourceType", "id", "meta"})
+_ELEMENT = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 
 
 class ParamType(enum.StrEnum):
@@ -59,6 +81,44 @@ class SearchParam:
     documentation: str
     # ``near`` takes one point: neither repetition nor alternatives make sense.
     single: bool = False
+    # The values a result parameter accepts: _sort keys, _include targets.
+    values: tuple[str, ...] = ()
+
+
+class Total(enum.StrEnum):
+    NONE = "none"
+    ESTIMATE = "estimate"
+    ACCURATE = "accurate"
+
+
+# fhirpy's count() sends Aidbox's ``_totalMethod=count``.
+_TOTAL_METHODS = {"count": Total.ACCURATE, "estimate": Total.ESTIMATE, "none": Total.NONE}
+
+
+@dataclass(frozen=True)
+class SortKey:
+    name: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Include:
+    """``Source:param`` of _include or _revinclude, as the route declares it."""
+
+    source: str
+    param: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.source}:{self.param}"
+
+
+@dataclass(frozen=True)
+class Elements:
+    """_elements: the top-level elements kept (or, after ``-``, dropped)."""
+
+    names: frozenset[str]
+    exclude: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +129,18 @@ class SearchQuery:
     offset: int
     # The parameters as given, paging excluded, for the Bundle's links.
     given: tuple[tuple[str, str], ...]
+    sort: tuple[SortKey, ...] = ()
+    total: Total = Total.ACCURATE
+    summary_count: bool = False
+    elements: Elements | None = None
+    includes: tuple[Include, ...] = ()
+    revincludes: tuple[Include, ...] = ()
+
+    def includes_of(self, value: str) -> bool:
+        return any(i.value == value for i in self.includes)
+
+    def revincludes_of(self, value: str) -> bool:
+        return any(i.value == value for i in self.revincludes)
 
     def occurrences(self, name: str) -> tuple[tuple[str, ...], ...]:
         return self.criteria.get(name, ())
@@ -143,6 +215,93 @@ def _paging_value(name: str, raw: str, issues: list[Issue]) -> int | None:
     return value
 
 
+@dataclass
+class _Result:
+    """The result parameters of one search, as they are read."""
+
+    sort: tuple[SortKey, ...] = ()
+    total: Total = Total.ACCURATE
+    summary_count: bool = False
+    elements: Elements | None = None
+    includes: tuple[Include, ...] = ()
+    revincludes: tuple[Include, ...] = ()
+
+
+def _accepted_values(name: str, raw: str, accepted: Sequence[str]) -> Issue:
+    return Issue(
+        _("The value “%(value)s” of %(name)s is not supported. Accepted: %(accepted)s.")
+        % {"value": shown(raw), "name": name, "accepted": ", ".join(accepted) or "-"},
+        code="not-supported",
+    )
+
+
+def _sort_keys(raw: str, param: SearchParam, issues: list[Issue]) -> tuple[SortKey, ...]:
+    keys = []
+    for part in raw.split(","):
+        descending = part.startswith("-")
+        name = part.removeprefix("-")
+        if name not in param.values:
+            issues.append(_accepted_values("_sort", part, param.values))
+            continue
+        keys.append(SortKey(name, descending))
+    return tuple(keys)
+
+
+def _total(name: str, raw: str, issues: list[Issue]) -> Total:
+    choices = {t.value: t for t in Total} if name == "_total" else _TOTAL_METHODS
+    if raw not in choices:
+        issues.append(_accepted_values(name, raw, list(choices)))
+        return Total.ACCURATE
+    return choices[raw]
+
+
+def _elements(raw: str, issues: list[Issue]) -> Elements | None:
+    exclude = raw.startswith("-")
+    names = [n.strip() for n in raw.removeprefix("-").split(",") if n.strip()]
+    bad = [n for n in names if not _ELEMENT.fullmatch(n)]
+    if bad or not names:
+        issues.append(
+            Issue(
+                _("_elements takes names of elements separated by commas, not “%(value)s”.")
+                % {"value": shown(raw)}
+            )
+        )
+        return None
+    return Elements(frozenset(names), exclude)
+
+
+def _includes(name: str, raw: str, param: SearchParam, issues: list[Issue]) -> tuple[Include, ...]:
+    found = []
+    for part in raw.split(","):
+        # Source:param, or Source:param:Target with the one target it has.
+        pieces = part.split(":")
+        value = ":".join(pieces[:2])
+        if len(pieces) > 3 or value not in param.values:
+            issues.append(_accepted_values(name, part, param.values))
+            continue
+        found.append(Include(pieces[0], pieces[1]))
+    return tuple(found)
+
+
+def _result_param(
+    name: str, raw: str, param: SearchParam, result: _Result, issues: list[Issue]
+) -> None:
+    if name == "_sort":
+        result.sort = _sort_keys(raw, param, issues)
+    elif name in {"_total", "_totalMethod"}:
+        result.total = _total(name, raw, issues)
+    elif name == "_summary":
+        if raw not in {"count", "false"}:
+            issues.append(_accepted_values(name, raw, ["count", "false"]))
+        result.summary_count = raw == "count"
+    elif name == "_elements":
+        result.elements = _elements(raw, issues)
+    elif name == "_include":
+        result.includes += _includes(name, raw, param, issues)
+    else:
+        result.revincludes += _includes(name, raw, param, issues)
+
+
 def parse_search(query: Sequence[tuple[str, str]], params: Sequence[SearchParam]) -> SearchQuery:
     """Check every parameter of a search; one 400 lists every problem."""
     known = {p.name: p for p in params}
@@ -152,19 +311,24 @@ def parse_search(query: Sequence[tuple[str, str]], params: Sequence[SearchParam]
     paging: dict[str, int] = {}
     seen: set[str] = set()
     given: list[tuple[str, str]] = []
+    result = _Result()
     for name, raw in query:
         if NUL in name or NUL in raw:
             # No database stores it (PostgreSQL refuses it outright).
             issues.append(Issue(_("%(name)s contains a NUL character.") % {"name": name}))
         elif name in GENERAL_PARAMS:
             given.append((name, raw))
-        elif name in PAGING_PARAMS:
-            if name in seen:
+        elif name in PAGING_PARAMS or (name in RESULT_PARAMS and name in known):
+            if name in seen and name not in {"_include", "_revinclude"}:
                 issues.append(Issue(_("%(name)s is given more than once.") % {"name": name}))
             seen.add(name)
-            value = _paging_value(name, raw, issues)
-            if value is not None:
-                paging[name] = value
+            if name in PAGING_PARAMS:
+                value = _paging_value(name, raw, issues)
+                if value is not None:
+                    paging[name] = value
+            elif raw != "":
+                _result_param(name, raw, known[name], result, issues)
+                given.append((name, raw))
         elif name not in known:
             issues.append(_unknown(name, accepted))
         elif raw == "":
@@ -184,9 +348,16 @@ def parse_search(query: Sequence[tuple[str, str]], params: Sequence[SearchParam]
         raise FhirError(400, issues)
     return SearchQuery(
         criteria={name: tuple(values) for name, values in criteria.items()},
-        count=min(paging.get("_count", DEFAULT_COUNT), MAX_COUNT),
+        # _summary=count: the total alone, no resource is read.
+        count=0 if result.summary_count else min(paging.get("_count", DEFAULT_COUNT), MAX_COUNT),
         offset=paging.get("_offset", 0),
         given=tuple(given),
+        sort=result.sort,
+        total=result.total,
+        summary_count=result.summary_count,
+        elements=result.elements,
+        includes=result.includes,
+        revincludes=result.revincludes,
     )
 
 
@@ -233,6 +404,74 @@ def all_of(query: SearchQuery, name: str, build: Callable[[str], Q]) -> Q:
     for alternatives in query.occurrences(name):
         q &= any_of(build(value) for value in alternatives)
     return q
+
+
+# --- what every search route declares ----------------------------------------
+
+
+def general_params(
+    *,
+    sort: Sequence[str],
+    last_updated: bool = True,
+    include: Sequence[str] = (),
+    revinclude: Sequence[str] = (),
+) -> tuple[SearchParam, ...]:
+    """_id, _lastUpdated and the result parameters, for a route's SEARCH_PARAMS.
+
+    ``last_updated`` is False for resources that keep no time of change.
+    """
+    params = [
+        SearchParam("_id", ParamType.TOKEN, "The resource's id; several separated by commas."),
+    ]
+    if last_updated:
+        params.append(
+            SearchParam(
+                "_lastUpdated",
+                ParamType.DATE,
+                "When the resource last changed (meta.lastUpdated): YYYY, YYYY-MM, YYYY-MM-DD "
+                "or a dateTime, with prefix eq, ne, lt, le, gt or ge.",
+            )
+        )
+    params += [
+        SearchParam(
+            "_sort",
+            ParamType.SPECIAL,
+            f"Sort by {', '.join(sort)}; '-' in front for descending; several separated by commas.",
+            values=tuple(sort),
+        ),
+        SearchParam("_total", ParamType.SPECIAL, "none, estimate or accurate (the default)."),
+        SearchParam(
+            "_totalMethod", ParamType.SPECIAL, "count, estimate or none (as fhirpy's count())."
+        ),
+        SearchParam("_summary", ParamType.SPECIAL, "count: the total alone; false: everything."),
+        SearchParam(
+            "_elements",
+            ParamType.SPECIAL,
+            "Top-level elements to keep (id, meta and mandatory ones are always kept); the "
+            "resource is then tagged SUBSETTED.",
+        ),
+    ]
+    if include:
+        params.append(
+            SearchParam(
+                "_include",
+                ParamType.SPECIAL,
+                f"{', '.join(include)}: each included resource is read through the policy, "
+                "audited, and left out if you may not read it.",
+                values=tuple(include),
+            )
+        )
+    if revinclude:
+        params.append(
+            SearchParam(
+                "_revinclude",
+                ParamType.SPECIAL,
+                f"{', '.join(revinclude)}: each included resource is read through the policy, "
+                "audited, and left out if you may not read it.",
+                values=tuple(revinclude),
+            )
+        )
+    return tuple(params)
 
 
 # --- values ----------------------------------------------------------------
@@ -325,6 +564,148 @@ def date_q(name: str, value: str, field_name: str) -> Q:
         "gt": Q(**{f"{field_name}__gte": end}),
         "ge": Q(**{f"{field_name}__gte": start}),
     }[match["prefix"]]
+
+
+_INSTANT = re.compile(
+    r"(?P<prefix>eq|ne|lt|gt|le|ge)?(?P<date>\d{4}(?:-\d{2}(?:-\d{2})?)?)"
+    r"(?:T(?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(?P<tz>Z|[+\- ]\d{2}:\d{2})?)?"
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A date or dateTime parameter on an instant: [start, end) and its prefix."""
+
+    prefix: str | None
+    start: dt.datetime
+    end: dt.datetime
+
+    def q(self, field_name: str) -> Q:
+        within = Q(**{f"{field_name}__gte": self.start, f"{field_name}__lt": self.end})
+        return {
+            None: within,
+            "eq": within,
+            "ne": ~within,
+            "lt": Q(**{f"{field_name}__lt": self.start}),
+            "le": Q(**{f"{field_name}__lt": self.end}),
+            "gt": Q(**{f"{field_name}__gte": self.end}),
+            "ge": Q(**{f"{field_name}__gte": self.start}),
+        }[self.prefix]
+
+    def holds(self, value: dt.datetime) -> bool:
+        within = self.start <= value < self.end
+        return {
+            None: within,
+            "eq": within,
+            "ne": not within,
+            "lt": value < self.start,
+            "le": value < self.end,
+            "gt": value >= self.end,
+            "ge": value >= self.start,
+        }[self.prefix]
+
+
+def _zone(text: str | None) -> dt.tzinfo:
+    if text is None:
+        # FHIR: without a zone, the server's.
+        return timezone.get_current_timezone()
+    if text == "Z":
+        return dt.UTC
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def _time_range(day: dt.date, text: str, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    clock, _dot, fraction = text.partition(".")
+    parts = [int(p) for p in clock.split(":")]
+    seconds = parts[2] if len(parts) == 3 else 0
+    start = dt.datetime.combine(day, dt.time(parts[0], parts[1], seconds), tzinfo=zone)
+    if fraction:
+        start = start.replace(microsecond=int(fraction.ljust(6, "0")))
+        return start, start + dt.timedelta(microseconds=10 ** (6 - len(fraction)))
+    return start, start + (dt.timedelta(minutes=1) if len(parts) == 2 else dt.timedelta(seconds=1))
+
+
+def period(name: str, value: str) -> Period:
+    """A date or dateTime with its prefix, as a range of instants (to the precision given)."""
+    match = _INSTANT.fullmatch(value)
+    if match is None:
+        raise invalid_value(
+            name,
+            value,
+            _(
+                "Use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a zone (Z or +01:00), "
+                "with eq, ne, lt, gt, le or ge in front if needed."
+            ),
+        )
+    try:
+        first, following = date_range(match["date"])
+        zone = _zone(match["tz"])
+        if match["time"] is not None:
+            if len(match["date"]) != 10:
+                raise ValueError
+            start, end = _time_range(first, match["time"], zone)
+        else:
+            start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
+            end = dt.datetime.combine(following, dt.time(), tzinfo=zone)
+    except (ValueError, OverflowError):
+        raise invalid_value(name, value, _("This date does not exist.")) from None
+    return Period(match["prefix"], start, end)
+
+
+def period_q(query: SearchQuery, name: str, field_name: str) -> Q:
+    """A date parameter on an instant field, AND over occurrences of OR over alternatives."""
+    return all_of(query, name, lambda value: period(name, value).q(field_name))
+
+
+def period_test(query: SearchQuery, name: str) -> Callable[[dt.datetime], bool]:
+    """The same, as a test of an instant, for rows already in memory."""
+    occurrences = [
+        [period(name, v) for v in alternatives] for alternatives in query.occurrences(name)
+    ]
+    return lambda value: all(any(p.holds(value) for p in ps) for ps in occurrences)
+
+
+def ids_q(query: SearchQuery, field_name: str = "uuid") -> Q:
+    """_id on a UUID field: an id that cannot be one of ours matches nothing."""
+
+    def one(value: str) -> Q:
+        try:
+            return Q(**{field_name: uuid.UUID(value)})
+        except ValueError:
+            return Q(pk__in=[])
+
+    return all_of(query, "_id", one)
+
+
+def id_test(query: SearchQuery) -> Callable[[str], bool]:
+    """_id as a test of a resource id, for rows already in memory."""
+    occurrences = query.occurrences("_id")
+    return lambda resource_id: all(resource_id in alternatives for alternatives in occurrences)
+
+
+# --- sorting -------------------------------------------------------------------
+
+
+def ordering(
+    query: SearchQuery, fields: Mapping[str, Sequence[str]], default: Sequence[str]
+) -> list[str]:
+    """``order_by`` arguments: the _sort keys first, the usual order as tie-breaker."""
+    order = []
+    for key in query.sort:
+        order += [f"-{f}" if key.descending else f for f in fields[key.name]]
+    return [*order, *default]
+
+
+def sorted_rows(
+    rows: Iterable[T], query: SearchQuery, keys: Mapping[str, Callable[[T], Any]]
+) -> list[T]:
+    """Rows in memory sorted by the _sort keys; their given order breaks ties (a stable sort)."""
+    result = list(rows)
+    for key in reversed(query.sort):
+        result.sort(key=keys[key.name], reverse=key.descending)
+    return result
 
 
 @dataclass(frozen=True)
@@ -426,32 +807,65 @@ def _link(call: Call, offset: int) -> str:
     return f"{call.request.base_url}/{call.route.resource_type}?{urlencode(params, safe='|,:/')}"
 
 
-def searchset(call: Call, matches: Sequence[Match], total: int) -> FhirResult:
-    """The searchset Bundle of one page, with self/next/previous links."""
+def subset(resource: Json, elements: Elements) -> Json:
+    """The resource cut to the elements asked for, tagged SUBSETTED (FHIR _elements)."""
+    kept = ALWAYS_KEPT | MANDATORY_ELEMENTS.get(str(resource.get("resourceType")), frozenset())
+    if elements.exclude:
+        result = {k: v for k, v in resource.items() if k in kept or k not in elements.names}
+    else:
+        result = {k: v for k, v in resource.items() if k in kept or k in elements.names}
+    meta = dict(result.get("meta", {}))
+    meta["tag"] = [*meta.get("tag", []), SUBSETTED]
+    result["meta"] = meta
+    return result
+
+
+def _entry(call: Call, resource: Json, search: Json) -> Json:
+    return {
+        "fullUrl": f"{call.request.base_url}/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": search,
+    }
+
+
+def searchset(
+    call: Call, matches: Sequence[Match], total: int, included: Sequence[Json] = ()
+) -> FhirResult:
+    """The searchset Bundle of one page, with self/next/previous links.
+
+    ``included`` are the resources of _include and _revinclude, each already
+    read through the policy by the handler; one resource appears once.
+    """
     query = call.query
     links = [{"relation": "self", "url": _link(call, query.offset)}]
     if query.offset + query.count < total and query.count > 0:
         links.append({"relation": "next", "url": _link(call, query.offset + query.count)})
-    if query.offset > 0:
+    if query.offset > 0 and not query.summary_count:
         links.append(
             {"relation": "previous", "url": _link(call, max(0, query.offset - query.count))}
         )
     entries = []
+    seen: set[tuple[str, str]] = set()
     for match in matches:
         search: Json = {"mode": "match"}
         if match.extension:
             search["extension"] = list(match.extension)
-        entries.append(
-            {
-                "fullUrl": f"{call.request.base_url}/{match.resource['resourceType']}/"
-                f"{match.resource['id']}",
-                "resource": match.resource,
-                "search": search,
-            }
-        )
+        resource = match.resource
+        if query.elements is not None:
+            resource = subset(resource, query.elements)
+        seen.add((resource["resourceType"], resource["id"]))
+        entries.append(_entry(call, resource, search))
+    for resource in included:
+        key = (resource["resourceType"], resource["id"])
+        if key not in seen:
+            seen.add(key)
+            entries.append(_entry(call, resource, {"mode": "include"}))
     # Each entry's resource went through its R4B model in its mapper; the
     # envelope is not validated again, which would validate every entry twice.
-    bundle: Json = {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links}
+    bundle: Json = {"resourceType": "Bundle", "type": "searchset"}
+    if query.total is not Total.NONE or query.summary_count:
+        bundle["total"] = total
+    bundle["link"] = links
     if entries:
         bundle["entry"] = entries
     return FhirResult(bundle)

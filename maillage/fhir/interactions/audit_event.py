@@ -23,7 +23,10 @@ from maillage.fhir.search import (
     SearchParam,
     all_of,
     date_q,
+    general_params,
+    ordering,
     page,
+    period_q,
     searchset,
 )
 from maillage.patients.models import Patient
@@ -35,11 +38,20 @@ SEARCH_PARAMS = (
         ParamType.DATE,
         "Day of the event: YYYY, YYYY-MM or YYYY-MM-DD, with prefix eq, ne, lt, le, gt or ge.",
     ),
+    # An entry never changes: its last update is when it was written.
+    *general_params(sort=("date", "_lastUpdated", "_id")),
 )
+
+SORT_FIELDS = {"date": ("at",), "_lastUpdated": ("at",), "_id": ("seq",)}
 
 
 def _entries(patient: Patient) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(patient=patient).order_by("-seq")
+
+
+def _seq_q(value: str) -> Q:
+    # AuditEvent ids are the entries' sequence numbers.
+    return Q(seq=int(value)) if value.isdigit() and len(value) <= 18 else Q(pk__in=[])
 
 
 def _actors(patient: Patient, entries: list[AuditEntry]) -> Actors:
@@ -63,11 +75,16 @@ def read(call: Call) -> FhirResult:
 def search(call: Call) -> FhirResult:
     query = call.query
     # Checked before the gate: a bad date is the client's mistake, not an access.
-    dates: Q = all_of(query, "date", lambda value: date_q("date", value, "at__date"))
+    dates: Q = (
+        all_of(query, "date", lambda value: date_q("date", value, "at__date"))
+        & all_of(query, "_id", _seq_q)
+        & period_q(query, "_lastUpdated", "at")
+    )
     patient = patients_own(
         call.actor, Action.ACCESS_LOG_READ, searched_patient(query), "AuditEvent"
     )
-    entries, total = page(_entries(patient).filter(dates), query)
+    rows = _entries(patient).filter(dates).order_by(*ordering(query, SORT_FIELDS, ("-seq",)))
+    entries, total = page(rows, query)
     actors = _actors(patient, entries)
     return searchset(call, [Match(audit_event(e, actors)) for e in entries], total)
 

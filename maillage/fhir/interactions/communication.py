@@ -34,8 +34,12 @@ from maillage.fhir.search import (
     SearchParam,
     all_of,
     date_q,
+    general_params,
+    ids_q,
     invalid_value,
+    ordering,
     page,
+    period_q,
     reference_id,
     searchset,
     token,
@@ -73,7 +77,11 @@ SEARCH_PARAMS = (
         ParamType.TOKEN,
         f"The mail's Message-ID ({MESSAGE_ID_SYSTEM}|<id@host>), for mail through the gateway.",
     ),
+    # A message never changes: its last update is when it was sent.
+    *general_params(sort=("sent", "_lastUpdated", "_id")),
 )
+
+SORT_FIELDS = {"sent": ("sent_at",), "_lastUpdated": ("sent_at",), "_id": ("uuid",)}
 
 _DETAIL = {"fhir": "Communication"}
 
@@ -136,9 +144,13 @@ def search(call: Call) -> FhirResult:
         )
         & all_of(query, "sent", lambda v: date_q("sent", v, "sent_at__date"))
         & all_of(query, "identifier", _identifier_q)
+        & ids_q(query)
+        & period_q(query, "_lastUpdated", "sent_at")
     )
     _require_messaging(call.actor)
-    rows = messages_of_participant(call.actor, criteria)
+    rows = messages_of_participant(call.actor, criteria).order_by(
+        *ordering(query, SORT_FIELDS, ("-sent_at", "-pk"))
+    )
     messages, total = page(rows, query)
     _read_threads(call.actor, messages)
     context = _context(call, messages)

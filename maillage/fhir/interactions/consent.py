@@ -10,7 +10,10 @@ detail, and the rows come from the policy (``consents_of``).
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -20,10 +23,23 @@ from maillage.fhir.mapping.consent import consent_resource
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.result import FhirResult
 from maillage.fhir.router import Call, Interaction, Route
-from maillage.fhir.search import Match, ParamType, SearchParam, page, searchset, shown, token
+from maillage.fhir.search import (
+    Match,
+    ParamType,
+    SearchParam,
+    general_params,
+    id_test,
+    page,
+    period_test,
+    searchset,
+    shown,
+    sorted_rows,
+    token,
+)
 from maillage.fhir.systems import FR_CORE_CONSENT
 from maillage.policy.consents import superseded
 from maillage.policy.gate import consents_of
+from maillage.records.models import Consent
 
 STATUS_SYSTEM = "http://hl7.org/fhir/consent-state-codes"
 STATUSES = ("active", "inactive")
@@ -33,7 +49,19 @@ SEARCH_PARAMS = (
     SearchParam(
         "status", ParamType.TOKEN, "active (in force) or inactive (withdrawn or superseded)."
     ),
+    *general_params(sort=("date", "_lastUpdated", "_id")),
 )
+
+SORT_KEYS: dict[str, Callable[[Consent], Any]] = {
+    "date": lambda c: c.recorded_at,
+    "_lastUpdated": lambda c: last_updated(c),
+    "_id": lambda c: str(c.uuid),
+}
+
+
+def last_updated(consent: Consent) -> dt.datetime:
+    """A statement changes once at most: when it is withdrawn."""
+    return consent.withdrawn_at or consent.recorded_at
 
 
 def read(call: Call) -> FhirResult:
@@ -54,14 +82,17 @@ def read(call: Call) -> FhirResult:
 def search(call: Call) -> FhirResult:
     query = call.query
     wanted = _statuses(query.occurrences("status"))
+    wanted_id, changed = id_test(query), period_test(query, "_lastUpdated")
     opened = records_own(call.actor, Action.CONSENT_READ, searched_patient(query), "Consent")
     everything = consents_of(opened)
     consents = [
         c
         for c in everything
         if ("inactive" if c.withdrawn_at or superseded(c, everything) else "active") in wanted
+        and wanted_id(str(c.uuid))
+        and changed(last_updated(c))
     ]
-    shown_consents, total = page(consents, query)
+    shown_consents, total = page(sorted_rows(consents, query, SORT_KEYS), query)
     matches = [
         Match(consent_resource(c, opened.patient.uuid, superseded=superseded(c, everything)))
         for c in shown_consents

@@ -10,7 +10,9 @@ checks the habilitation matrix.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.documentreference import DocumentReference as FhirDocumentReference
@@ -36,9 +38,13 @@ from maillage.fhir.search import (
     ParamType,
     SearchParam,
     SearchQuery,
+    general_params,
+    id_test,
     page,
+    period_test,
     searchset,
     shown,
+    sorted_rows,
     token,
 )
 from maillage.fhir.systems import DOCUMENT_TYPE_SYSTEM, LOINC
@@ -68,7 +74,20 @@ SEARCH_PARAMS = (
         "current, superseded (replaced by a newer version) or entered-in-error (withdrawn); "
         "without it, current documents only.",
     ),
+    *general_params(sort=("date", "_lastUpdated", "_id")),
 )
+
+# _sort keys on documents in memory (the record gate hands over a list).
+SORT_KEYS: dict[str, Callable[[Document], Any]] = {
+    "date": lambda d: d.created_at,
+    "_lastUpdated": lambda d: last_updated(d),
+    "_id": lambda d: str(d.uuid),
+}
+
+
+def last_updated(document: Document) -> dt.datetime:
+    """A document changes once at most: when it is withdrawn."""
+    return document.withdrawn_at or document.created_at
 
 
 # --- read ------------------------------------------------------------------
@@ -106,6 +125,8 @@ def search(call: Call) -> FhirResult:
     query = call.query
     statuses = _statuses(query)
     wanted_type = _type_test(query)
+    # Checked before the gate: a bad date is the client's mistake, not an access.
+    period_test(query, "_lastUpdated")
     patient_id = searched_patient(query)
     if patient_id is None:
         patient_id = _own_record(call)
@@ -119,12 +140,16 @@ def search(call: Call) -> FhirResult:
             expression="patient",
         ) from None
     history = statuses != {DocumentStatus.CURRENT}
+    wanted_id, changed = id_test(query), period_test(query, "_lastUpdated")
     documents = [
         d
         for d in opened.documents(include_history=history)
-        if d.status in statuses and wanted_type(d)
+        if d.status in statuses
+        and wanted_type(d)
+        and wanted_id(str(d.uuid))
+        and changed(last_updated(d))
     ]
-    shown_documents, total = page(documents, query)
+    shown_documents, total = page(sorted_rows(documents, query, SORT_KEYS), query)
     files = documents_files(shown_documents)
     ctx = context(call, opened, shown_documents)
     matches = [Match(document_reference(d, files[d.pk], ctx)) for d in shown_documents]

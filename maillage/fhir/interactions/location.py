@@ -6,7 +6,12 @@ from django.db.models import Q
 
 from maillage.directory.models import Structure
 from maillage.fhir.interactions.common import uuid_or_404
-from maillage.fhir.interactions.structures import name_test, structure_criteria, structures
+from maillage.fhir.interactions.structures import (
+    SORT_FIELDS,
+    name_test,
+    structure_criteria,
+    structures,
+)
 from maillage.fhir.mapping.directory import location_resource
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.result import FhirResult, Json
@@ -18,6 +23,7 @@ from maillage.fhir.search import (
     SearchParam,
     SearchQuery,
     all_of,
+    general_params,
     near,
     page_filtered,
     reference_id,
@@ -45,6 +51,8 @@ SEARCH_PARAMS = (
         "the distance provider, default 50 km), nearest first.",
         single=True,
     ),
+    # The directory keeps no time of change: no _lastUpdated.
+    *general_params(sort=tuple(SORT_FIELDS), last_updated=False),
 )
 
 
@@ -79,18 +87,18 @@ def _distance_extension(distance_km: float) -> Json:
 
 
 def _nearest(rows: list[Structure], origin: Near, query: SearchQuery) -> tuple[list[Match], int]:
-    """Rows within the distance, nearest first, one page of them."""
+    """Rows within the distance, nearest first (or in _sort order), one page of them."""
     provider = get_distance_provider()
     points = [s.commune.point for s in rows]
     distances = provider.matrix_km([origin.point], points)[0] if rows else []
-    within = sorted(
-        (
-            (distance, structure)
-            for structure, distance in zip(rows, distances, strict=True)
-            if distance <= origin.radius_km
-        ),
-        key=lambda item: (item[0], item[1].name, item[1].pk),
-    )
+    within = [
+        (distance, structure)
+        for structure, distance in zip(rows, distances, strict=True)
+        if distance <= origin.radius_km
+    ]
+    if not query.sort:
+        # Nearest first, unless _sort asked for another order (the rows' own).
+        within.sort(key=lambda item: (item[0], item[1].name, item[1].pk))
     shown = within[query.offset : query.offset + query.count]
     matches = [Match(location_resource(s), (_distance_extension(d),)) for d, s in shown]
     return matches, len(within)
@@ -99,7 +107,7 @@ def _nearest(rows: list[Structure], origin: Near, query: SearchQuery) -> tuple[l
 def search(call: Call) -> FhirResult:
     query = call.query
     rows = (
-        structures()
+        structures(query)
         .prefetch_related("equipment")
         .filter(structure_criteria(query) & all_of(query, "organization", _organization_q))
     )

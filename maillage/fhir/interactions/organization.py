@@ -8,6 +8,7 @@ from maillage.directory.models import Structure
 from maillage.fhir.interactions.common import uuid_or_404
 from maillage.fhir.interactions.structures import (
     NAME_FIELDS,
+    SORT_FIELDS,
     name_test,
     structure_criteria,
     structures,
@@ -21,6 +22,7 @@ from maillage.fhir.search import (
     ParamType,
     SearchParam,
     all_of,
+    general_params,
     page_filtered,
     searchset,
     token,
@@ -43,6 +45,8 @@ SEARCH_PARAMS = (
     SearchParam("name", ParamType.STRING, "Start of a word of the name."),
     SearchParam("type", ParamType.TOKEN, f"Kind of structure ({STRUCTURE_KIND_SYSTEM})."),
     SearchParam("address-city", ParamType.STRING, "Start of a word of the commune's name."),
+    # The directory keeps no time of change: no _lastUpdated.
+    *general_params(sort=tuple(SORT_FIELDS), last_updated=False),
 )
 
 
@@ -76,7 +80,7 @@ def _identifier_q(value: str) -> Q:
 def search(call: Call) -> FhirResult:
     query = call.query
     criteria = structure_criteria(query) & all_of(query, "identifier", _identifier_q)
-    rows = structures().filter(criteria)
+    rows = structures(query).filter(criteria)
     found, total = page_filtered(rows, query, name_test(query), NAME_FIELDS)
     return searchset(call, [Match(organization_resource(s)) for s in found], total)
 

@@ -27,6 +27,10 @@ from maillage.fhir.search import (
     SearchQuery,
     all_of,
     date_q,
+    general_params,
+    ids_q,
+    ordering,
+    period_q,
     search_term,
     searchset,
     token,
@@ -58,7 +62,16 @@ SEARCH_PARAMS = (
         ParamType.DATE,
         "Birth date: YYYY, YYYY-MM or YYYY-MM-DD, with prefix eq, ne, lt, le, gt or ge.",
     ),
+    *general_params(sort=("family", "given", "birthdate", "_lastUpdated", "_id")),
 )
+
+SORT_FIELDS = {
+    "family": ("birth_name",),
+    "given": ("first_birth_given_name",),
+    "birthdate": ("birth_date",),
+    "_lastUpdated": ("updated_at",),
+    "_id": ("uuid",),
+}
 
 
 def read(call: Call) -> FhirResult:
@@ -80,6 +93,7 @@ def search(call: Call) -> FhirResult:
             limit=query.count,
             # Names only: the values typed may themselves identify someone.
             described_as={"parameters": query.names},
+            order_by=ordering(query, SORT_FIELDS, ()),
         )
     except NotAllowed:
         raise FhirError(403) from None
@@ -92,6 +106,8 @@ def _criteria(query: SearchQuery) -> Q:
         & all_of(query, "family", _family_q)
         & all_of(query, "given", _given_q)
         & all_of(query, "birthdate", lambda value: date_q("birthdate", value, "birth_date"))
+        & ids_q(query)
+        & period_q(query, "_lastUpdated", "updated_at")
     )
 
 

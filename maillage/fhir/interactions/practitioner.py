@@ -15,6 +15,9 @@ from maillage.fhir.search import (
     ParamType,
     SearchParam,
     all_of,
+    general_params,
+    ids_q,
+    ordering,
     page_filtered,
     searchset,
     text_test,
@@ -31,7 +34,11 @@ SEARCH_PARAMS = (
     SearchParam("name", ParamType.STRING, "Start of a word of the given or family name."),
     SearchParam("family", ParamType.STRING, "Start of a word of the family name."),
     SearchParam("given", ParamType.STRING, "Start of a word of the given name."),
+    # The directory keeps no time of change: no _lastUpdated.
+    *general_params(sort=("family", "given", "_id"), last_updated=False),
 )
+
+SORT_FIELDS = {"family": ("last_name",), "given": ("first_name",), "_id": ("uuid",)}
 
 
 def read(call: Call) -> FhirResult:
@@ -59,9 +66,9 @@ def _identifier_q(value: str) -> Q:
 
 def search(call: Call) -> FhirResult:
     query = call.query
-    rows = Professional.objects.filter(all_of(query, "identifier", _identifier_q)).order_by(
-        "last_name", "first_name", "pk"
-    )
+    rows = Professional.objects.filter(
+        all_of(query, "identifier", _identifier_q) & ids_q(query)
+    ).order_by(*ordering(query, SORT_FIELDS, ("last_name", "first_name", "pk")))
     passes = text_test(
         query,
         {

