@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "maillage.messaging",
     "maillage.realtime",
     "maillage.fhir",
+    "oauth2_provider",
+    "maillage.smart",
     "maillage.front",
     "maillage.demo",
     "django_tasks",
@@ -385,3 +387,68 @@ MAILLAGE_SCHEDULER_INTERVAL = float(os.environ.get("MAILLAGE_SCHEDULER_INTERVAL"
 
 # Base URL used in FHIR fullUrl and paging links when behind a proxy.
 MAILLAGE_PUBLIC_URL = os.environ.get("MAILLAGE_PUBLIC_URL", "")
+
+
+def _oidc_private_key() -> str:
+    """The RS256 key that signs id_tokens: from the environment, else a key file in var/.
+
+    Generated on first run, like the file and audit keys of the demo, so that
+    id_tokens stay verifiable across restarts without anyone making a key by hand.
+    """
+    from_env = os.environ.get("MAILLAGE_OIDC_KEY", "")
+    if from_env:
+        return from_env
+    key_file = Path(os.environ.get("MAILLAGE_OIDC_KEY_FILE", str(VAR_DIR / "oidc-key.pem")))
+    if not key_file.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_bytes(pem)
+        key_file.chmod(0o600)
+    return key_file.read_text()
+
+
+# The toolkit's own models; named so that maillage.smart's migration can depend on them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
+# SMART App Launch (maillage.smart) on django-oauth-toolkit. Applications are
+# registered by an administrator (admin site); there is no dynamic registration.
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),
+    "OIDC_ISS_ENDPOINT": f"{MAILLAGE_PUBLIC_URL.rstrip('/')}/o" if MAILLAGE_PUBLIC_URL else "",
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "SCOPES": {"openid": "OpenID Connect", "fhirUser": "FHIR user"},
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "maillage.smart.descriptions.SmartScopes",
+    "OAUTH2_VALIDATOR_CLASS": "maillage.smart.validator.SmartValidator",
+    "PKCE_REQUIRED": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("MAILLAGE_OAUTH_TOKEN_SECONDS", "3600")),
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Loopback http for native apps and tests; https only once the site is.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if HTTPS else ["http", "https"],
+    # RFC 9700: no implicit or password grant, no "plain" PKCE, no token in
+    # the query string, tokens kept hashed, the issuer in each authorization response.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),
     path("fhir/r4/", include("maillage.fhir.urls")),
+    path("o/", include("maillage.smart.urls")),
     path("travail/", include("maillage.tasks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -44,7 +44,12 @@ def require_second_factor(get_response: Callable[[HttpRequest], HttpResponse]) -
             and not skips_second_factor(user)
             and not request.path.startswith(_OPEN_PREFIXES)
         ):
-            return redirect("accounts:second_factor")
+            # Where the person was going survives the second factor (an app's
+            # authorization request, a bookmarked page); a POST is not replayed.
+            target = reverse("accounts:second_factor")
+            if request.method == "GET":
+                target += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(target)
         return get_response(request)
 
     return middleware

@@ -64,6 +64,10 @@ class Action(models.TextChoices):
     NOISE_SUMMARY = "auth.noise_summary", _("anonymous failures counted without an entry each")
     PATIENT_UNLINK = "patient.unlink", _("removed a structure following the patient")
     MESSAGE_LIVE = "message.live", _("was shown a conversation about the patient live")
+    # SMART apps (maillage.smart).
+    APP_AUTHORIZED = "auth.app_authorized", _("authorized an app to use the API")
+    APP_REVOKED = "auth.app_revoked", _("revoked an app's access to the API")
+    SCOPE_REFUSED = "auth.scope_refused", _("was refused an interaction outside an app's scopes")
 
 
 class Outcome(models.TextChoices):

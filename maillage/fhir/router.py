@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from maillage.fhir import negotiation
+from maillage.fhir.auth import require_scope
 from maillage.fhir.outcome import FhirError, Issue, operation_outcome
 from maillage.fhir.result import FhirResult
 from maillage.fhir.search import (
@@ -35,6 +36,7 @@ from maillage.fhir.search import (
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
+    from maillage.fhir.auth import Caller
 
 
 class Interaction(enum.StrEnum):
@@ -85,6 +87,10 @@ class Call:
     user: User | None = None
     resource_id: str = ""
     search: SearchQuery | None = None
+    # The caller with the scopes of an app's token (None on a public route):
+    # a handler that dispatches further interactions (a bundle) asks
+    # ``maillage.fhir.auth.require_scope`` for each of them.
+    caller: Caller | None = None
 
     @property
     def actor(self) -> User:
@@ -142,7 +148,7 @@ class Route:
         return resource_id
 
 
-Authenticate = Callable[[FhirRequest], "User"]
+Authenticate = Callable[[FhirRequest], "Caller"]
 
 
 class Router:
@@ -165,7 +171,11 @@ class Router:
         route, resource_id = self.resolve(request.method, request.path)
         if not route.negotiates:
             negotiation.check_accept(request.header("accept"), request.query)
-        user = None if route.public else self.authenticate(request)
+        caller = None if route.public else self.authenticate(request)
+        if caller is not None:
+            # The one place an app's scopes are checked, before any handler.
+            require_scope(caller, route.resource_type, route.interaction.value)
+        user = caller.user if caller is not None else None
         if route.method == "POST":
             negotiation.check_content_type(request.header("content-type"))
         search = None
@@ -173,7 +183,7 @@ class Router:
             search = parse_search(request.query, route.search_params)
         else:
             reject_parameters(request.query)
-        call = Call(request, route, self.routes, user, resource_id, search)
+        call = Call(request, route, self.routes, user, resource_id, search, caller)
         return route.handler(call)
 
     def resolve(self, method: str, path: str) -> tuple[Route, str]:

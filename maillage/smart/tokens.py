@@ -1,0 +1,73 @@
+"""An OAuth access token presented to the API: whose it is and what it grants."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+
+from maillage.accounts.noise import anonymous_failure
+from maillage.audit.actions import Event, record
+from maillage.audit.models import Action, Outcome
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+
+
+@dataclass(frozen=True)
+class AppToken:
+    user: User
+    scopes: tuple[str, ...]
+    client_id: str
+
+
+def _service_user(token: AccessToken) -> User | None:
+    """The account a system client acts as (client credentials: no user on the token)."""
+    from maillage.smart.models import SystemClient
+
+    binding = (
+        SystemClient.objects.select_related("user", "user__professional")
+        .filter(application_id=token.application_id)
+        .first()
+    )
+    return binding.user if binding is not None else None
+
+
+def app_token(raw: str) -> AppToken | None:
+    """The live token's user and scopes, or None (and an audit entry)."""
+    checksum = hashlib.sha256(raw.encode()).hexdigest()
+    token = (
+        AccessToken.objects.select_related("application", "user", "user__professional")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if token is None or token.application is None:
+        # Revoked tokens are deleted by the toolkit: unknown from then on.
+        anonymous_failure("token.unknown", Action.TOKEN_REJECTED)
+        return None
+    user = token.user if token.user_id is not None else _service_user(token)
+    detail = {"client_id": token.application.client_id}
+    if user is None or not user.is_active:
+        record(
+            user,
+            Event(
+                action=Action.TOKEN_REJECTED,
+                outcome=Outcome.DENIED,
+                detail={**detail, "rule": "token_revoked_or_account_inactive"},
+            ),
+        )
+        return None
+    if token.expires <= timezone.now():
+        record(
+            user,
+            Event(
+                action=Action.TOKEN_EXPIRED,
+                outcome=Outcome.DENIED,
+                detail={**detail, "rule": "token_expired"},
+            ),
+        )
+        return None
+    return AppToken(user, tuple(token.scope.split()), token.application.client_id)
