@@ -452,3 +452,6 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
 }
+
+# Entries a FHIR batch or transaction may hold (a Synthea patient's bundle has a few hundred).
+MAILLAGE_FHIR_MAX_BUNDLE_ENTRIES = int(os.environ.get("MAILLAGE_FHIR_MAX_BUNDLE_ENTRIES", "1000"))

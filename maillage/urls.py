@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from maillage.fhir import views as fhir_views
+
 urlpatterns = [
     path("", include("maillage.front.urls")),
     path("comptes/", include("maillage.accounts.urls")),
@@ -11,6 +13,9 @@ urlpatterns = [
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),
+    # The base without its slash is the base too: a client posting a Bundle
+    # there must reach the FHIR router, not get an HTML redirect.
+    path("fhir/r4", fhir_views.endpoint, name="fhir-base"),
     path("fhir/r4/", include("maillage.fhir.urls")),
     path("o/", include("maillage.smart.urls")),
     path("travail/", include("maillage.tasks.urls")),

@@ -51,13 +51,15 @@ chainers take turns on the write lock).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import logging
 import secrets
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -144,6 +146,9 @@ def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     """
     if not events:
         return []
+    watched = _watched.get()
+    if watched is not None:
+        watched.extend((actor, e) for e in events if e.outcome != Outcome.GRANTED)
     if connection.in_atomic_block:
         return _record_chained(actor, events)
     if connection.vendor == "sqlite":
@@ -199,6 +204,46 @@ def _record_chained(actor: User | None, events: list[Event]) -> list[AuditEntry]
 
 def record(actor: User | None, event: Event) -> AuditEntry:
     return record_many(actor, [event])[0]
+
+
+# The refusals and failures appended inside ``atomic_keeping_refusals``.
+_watched: contextvars.ContextVar[list[tuple[User | None, Event]] | None] = contextvars.ContextVar(
+    "maillage_audit_watched", default=None
+)
+
+
+@contextmanager
+def atomic_keeping_refusals() -> Iterator[None]:
+    """A transaction whose refusals and failures are recorded even if it rolls back.
+
+    Entries appended inside a transaction commit with it (module docstring),
+    so a rollback would erase the refusal that caused it: a FHIR transaction
+    whose second entry the policy refuses must undo the first entry, not
+    the trace of the refusal. Such entries are appended again after the
+    rollback, marked so; granted ones are not (what they granted was undone).
+    """
+    watched: list[tuple[User | None, Event]] = []
+    token = _watched.set(watched)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        _watched.reset(token)
+        for actor, event in watched:
+            record(actor, _after_rollback(event))
+        raise
+    _watched.reset(token)
+
+
+def _after_rollback(event: Event) -> Event:
+    """The event as it stands once its transaction is undone."""
+    detail = {**(event.detail or {}), "transaction": "rolled_back"}
+    patient = event.patient
+    if patient is not None and not type(patient).objects.filter(pk=patient.pk).exists():
+        # Created in the transaction, then undone: named, no longer a row to point at.
+        detail["patient"] = str(patient.uuid)
+        patient = None
+    return replace(event, patient=patient, detail=detail)
 
 
 def pending_mac(key: bytes, key_id: str, nonce: str, payload: Mapping[str, Any]) -> str:

@@ -46,6 +46,9 @@ class Interaction(enum.StrEnum):
     READ = "read"
     SEARCH_TYPE = "search-type"
     CREATE = "create"
+    # A Bundle of type transaction or batch posted to the base (FHIR's
+    # system-level "transaction" and "batch"; one route answers both).
+    TRANSACTION = "transaction"
 
 
 # FHIR R4 id datatype.
@@ -59,6 +62,7 @@ SHAPES: Mapping[Interaction, tuple[str, tuple[str, ...]]] = {
     Interaction.READ: ("GET", (_TYPE, _ID)),
     Interaction.SEARCH_TYPE: ("GET", (_TYPE,)),
     Interaction.CREATE: ("POST", (_TYPE,)),
+    Interaction.TRANSACTION: ("POST", ()),
 }
 
 
@@ -175,9 +179,36 @@ class Router:
         if caller is not None:
             # The one place an app's scopes are checked, before any handler.
             require_scope(caller, route.resource_type, route.interaction.value)
-        user = caller.user if caller is not None else None
         if route.method == "POST":
             negotiation.check_content_type(request.header("content-type"))
+        return self._call(route, resource_id, request, caller)
+
+    def dispatch_entry(self, request: FhirRequest, caller: Caller) -> FhirResult:
+        """One entry of a batch or transaction, for the caller already authenticated.
+
+        The same route, scope check, parameter checks and handler as the
+        request on its own; Accept and Content-Type are the enclosing
+        Bundle's. A Bundle inside a Bundle is not processed.
+        """
+        try:
+            route, resource_id = self.resolve(request.method, request.path)
+            if route.interaction is Interaction.TRANSACTION:
+                raise FhirError.single(
+                    400,
+                    _("A batch or transaction cannot contain another one."),
+                    code="not-supported",
+                )
+            require_scope(caller, route.resource_type, route.interaction.value)
+            return self._call(route, resource_id, request, caller)
+        except FhirError as error:
+            return error_result(error)
+        except Http404:
+            return error_result(FhirError(404))
+
+    def _call(
+        self, route: Route, resource_id: str, request: FhirRequest, caller: Caller | None
+    ) -> FhirResult:
+        user = caller.user if caller is not None else None
         search = None
         if route.interaction is Interaction.SEARCH_TYPE:
             search = parse_search(request.query, route.search_params)
@@ -187,7 +218,8 @@ class Router:
         return route.handler(call)
 
     def resolve(self, method: str, path: str) -> tuple[Route, str]:
-        segments = path.strip("/").split("/")
+        # The base itself has no segment (a Bundle posted to it).
+        segments = path.strip("/").split("/") if path.strip("/") else []
         matching = [(r, rid) for r in self.routes if (rid := r.match(segments)) is not None]
         if not matching:
             raise self._unknown_path(segments)
@@ -208,6 +240,8 @@ class Router:
         )
 
     def _unknown_path(self, segments: Sequence[str]) -> FhirError:
+        if not segments:
+            return FhirError(404)
         first = segments[0]
         if first and first not in self.resource_types and first[0].isupper():
             return FhirError.single(

@@ -6,6 +6,7 @@ from maillage.fhir.auth import authenticate
 from maillage.fhir.interactions import (
     audit_event,
     binary,
+    bundle,
     communication,
     consent,
     document_reference,
@@ -20,6 +21,7 @@ from maillage.fhir.router import Route, Router
 
 ROUTES: tuple[Route, ...] = (
     *metadata.ROUTES,
+    *bundle.ROUTES,
     *patient.ROUTES,
     *practitioner.ROUTES,
     *practitioner_role.ROUTES,

@@ -58,6 +58,19 @@ def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
     return resource
 
 
+# System-level interactions as the CapabilityStatement names them: one route
+# answers both kinds of Bundle posted to the base.
+SYSTEM_CODES = {Interaction.TRANSACTION: ("transaction", "batch")}
+
+
+def _system_interactions(routes: Sequence[Route]) -> list[Json]:
+    return [
+        {"code": code, "documentation": route.documentation}
+        for route in routes
+        for code in SYSTEM_CODES.get(route.interaction, ())
+    ]
+
+
 def capability_statement(routes: Sequence[Route], base_url: str) -> Json:
     by_type: dict[str, list[Route]] = {}
     for route in routes:
@@ -82,6 +95,7 @@ def capability_statement(routes: Sequence[Route], base_url: str) -> Json:
                     "description": SECURITY,
                 },
                 "resource": [_resource(t, rs) for t, rs in by_type.items()],
+                "interaction": _system_interactions(routes),
             }
         ],
     }

@@ -65,8 +65,10 @@ def fhir_json(response: HttpResponse) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(response.content)
     get_fhir_model_class(data["resourceType"]).model_validate(data)
     for entry in data.get("entry", []):
-        resource = entry["resource"]
-        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        # A batch-response entry may hold only its response (and outcome).
+        for resource in (entry.get("resource"), entry.get("response", {}).get("outcome")):
+            if resource is not None:
+                get_fhir_model_class(resource["resourceType"]).model_validate(resource)
     return data
 
 

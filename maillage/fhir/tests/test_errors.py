@@ -44,10 +44,12 @@ def test_it_refuses_a_body_too_large(api, personas, settings):
 
 
 def test_it_answers_the_base_url_in_fhir(api, personas):
+    # The base takes a batch or transaction Bundle, by POST only.
     response = api.client.get("/fhir/r4/")
 
-    assert response.status_code == 404
-    assert issues(response)[0]["code"] == "not-found"
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert issues(response)[0]["code"] == "not-supported"
 
 
 def test_it_answers_a_trailing_slash_like_the_plain_path(api, personas):

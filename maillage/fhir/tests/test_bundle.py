@@ -1,0 +1,369 @@
+"""POST of a batch or transaction Bundle to the base: every entry through its own route."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from maillage.audit.models import Action, AuditEntry, Outcome
+from maillage.fhir.tests.conftest import FHIR_JSON, PDF, fhir_json, in_care_team, issues
+from maillage.patients.models import Patient
+from maillage.records.models import Document
+
+pytestmark = pytest.mark.usefixtures("private_files")
+
+OURS = "https://maillage.example/fhir/CodeSystem/document-type"
+PATIENT_URN = "urn:uuid:4f1c3a52-6b1e-4f5e-9a0e-2d3c4b5a6f70"
+
+
+def _patient(family: str = "Durand", given: str = "Paul", **more: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "name": [{"use": "official", "family": family, "given": [given]}],
+        "gender": "male",
+        "birthDate": "1960-05-02",
+        **more,
+    }
+
+
+def _document(subject: str, doc_type: str = "teleconsultation_report") -> dict[str, Any]:
+    return {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"coding": [{"system": OURS, "code": doc_type}]},
+        "subject": {"reference": subject},
+        "description": "Compte rendu",
+        "context": {"period": {"start": "2026-11-02"}},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": "cr.pdf",
+                    "data": base64.b64encode(PDF).decode(),
+                }
+            }
+        ],
+    }
+
+
+def _post(resource: dict[str, Any], full_url: str = "") -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": resource,
+        "request": {"method": "POST", "url": resource["resourceType"]},
+    }
+    if full_url:
+        entry["fullUrl"] = full_url
+    return entry
+
+
+def _bundle(kind: str, *entries: object) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": kind, "entry": list(entries)}
+
+
+def _statuses(response: Any) -> list[str]:
+    return [e["response"]["status"] for e in fhir_json(response)["entry"]]
+
+
+# --- The base, with or without its slash ------------------------------------------
+
+
+def test_it_takes_a_bundle_at_the_base_without_the_slash(api, personas):
+    doctor = personas.treating_doctor
+    body = json.dumps(_bundle("batch", _post(_patient())))
+
+    response = api.client.post(
+        "/fhir/r4",
+        body,
+        content_type=FHIR_JSON,
+        HTTP_AUTHORIZATION=f"Bearer {api.token(doctor)}",
+    )
+
+    assert response.status_code == 200
+    bundle = fhir_json(response)
+    assert bundle["type"] == "batch-response"
+    assert _statuses(response) == ["201 Created"]
+    assert Patient.objects.count() == 2
+
+
+def test_it_answers_the_base_without_the_slash_in_fhir_not_html(api, personas):
+    response = api.client.get(
+        "/fhir/r4", HTTP_AUTHORIZATION=f"Bearer {api.token(personas.treating_doctor)}"
+    )
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert issues(response)[0]["code"] == "not-supported"
+
+
+def test_it_asks_for_a_token_before_reading_the_bundle(api, personas):
+    response = api.post("", _bundle("batch", _post(_patient())))
+
+    assert response.status_code == 401
+    assert Patient.objects.count() == 1
+
+
+def test_the_capability_statement_says_transaction_and_batch(api):
+    statement = fhir_json(api.get("metadata"))
+
+    codes = [i["code"] for i in statement["rest"][0]["interaction"]]
+
+    assert codes == ["transaction", "batch"]
+
+
+# --- Batch -------------------------------------------------------------------------
+
+
+def test_a_batch_answers_each_entry_on_its_own(api, personas):
+    doctor = personas.treating_doctor
+    bundle = _bundle(
+        "batch",
+        _post(_patient()),
+        # A patient that does not exist.
+        _post(_document("Patient/00000000-0000-4000-8000-000000000000")),
+        {"request": {"method": "GET", "url": f"Patient/{personas.patient.uuid}"}},
+    )
+
+    response = api.post("", bundle, doctor)
+
+    assert response.status_code == 200
+    entries = fhir_json(response)["entry"]
+    assert [e["response"]["status"] for e in entries] == [
+        "201 Created",
+        "404 Not Found",
+        "200 OK",
+    ]
+    created = entries[0]["resource"]
+    assert entries[0]["response"]["location"].endswith(f"/Patient/{created['id']}")
+    assert entries[1]["response"]["outcome"]["resourceType"] == "OperationOutcome"
+    assert entries[2]["resource"]["id"] == str(personas.patient.uuid)
+    assert Patient.objects.filter(uuid=created["id"]).exists()
+    assert not Document.objects.exists()
+
+
+# --- Transaction -------------------------------------------------------------------
+
+
+def test_a_transaction_creates_a_patient_and_a_document_referring_to_it(api, personas):
+    doctor = personas.treating_doctor
+    bundle = _bundle(
+        "transaction",
+        # The document comes first and names the patient by its urn: the
+        # patient is still created first.
+        _post(_document(PATIENT_URN)),
+        # She becomes his patient, which lets him file documents in her record.
+        _post(
+            _patient(generalPractitioner=[{"reference": f"Practitioner/{doctor.uuid}"}]),
+            PATIENT_URN,
+        ),
+    )
+
+    response = api.post("", bundle, doctor)
+
+    assert response.status_code == 200, response.content
+    result = fhir_json(response)
+    assert result["type"] == "transaction-response"
+    document_entry, patient_entry = result["entry"]
+    assert [document_entry["response"]["status"], patient_entry["response"]["status"]] == [
+        "201 Created",
+        "201 Created",
+    ]
+    patient = Patient.objects.get(uuid=patient_entry["resource"]["id"])
+    document = Document.objects.get()
+    assert document.patient == patient
+    assert document_entry["resource"]["subject"]["reference"] == f"Patient/{patient.uuid}"
+    read_back = fhir_json(api.get(f"DocumentReference/{document.uuid}", doctor))
+    assert read_back["subject"]["reference"] == f"Patient/{patient.uuid}"
+    assert fhir_json(api.get(f"Patient/{patient.uuid}", doctor))["name"][0]["family"] == "Durand"
+    done = AuditEntry.objects.filter(outcome=Outcome.GRANTED)
+    assert done.filter(action=Action.PATIENT_CREATE, patient=patient).count() == 1
+    assert done.filter(action=Action.DOCUMENT_CREATE, patient=patient).count() == 1
+
+
+def test_a_transaction_refused_on_its_second_entry_keeps_nothing_but_the_refusal(api, personas):
+    cardiologist = personas.cardiologist  # no link with Micheline Girard
+    bundle = _bundle(
+        "transaction",
+        _post(_patient()),
+        _post(_document(f"Patient/{personas.patient.uuid}")),
+    )
+
+    response = api.post("", bundle, cardiologist)
+
+    assert response.status_code == 404
+    first, *rest = issues(response)
+    assert first["expression"] == ["Bundle.entry[1]"]
+    assert "rien de la transaction n'a été conservé" in first["diagnostics"]
+    assert rest[0]["code"] == "not-found"
+    assert Patient.objects.count() == 1  # Micheline only
+    assert not Document.objects.exists()
+    assert not AuditEntry.objects.filter(action=Action.PATIENT_CREATE).exists()
+    refusal = AuditEntry.objects.get(action=Action.DOCUMENT_CREATE)
+    assert (refusal.outcome, refusal.patient, refusal.actor) == (
+        Outcome.DENIED,
+        personas.patient,
+        cardiologist.user,
+    )
+    assert refusal.detail["transaction"] == "rolled_back"
+
+
+def test_a_nurse_writing_a_doctors_type_in_a_transaction_undoes_it_all(api, personas):
+    nurse = personas.nurse
+    in_care_team(nurse, personas.patient)
+    subject = f"Patient/{personas.patient.uuid}"
+    bundle = _bundle(
+        "transaction",
+        _post(_document(subject, "photo") | _png()),
+        _post(_document(subject, "prescription")),
+    )
+
+    response = api.post("", bundle, nurse)
+
+    assert response.status_code == 403
+    assert issues(response)[1]["diagnostics"] == (
+        "Votre rôle ne permet pas d'ajouter ce type de document au dossier."
+    )
+    assert not Document.objects.exists()
+    failed = AuditEntry.objects.get(action=Action.DOCUMENT_CREATE)
+    assert (failed.outcome, failed.patient, failed.detail["failure"]) == (
+        Outcome.FAILED,
+        personas.patient,
+        "habilitation",
+    )
+
+
+def _png() -> dict[str, Any]:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    return {
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "image/png",
+                    "title": "talon.png",
+                    "data": base64.b64encode(png).decode(),
+                }
+            }
+        ]
+    }
+
+
+def test_a_refusal_on_a_patient_the_transaction_created_is_kept_without_the_row(api, personas):
+    nurse = personas.nurse
+    bundle = _bundle(
+        "transaction",
+        _post(_patient(), PATIENT_URN),
+        _post(_document(PATIENT_URN)),
+    )
+
+    response = api.post("", bundle, nurse)
+
+    # She may create the identity, not write in a record where she has no place.
+    assert response.status_code == 404
+    assert Patient.objects.count() == 1
+    kept = AuditEntry.objects.get(action=Action.DOCUMENT_CREATE)
+    assert kept.outcome == Outcome.DENIED
+    assert kept.patient is None
+    assert kept.detail["transaction"] == "rolled_back"
+    assert kept.detail["patient"]
+
+
+def test_a_transaction_refuses_a_resource_type_the_server_does_not_have(api, personas):
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "Poids"},
+        "subject": {"reference": PATIENT_URN},
+    }
+    bundle = _bundle("transaction", _post(_patient(), PATIENT_URN), _post(observation))
+
+    response = api.post("", bundle, personas.treating_doctor)
+
+    assert response.status_code == 404
+    assert issues(response)[1]["diagnostics"] == (
+        "Le type de ressource Observation n'est pas pris en charge par ce serveur."
+    )
+    assert Patient.objects.count() == 1
+
+
+# --- Bad bundles --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "diagnostics"),
+    [
+        (
+            _patient(),
+            400,
+            "Envoyez à la base un Bundle de type transaction ou batch.",
+        ),
+        (
+            {"resourceType": "Bundle", "type": "searchset"},
+            400,
+            "Le type du Bundle doit être transaction ou batch, et non « searchset ».",
+        ),
+        (
+            _bundle("batch", "x"),
+            400,
+            "Cet élément doit être un objet JSON.",
+        ),
+        (
+            _bundle("batch", {"request": {"method": "HEAD", "url": "metadata"}}),
+            400,
+            "La méthode doit être GET, POST, PUT, PATCH ou DELETE.",
+        ),
+        (
+            _bundle("transaction", _post(_patient(), PATIENT_URN), _post(_patient(), PATIENT_URN)),
+            400,
+            f"Deux entrées ont le fullUrl « {PATIENT_URN} ».",
+        ),
+        (
+            _bundle("transaction", _post(_document(PATIENT_URN))),
+            400,
+            f"La référence « {PATIENT_URN} » ne désigne aucune entrée de ce Bundle "
+            "(aucune entrée ne l'a pour fullUrl).",
+        ),
+    ],
+)
+def test_it_refuses_a_bad_bundle_in_french(api, personas, body, status, diagnostics):
+    response = api.post("", body, personas.treating_doctor)
+
+    assert response.status_code == status
+    assert diagnostics in [i["diagnostics"] for i in issues(response)]
+    assert Patient.objects.count() == 1
+
+
+def test_it_refuses_ten_thousand_and_one_entries_before_running_any(api, personas):
+    entry = {"request": {"method": "GET", "url": "metadata"}}
+    body = _bundle("batch", *[entry] * 10_001)
+
+    response = api.post("", body, personas.treating_doctor)
+
+    assert response.status_code == 413
+    (issue,) = issues(response)
+    assert issue["code"] == "too-costly"
+    assert issue["diagnostics"] == (
+        "Un Bundle contient au plus 1000 entrées ; celui-ci en contient 10001."
+    )
+
+
+def test_it_refuses_entries_that_refer_to_each_other_in_a_cycle(api, personas):
+    other = "urn:uuid:0d6e1a8c-1f7b-4c55-9d3e-5c1f0b2a9e11"
+    first = _post(_document(other), PATIENT_URN)
+    second = _post(_document(PATIENT_URN), other)
+
+    response = api.post("", _bundle("transaction", first, second), personas.treating_doctor)
+
+    assert response.status_code == 400
+    assert "cycle" in issues(response)[0]["diagnostics"]
+
+
+def test_it_refuses_a_bundle_inside_a_bundle(api, personas):
+    inner = _bundle("batch")
+    entry = {"resource": inner, "request": {"method": "POST", "url": "/"}}
+
+    response = api.post("", _bundle("batch", entry), personas.treating_doctor)
+
+    assert response.status_code == 200
+    assert _statuses(response) == ["400 Bad Request"]
