@@ -17,7 +17,14 @@ from maillage.patients.identity import (
     IdentityProblem,
     identity_problems,
 )
-from maillage.patients.models import Patient, PatientAddress, PatientIdentifier, PatientTelecom
+from maillage.patients.models import (
+    Patient,
+    PatientAddress,
+    PatientContact,
+    PatientIdentifier,
+    PatientLanguage,
+    PatientTelecom,
+)
 from maillage.policy.gate import (
     PatientNotFound,
     authorize,
@@ -164,8 +171,9 @@ def update_patient(
 
 def _store_details(patient: Patient, details: PatientDetails) -> None:
     """Replace what the record keeps beyond the identity (inside the caller's transaction)."""
-    for model in (PatientIdentifier, PatientAddress, PatientTelecom):
+    for model in (PatientIdentifier, PatientAddress, PatientTelecom, PatientContact):
         model.objects.filter(patient=patient).delete()
+    PatientLanguage.objects.filter(patient=patient).delete()
     PatientIdentifier.objects.bulk_create(
         PatientIdentifier(
             patient=patient,
@@ -180,9 +188,43 @@ def _store_details(patient: Patient, details: PatientDetails) -> None:
         )
         for position, i in enumerate(details.identifiers)
     )
+    PatientLanguage.objects.bulk_create(
+        PatientLanguage(
+            patient=patient,
+            position=position,
+            system=lang.language.system,
+            code=lang.language.code,
+            display=lang.language.display,
+            text=lang.language.text,
+            preferred=lang.preferred,
+        )
+        for position, lang in enumerate(details.languages)
+    )
+    contacts = PatientContact.objects.bulk_create(
+        PatientContact(
+            patient=patient,
+            position=position,
+            relationship_system=c.relationship.system,
+            relationship_code=c.relationship.code,
+            relationship_display=c.relationship.display,
+            relationship_text=c.relationship.text,
+            family=c.family,
+            given="\n".join(c.given),
+            gender=c.gender,
+        )
+        for position, c in enumerate(details.contacts)
+    )
+    # Positions run over all of the patient's rows: hers first, then each contact's.
+    owned_addresses = [(None, a) for a in details.addresses] + [
+        (row, c.address) for row, c in zip(contacts, details.contacts, strict=True) if c.address
+    ]
+    owned_telecoms = [(None, t) for t in details.telecoms] + [
+        (row, t) for row, c in zip(contacts, details.contacts, strict=True) for t in c.telecoms
+    ]
     PatientAddress.objects.bulk_create(
         PatientAddress(
             patient=patient,
+            contact=contact,
             position=position,
             use=a.use,
             type=a.type,
@@ -196,11 +238,12 @@ def _store_details(patient: Patient, details: PatientDetails) -> None:
             commune=a.commune,
             main=a.main,
         )
-        for position, a in enumerate(details.addresses)
+        for position, (contact, a) in enumerate(owned_addresses)
     )
     PatientTelecom.objects.bulk_create(
         PatientTelecom(
             patient=patient,
+            contact=contact,
             position=position,
             system=t.system,
             value=t.value,
@@ -208,11 +251,13 @@ def _store_details(patient: Patient, details: PatientDetails) -> None:
             rank=t.rank,
             main=t.main,
         )
-        for position, t in enumerate(details.telecoms)
+        for position, (contact, t) in enumerate(owned_telecoms)
     )
-    if patient.details_kept != (not details.empty):
-        patient.details_kept = not details.empty
-        patient.save(update_fields=["details_kept"])
+    columns = details.columns()
+    for name, value in columns.items():
+        setattr(patient, name, value)
+    patient.details_kept = details.in_tables
+    patient.save(update_fields=[*columns, "details_kept"])
 
 
 def _retire_replaced(patient: Patient, changed: list[str]) -> None:

@@ -1,5 +1,6 @@
-"""What a record keeps beyond the identity: other systems' identifiers, full addresses,
-telecoms, as they were received (from a FHIR client, an import).
+"""What a record keeps beyond the identity, as it was received (a FHIR client, an import):
+other systems' identifiers, full addresses, telecoms, contact persons, languages,
+marital status, managing organisation, death and multiple birth.
 
 Values are kept as sent, never rewritten: a country "US" stays "US", an
 identifier's type stays the client's coding. The identity's own fields (the
@@ -11,12 +12,31 @@ those (see ``patients.actions.update_patient``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from maillage.patients.models import Patient
+    from maillage.directory.models import Structure
+    from maillage.patients.models import (
+        Patient,
+        PatientAddress,
+        PatientContact,
+        PatientTelecom,
+    )
     from maillage.territory.models import Commune
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A CodeableConcept's first coding and its text, as sent."""
+
+    system: str = ""
+    code: str = ""
+    display: str = ""
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.system or self.code or self.display or self.text)
 
 
 @dataclass(frozen=True)
@@ -60,14 +80,56 @@ class Telecom:
 
 
 @dataclass(frozen=True)
+class Contact:
+    relationship: Coded = Coded()
+    family: str = ""
+    given: tuple[str, ...] = ()
+    gender: str = ""
+    telecoms: tuple[Telecom, ...] = ()
+    address: PostalAddress | None = None
+
+
+@dataclass(frozen=True)
+class Language:
+    language: Coded
+    preferred: bool | None = None
+
+
+@dataclass(frozen=True)
 class PatientDetails:
     identifiers: tuple[OtherIdentifier, ...] = ()
     addresses: tuple[PostalAddress, ...] = ()
     telecoms: tuple[Telecom, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    languages: tuple[Language, ...] = ()
+    # Columns of the patient row itself.
+    managing_organization: Structure | None = None
+    marital_status: Coded = Coded()
+    deceased: bool | None = None
+    deceased_date_time: str = ""
+    multiple_birth: bool | None = None
+    birth_order: int | None = None
 
     @property
-    def empty(self) -> bool:
-        return not (self.identifiers or self.addresses or self.telecoms)
+    def in_tables(self) -> bool:
+        """Whether any of it is held in rows of the detail tables (not the patient's own)."""
+        return bool(
+            self.identifiers or self.addresses or self.telecoms or self.contacts or self.languages
+        )
+
+    def columns(self) -> dict[str, object]:
+        """The patient's own fields that hold the rest."""
+        return {
+            "managing_organization": self.managing_organization,
+            "marital_status_system": self.marital_status.system,
+            "marital_status_code": self.marital_status.code,
+            "marital_status_display": self.marital_status.display,
+            "marital_status_text": self.marital_status.text,
+            "deceased": self.deceased,
+            "deceased_date_time": self.deceased_date_time,
+            "multiple_birth": self.multiple_birth,
+            "birth_order": self.birth_order,
+        }
 
 
 def details_of(patient: Patient) -> PatientDetails:
@@ -75,9 +137,27 @@ def details_of(patient: Patient) -> PatientDetails:
 
     ``patient`` comes from the gate: reading it is already decided and audited.
     """
+    columns = PatientDetails(
+        managing_organization=patient.managing_organization
+        if patient.managing_organization_id is not None
+        else None,
+        marital_status=Coded(
+            patient.marital_status_system,
+            patient.marital_status_code,
+            patient.marital_status_display,
+            patient.marital_status_text,
+        ),
+        deceased=patient.deceased,
+        deceased_date_time=patient.deceased_date_time,
+        multiple_birth=patient.multiple_birth,
+        birth_order=patient.birth_order,
+    )
     if not patient.details_kept:
-        return PatientDetails()
-    return PatientDetails(
+        return columns
+    addresses = list(patient.addresses.select_related("commune"))
+    telecoms = list(patient.telecoms.all())
+    return replace(
+        columns,
         identifiers=tuple(
             OtherIdentifier(
                 system=i.system,
@@ -90,24 +170,50 @@ def details_of(patient: Patient) -> PatientDetails:
             )
             for i in patient.other_identifiers.all()
         ),
-        addresses=tuple(
-            PostalAddress(
-                use=a.use,
-                type=a.type,
-                text=a.text,
-                lines=tuple(a.line_list),
-                city=a.city,
-                district=a.district,
-                state=a.state,
-                postal_code=a.postal_code,
-                country=a.country,
-                commune=a.commune,
-                main=a.main,
-            )
-            for a in patient.addresses.select_related("commune")
+        addresses=tuple(_address(a) for a in addresses if a.contact_id is None),
+        telecoms=tuple(_telecom(t) for t in telecoms if t.contact_id is None),
+        contacts=tuple(_contact(c, addresses, telecoms) for c in patient.contacts.all()),
+        languages=tuple(
+            Language(Coded(lang.system, lang.code, lang.display, lang.text), lang.preferred)
+            for lang in patient.languages.all()
         ),
-        telecoms=tuple(
-            Telecom(system=t.system, value=t.value, use=t.use, rank=t.rank, main=t.main)
-            for t in patient.telecoms.all()
+    )
+
+
+def _address(row: PatientAddress) -> PostalAddress:
+    return PostalAddress(
+        use=row.use,
+        type=row.type,
+        text=row.text,
+        lines=tuple(row.line_list),
+        city=row.city,
+        district=row.district,
+        state=row.state,
+        postal_code=row.postal_code,
+        country=row.country,
+        commune=row.commune,
+        main=row.main,
+    )
+
+
+def _telecom(row: PatientTelecom) -> Telecom:
+    return Telecom(system=row.system, value=row.value, use=row.use, rank=row.rank, main=row.main)
+
+
+def _contact(
+    row: PatientContact, addresses: list[PatientAddress], telecoms: list[PatientTelecom]
+) -> Contact:
+    address = next((a for a in addresses if a.contact_id == row.pk), None)
+    return Contact(
+        relationship=Coded(
+            row.relationship_system,
+            row.relationship_code,
+            row.relationship_display,
+            row.relationship_text,
         ),
+        family=row.family,
+        given=tuple(row.given.splitlines()),
+        gender=row.gender,
+        telecoms=tuple(_telecom(t) for t in telecoms if t.contact_id == row.pk),
+        address=_address(address) if address is not None else None,
     )

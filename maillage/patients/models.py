@@ -111,6 +111,25 @@ class Patient(models.Model):
         on_delete=models.SET_NULL,
         related_name="patient_record",
     )
+    # Received from FHIR clients and imports, kept as sent (maillage.patients.details).
+    # The managing organisation is data, not a relation: the policy never reads it.
+    managing_organization = models.ForeignKey(
+        "directory.Structure",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("managing organisation"),
+    )
+    marital_status_system = models.CharField(max_length=255, blank=True)
+    marital_status_code = models.CharField(max_length=64, blank=True)
+    marital_status_display = models.CharField(max_length=200, blank=True)
+    marital_status_text = models.CharField(max_length=200, blank=True)
+    deceased = models.BooleanField(null=True, blank=True)
+    # A FHIR dateTime as sent: it may be a year or a month alone.
+    deceased_date_time = models.CharField(max_length=40, blank=True)
+    multiple_birth = models.BooleanField(null=True, blank=True)
+    birth_order = models.PositiveSmallIntegerField(null=True, blank=True)
     # Whether rows of the tables below (identifiers of other systems, full
     # addresses, telecoms) exist: a read of a record that has none, as every
     # record made on a page, costs no query for them.
@@ -192,10 +211,64 @@ class PatientIdentifier(models.Model):
         return f"{self.system}|{self.value}"
 
 
+class PatientContact(models.Model):
+    """A contact person of the patient (next of kin, emergency…), as received."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="contacts")
+    position = models.PositiveSmallIntegerField()
+    relationship_system = models.CharField(max_length=MAX_URI, blank=True)
+    relationship_code = models.CharField(max_length=MAX_CODE, blank=True)
+    relationship_display = models.CharField(max_length=MAX_LABEL, blank=True)
+    relationship_text = models.CharField(max_length=MAX_LABEL, blank=True)
+    family = models.CharField(max_length=MAX_LABEL, blank=True)
+    # One given name per line.
+    given = models.TextField(blank=True)
+    gender = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["patient", "position"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "position"], name="patient_contact_pos")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family} {' '.join(self.given.splitlines())}".strip()
+
+
+class PatientLanguage(models.Model):
+    """A language the patient speaks (Patient.communication), as received."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="languages")
+    position = models.PositiveSmallIntegerField()
+    system = models.CharField(max_length=MAX_URI, blank=True)
+    code = models.CharField(max_length=MAX_CODE, blank=True)
+    display = models.CharField(max_length=MAX_LABEL, blank=True)
+    text = models.CharField(max_length=MAX_LABEL, blank=True)
+    preferred = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["patient", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "position"], name="patient_language_pos")
+        ]
+
+    def __str__(self) -> str:
+        return self.code or self.text
+
+
 class PatientAddress(models.Model):
-    """A postal address as received: lines, city, district, state, postal code, country."""
+    """A postal address as received: lines, city, district, state, postal code, country.
+
+    With ``contact`` set, the address of that contact person. Positions run
+    over all of a patient's addresses, the contacts' ones after hers.
+    """
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="addresses")
+    contact = models.ForeignKey(
+        PatientContact, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses"
+    )
     position = models.PositiveSmallIntegerField()
     use = models.CharField(max_length=10, blank=True)
     type = models.CharField(max_length=10, blank=True)
@@ -229,9 +302,12 @@ class PatientAddress(models.Model):
 
 
 class PatientTelecom(models.Model):
-    """A phone, email or other contact point, as received."""
+    """A phone, email or other contact point as received; with ``contact``, a contact's."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="telecoms")
+    contact = models.ForeignKey(
+        PatientContact, null=True, blank=True, on_delete=models.CASCADE, related_name="telecoms"
+    )
     position = models.PositiveSmallIntegerField()
     system = models.CharField(max_length=10)
     value = models.CharField(max_length=MAX_VALUE)

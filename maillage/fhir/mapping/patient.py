@@ -25,6 +25,8 @@ from maillage.fhir.systems import (
 )
 from maillage.fhir.validation import emit
 from maillage.patients.details import (
+    Coded,
+    Contact,
     OtherIdentifier,
     PatientDetails,
     PostalAddress,
@@ -150,6 +152,74 @@ def _other_identifier(identifier: OtherIdentifier) -> Json:
     return sent
 
 
+def _concept(coded: Coded) -> Json | None:
+    if not coded:
+        return None
+    sent: Json = {}
+    coding = {
+        k: v
+        for k, v in (("system", coded.system), ("code", coded.code), ("display", coded.display))
+        if v
+    }
+    if coding:
+        sent["coding"] = [coding]
+    if coded.text:
+        sent["text"] = coded.text
+    return sent
+
+
+def _contact(contact: Contact) -> Json:
+    sent: Json = {}
+    relationship = _concept(contact.relationship)
+    if relationship:
+        sent["relationship"] = [relationship]
+    name: Json = {}
+    if contact.family:
+        name["family"] = contact.family
+    if contact.given:
+        name["given"] = list(contact.given)
+    if name:
+        sent["name"] = name
+    if contact.telecoms:
+        sent["telecom"] = [_contact_point(t) for t in contact.telecoms]
+    address = _postal_address(contact.address) if contact.address is not None else None
+    if address:
+        sent["address"] = address
+    if contact.gender:
+        sent["gender"] = contact.gender
+    return sent
+
+
+def _received(details: PatientDetails) -> Json:
+    """The elements only a client or an import gives, as they were received."""
+    sent: Json = {}
+    if details.contacts:
+        sent["contact"] = [_contact(c) for c in details.contacts]
+    organization = details.managing_organization
+    if organization is not None:
+        sent["managingOrganization"] = make_reference(
+            "Organization", organization.uuid, organization.name
+        )
+    marital_status = _concept(details.marital_status)
+    if marital_status:
+        sent["maritalStatus"] = marital_status
+    if details.languages:
+        sent["communication"] = [
+            {"language": _concept(lang.language) or {}}
+            | ({"preferred": lang.preferred} if lang.preferred is not None else {})
+            for lang in details.languages
+        ]
+    if details.deceased_date_time:
+        sent["deceasedDateTime"] = details.deceased_date_time
+    elif details.deceased is not None:
+        sent["deceasedBoolean"] = details.deceased
+    if details.birth_order is not None:
+        sent["multipleBirthInteger"] = details.birth_order
+    elif details.multiple_birth is not None:
+        sent["multipleBirthBoolean"] = details.multiple_birth
+    return sent
+
+
 def _addresses(patient: Patient, details: PatientDetails) -> list[Json]:
     """The addresses as received; the one set on a page when the received home one went."""
     addresses = [_postal_address(a) for a in details.addresses]
@@ -197,5 +267,6 @@ def patient_resource(patient: Patient) -> Json:
         "generalPractitioner": [make_reference("Practitioner", doctor.uuid, doctor.display_name)]
         if doctor is not None
         else [],
+        **_received(details),
     }
     return emit(FhirPatient, data)

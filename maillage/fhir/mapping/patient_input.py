@@ -29,7 +29,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
-from maillage.directory.models import Professional
+from maillage.directory.models import Professional, Structure
 from maillage.directory.terminology import Profession
 from maillage.fhir.created import not_kept
 from maillage.fhir.outcome import FhirError, Issue
@@ -45,19 +45,38 @@ from maillage.fhir.systems import (
 )
 from maillage.lib.ins import InvalidMatricule
 from maillage.patients import models as columns
-from maillage.patients.details import OtherIdentifier, PatientDetails, PostalAddress, Telecom
+from maillage.patients.details import (
+    Coded,
+    Contact,
+    Language,
+    OtherIdentifier,
+    PatientDetails,
+    PostalAddress,
+    Telecom,
+)
 from maillage.patients.identity import IdentityInput, clean_matricule, matricule_message
 from maillage.territory.models import Commune
 from maillage.territory.queries import find_communes
 
 SEXES = {"male": "M", "female": "F"}
 _PRACTITIONER = re.compile(r"(?:^|/)Practitioner/(?P<id>[0-9A-Fa-f-]{32,36})$")
+_ORGANIZATION = re.compile(r"(?:^|/)Organization/(?P<id>[0-9A-Fa-f-]{32,36})$")
 # Column sizes of maillage.patients.models.Patient: longer text is refused
 # here with a message rather than by the database with an error.
 MAX_NAME, MAX_GIVEN_NAMES, MAX_PHONE, MAX_ADDRESS, MAX_EMAIL = 100, 200, 20, 200, 254
 # More of one repeated element than any person has is refused before any work.
 MAX_REPEATS = 20
-REPEATED = ("identifier", "name", "telecom", "address", "contact", "extension")
+MAX_BIRTH_ORDER = 20
+REPEATED = (
+    "identifier",
+    "name",
+    "telecom",
+    "address",
+    "contact",
+    "extension",
+    "communication",
+    "generalPractitioner",
+)
 # The arc of the INS systems (ANS OIDs 1.2.250.1.213.1.4.8 to .11) and the
 # identifier types FR Core gives them: an identifier claiming either is an INS.
 _INS_ARC = "1.2.250.1.213.1.4."
@@ -98,6 +117,18 @@ class _Reader:
         for key in element:
             if key not in kept:
                 self.dropped(_element_path(path, key))
+
+    def repeats(self, element: Json, name: str, path: str) -> list[Any]:
+        """The items of a list element, or none and a problem when there are too many."""
+        items = element.get(name, [])
+        if len(items) > MAX_REPEATS:
+            self.problem(
+                _("Too many elements: at most %(max)s.") % {"max": MAX_REPEATS},
+                f"{path}.{name}",
+                code="too-costly",
+            )
+            return []
+        return list(items)
 
     def text(self, value: Any, path: str, max_length: int) -> str:
         text = (value or "").strip() if isinstance(value, str) else ""
@@ -149,8 +180,12 @@ def identity_from_fhir(resource: FhirPatient) -> PatientInput:
     identifiers = _other_identifiers(reader, data)
     phone, email = _telecom(reader, resource)
     telecoms = _telecoms(reader, data, phone, email)
-    doctor = _treating_doctor(reader, resource)
+    doctor = _treating_doctor(reader, data)
     line, commune, addresses = _addresses(reader, data)
+    contacts = _contacts(reader, data)
+    languages = _languages(reader, data)
+    deceased, deceased_date_time = _deceased(data)
+    multiple_birth, birth_order = _multiple_birth(reader, data)
     _names_left(reader, data)
     _meta_left(reader, data)
     reader.leftovers(data, HANDLED, "Patient")
@@ -175,7 +210,21 @@ def identity_from_fhir(resource: FhirPatient) -> PatientInput:
         phone=phone,
         email=email,
         treating_doctor=doctor,
-        details=PatientDetails(identifiers=identifiers, addresses=addresses, telecoms=telecoms),
+        details=PatientDetails(
+            identifiers=identifiers,
+            addresses=addresses,
+            telecoms=telecoms,
+            contacts=contacts,
+            languages=languages,
+            managing_organization=_managing_organization(reader, data),
+            marital_status=Coded(
+                *_concept(reader, data.get("maritalStatus"), "Patient.maritalStatus")
+            ),
+            deceased=deceased,
+            deceased_date_time=deceased_date_time,
+            multiple_birth=multiple_birth,
+            birth_order=birth_order,
+        ),
     )
     return PatientInput(identity, reader.paths, reader.warnings)
 
@@ -196,6 +245,14 @@ HANDLED = frozenset(
         "address",
         "extension",
         "generalPractitioner",
+        "contact",
+        "managingOrganization",
+        "maritalStatus",
+        "communication",
+        "deceasedBoolean",
+        "deceasedDateTime",
+        "multipleBirthBoolean",
+        "multipleBirthInteger",
     }
 )
 
@@ -468,47 +525,153 @@ def _telecoms(reader: _Reader, data: Json, phone: str, email: str) -> tuple[Tele
     kept = []
     for index, point in enumerate(data.get("telecom", [])):
         path = f"Patient.telecom[{index}]"
-        if not point.get("value") or not point.get("system"):
-            reader.dropped(path)
-            continue
-        reader.leftovers(point, {"system", "value", "use", "rank"}, path)
-        kept.append(
-            Telecom(
-                system=point["system"],
-                value=reader.text(point["value"], f"{path}.value", columns.MAX_VALUE),
-                use=point.get("use", ""),
-                rank=point.get("rank"),
-                main=f"{path}.value" in mains,
-            )
-        )
+        telecom = _contact_point(reader, point, path, main=f"{path}.value" in mains)
+        if telecom is not None:
+            kept.append(telecom)
     return tuple(kept)
 
 
-def _treating_doctor(reader: _Reader, resource: FhirPatient) -> Professional | None:
-    references = resource.generalPractitioner or []
-    if not references:
+def _contact_point(reader: _Reader, point: Json, path: str, *, main: bool) -> Telecom | None:
+    if not point.get("value") or not point.get("system"):
+        reader.dropped(path)
         return None
-    reader.paths["treating_doctor"] = "Patient.generalPractitioner[0]"
-    if len(references) > 1:
-        reader.problem(_("Give only one médecin traitant."), "Patient.generalPractitioner")
-    path = "Patient.generalPractitioner[0].reference"
-    match = _PRACTITIONER.search(references[0].reference or "")
-    practitioner_id = _uuid(match["id"]) if match else None
-    if practitioner_id is None:
+    reader.leftovers(point, {"system", "value", "use", "rank"}, path)
+    return Telecom(
+        system=point["system"],
+        value=reader.text(point["value"], f"{path}.value", columns.MAX_VALUE),
+        use=point.get("use", ""),
+        rank=point.get("rank"),
+        main=main,
+    )
+
+
+def _contacts(reader: _Reader, data: Json) -> tuple[Contact, ...]:
+    """Contact persons: relationship, name, telecoms, address, gender; the rest named."""
+    kept = []
+    for index, contact in enumerate(data.get("contact", [])):
+        path = f"Patient.contact[{index}]"
+        relationships = reader.repeats(contact, "relationship", path)
+        for position in range(1, len(relationships)):
+            reader.dropped(f"{path}.relationship[{position}]")
+        relationship = Coded(
+            *_concept(
+                reader, relationships[0] if relationships else None, f"{path}.relationship[0]"
+            )
+        )
+        name: Json = contact.get("name", {})
+        reader.leftovers(name, {"family", "given"}, f"{path}.name")
+        given = tuple(
+            reader.text(g, f"{path}.name.given[{i}]", columns.MAX_LABEL)
+            for i, g in enumerate(reader.repeats(name, "given", f"{path}.name"))
+        )
+        telecoms = [
+            _contact_point(reader, point, f"{path}.telecom[{i}]", main=False)
+            for i, point in enumerate(reader.repeats(contact, "telecom", path))
+        ]
+        address = contact.get("address")
+        reader.leftovers(contact, {"relationship", "name", "telecom", "address", "gender"}, path)
+        received = Contact(
+            relationship=relationship,
+            family=reader.text(name.get("family"), f"{path}.name.family", columns.MAX_LABEL),
+            given=tuple(g for g in given if g),
+            gender=contact.get("gender", ""),
+            telecoms=tuple(t for t in telecoms if t is not None),
+            address=_postal_address(reader, address, f"{path}.address", main=False)
+            if address
+            else None,
+        )
+        if received != Contact():
+            kept.append(received)
+    return tuple(kept)
+
+
+def _languages(reader: _Reader, data: Json) -> tuple[Language, ...]:
+    kept = []
+    for index, communication in enumerate(data.get("communication", [])):
+        path = f"Patient.communication[{index}]"
+        reader.leftovers(communication, {"language", "preferred"}, path)
+        language = Coded(*_concept(reader, communication.get("language"), f"{path}.language"))
+        kept.append(Language(language, communication.get("preferred")))
+    return tuple(kept)
+
+
+def _deceased(data: Json) -> tuple[bool | None, str]:
+    return data.get("deceasedBoolean"), str(data.get("deceasedDateTime", ""))
+
+
+def _multiple_birth(reader: _Reader, data: Json) -> tuple[bool | None, int | None]:
+    order = data.get("multipleBirthInteger")
+    if order is not None and not 0 < order <= MAX_BIRTH_ORDER:
         reader.problem(
-            _(
-                "The médecin traitant must be a reference to a Practitioner of the directory "
-                "(Practitioner/id)."
-            ),
+            _("The birth order is a number from 1 to %(max)s.") % {"max": MAX_BIRTH_ORDER},
+            "Patient.multipleBirthInteger",
+        )
+        order = None
+    return data.get("multipleBirthBoolean"), order
+
+
+def _managing_organization(reader: _Reader, data: Json) -> Structure | None:
+    """One of our Organizations (a structure of the directory); another one is named, not kept."""
+    reference: Json | None = data.get("managingOrganization")
+    if not reference:
+        return None
+    path = "Patient.managingOrganization"
+    match = _ORGANIZATION.search(str(reference.get("reference", "")))
+    structure_id = _uuid(match["id"]) if match else None
+    structure = (
+        Structure.objects.filter(uuid=structure_id).first() if structure_id is not None else None
+    )
+    if structure is None:
+        reader.dropped(
             path,
+            _(
+                "The managing organisation is kept only when it is an Organization of this "
+                "server (Organization/id): this one is not kept."
+            ),
         )
         return None
-    doctor = Professional.objects.filter(
+    # The display is the directory's name, sent back from the structure.
+    reader.leftovers(reference, {"reference", "display", "type"}, path)
+    return structure
+
+
+def _treating_doctor(reader: _Reader, data: Json) -> Professional | None:
+    """The first reference to an active doctor of the directory; any other is named, not kept.
+
+    Who may be recorded as médecin traitant is the directory's rule (an
+    active doctor); a client's other references (an Organization, another
+    system's practitioner, a nurse, a second doctor) do not refuse the
+    patient: they are not kept, and said so.
+    """
+    doctor = None
+    for index, reference in enumerate(data.get("generalPractitioner", [])):
+        path = f"Patient.generalPractitioner[{index}]"
+        found = _doctor(str(reference.get("reference", ""))) if doctor is None else None
+        if found is None:
+            reader.dropped(
+                path,
+                _("A single médecin traitant is recorded: this reference is not kept.")
+                if doctor is not None
+                else _(
+                    "Only an active doctor of the directory, as Practitioner/id, is recorded as "
+                    "médecin traitant: this reference is not kept."
+                ),
+            )
+            continue
+        doctor = found
+        reader.paths["treating_doctor"] = path
+        reader.leftovers(reference, {"reference", "display", "type"}, path)
+    return doctor
+
+
+def _doctor(reference: str) -> Professional | None:
+    match = _PRACTITIONER.search(reference)
+    practitioner_id = _uuid(match["id"]) if match else None
+    if practitioner_id is None:
+        return None
+    return Professional.objects.filter(
         uuid=practitioner_id, active=True, profession=Profession.DOCTOR
     ).first()
-    if doctor is None:
-        reader.problem(_("No active doctor of the directory has this id."), path, code="not-found")
-    return doctor
 
 
 def _uuid(value: str) -> uuid.UUID | None:

@@ -194,18 +194,6 @@ def test_it_refuses_a_body_that_is_not_a_json_object(api, personas, raw):
         ({"birthDate": None}, "Patient.birthDate"),
         ({"telecom": [{"system": "email", "value": "not an address"}]}, "Patient.telecom[0].value"),
         ({"telecom": [{"system": "phone", "value": "0" * 21}]}, "Patient.telecom[0].value"),
-        (
-            {"generalPractitioner": [{"reference": "Organization/1"}]},
-            "Patient.generalPractitioner[0].reference",
-        ),
-        (
-            {
-                "generalPractitioner": [
-                    {"reference": "Practitioner/3f2b1c9e-0000-4000-8000-000000000000"}
-                ]
-            },
-            "Patient.generalPractitioner[0].reference",
-        ),
     ],
 )
 def test_it_refuses_what_an_identity_cannot_hold(api, personas, changes, expression):
@@ -218,13 +206,51 @@ def test_it_refuses_what_an_identity_cannot_hold(api, personas, changes, express
     assert not Patient.objects.filter(birth_name="Durand").exists()
 
 
-def test_it_refuses_a_nurse_as_treating_doctor(api, personas):
-    body = _body(generalPractitioner=[{"reference": f"Practitioner/{personas.nurse.uuid}"}])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "Organization/1",
+        "Practitioner/3f2b1c9e-0000-4000-8000-000000000000",
+        "Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|9999967496",
+        "nurse",
+    ],
+)
+def test_it_does_not_record_another_reference_as_treating_doctor(api, personas, reference):
+    if reference == "nurse":
+        reference = f"Practitioner/{personas.nurse.uuid}"
+    body = _body(generalPractitioner=[{"reference": reference}])
 
-    response = api.post("Patient", body, personas.treating_doctor)
+    response = api.post(
+        "Patient", body, personas.treating_doctor, HTTP_PREFER="return=OperationOutcome"
+    )
 
-    assert response.status_code == 400
-    assert _expressions(response) == ["Patient.generalPractitioner[0].reference"]
+    assert response.status_code == 201
+    warnings = [
+        i
+        for i in issues(response)
+        if i["severity"] == "warning" and "generalPractitioner" in i["expression"][0]
+    ]
+    assert [w["expression"] for w in warnings] == [["Patient.generalPractitioner[0]"]]
+    assert "médecin traitant" in warnings[0]["diagnostics"]
+    assert Patient.objects.get(birth_name="Durand").treating_doctor is None
+
+
+def test_it_records_one_treating_doctor_and_names_the_others(api, personas):
+    doctor = personas.treating_doctor
+    body = _body(
+        generalPractitioner=[
+            {"reference": f"Practitioner/{doctor.uuid}"},
+            {"reference": f"Practitioner/{personas.cardiologist.uuid}"},
+        ]
+    )
+
+    response = api.post("Patient", body, doctor, HTTP_PREFER="return=OperationOutcome")
+
+    assert response.status_code == 201
+    assert [e for e in _expressions(response) if "generalPractitioner" in e] == [
+        "Patient.generalPractitioner[1]"
+    ]
+    assert Patient.objects.get(birth_name="Durand").treating_doctor == doctor
 
 
 def test_it_points_identity_rules_at_the_elements(api, personas):

@@ -77,6 +77,8 @@ def test_a_synthea_patient_reads_back_as_it_was_sent(api, personas):
     assert read["telecom"] == sent["telecom"]
     assert read["birthDate"] == sent["birthDate"]
     assert read["gender"] == sent["gender"]
+    for element in ("maritalStatus", "communication", "multipleBirthBoolean"):
+        assert read[element] == sent[element]
     official = next(n for n in read["name"] if n["use"] == "official")
     sent_official = next(n for n in sent["name"] if n["use"] == "official")
     assert (official["family"], official["given"]) == (
@@ -93,9 +95,9 @@ def test_every_synthea_patient_is_kept_or_warned(api, personas, index):
 
     warned = _warned(response)
     # Nothing dropped without a word: each element we do not hold is named.
-    for element in ("maritalStatus", "communication", "text"):
-        if element in sent:
-            assert f"Patient.{element}" in warned
+    assert "Patient.text" in warned
+    for element in ("maritalStatus", "communication", "multipleBirthBoolean"):
+        assert f"Patient.{element}" not in warned
     assert "Patient.meta.tag" in warned
     for position, extension in enumerate(sent.get("extension", [])):
         if not extension["url"].endswith("patient-birthPlace"):
@@ -115,10 +117,10 @@ def test_the_warnings_are_in_the_header_and_the_audit_entry(api, personas):
     response = _created(api, personas, sent)
 
     assert response["Warning"].startswith('299 maillage "Not kept: ')
-    assert "Patient.maritalStatus" in response["Warning"]
+    assert "Patient.meta.tag" in response["Warning"]
     assert response.json()["resourceType"] == "Patient"
     entry = AuditEntry.objects.get(action=Action.PATIENT_CREATE)
-    assert "Patient.maritalStatus" in entry.detail["not_kept"]
+    assert "Patient.meta.tag" in entry.detail["not_kept"]
     # Paths only: no value of the resource in the trail.
     assert sent["identifier"][2]["value"] not in json.dumps(entry.detail)
 
@@ -136,18 +138,32 @@ def test_the_hl7_example_keeps_its_identifier_address_and_telecoms(api, personas
     assert [t for t in read["telecom"]] == [
         {k: v for k, v in t.items() if k != "period"} for t in sent["telecom"] if "value" in t
     ]
+    assert read["deceasedBoolean"] is False
+    (contact,) = read["contact"]
+    sent_contact = sent["contact"][0]
+    assert contact["relationship"] == sent_contact["relationship"]
+    assert contact["name"] == {"family": "du Marché", "given": ["Bénédicte"]}
+    assert contact["telecom"] == sent_contact["telecom"]
+    assert contact["address"] == {k: v for k, v in sent_contact["address"].items() if k != "period"}
+    assert contact["gender"] == "female"
+    assert "managingOrganization" not in read  # Organization/1 is not one of ours
     warned = _warned(response)
-    for path in (
-        "Patient.identifier[0].period",
-        "Patient.identifier[0].assigner",
-        "Patient.address[0].period",
-        "Patient.telecom[0]",
-        "Patient.telecom[3].period",
-        "Patient.name[2]",
-        "Patient.birthDate.extension",
-        "Patient.deceasedBoolean",
-    ):
-        assert path in warned
+    assert sorted(warned) == sorted(
+        [
+            "Patient.text",
+            "Patient.identifier[0].period",
+            "Patient.identifier[0].assigner",
+            "Patient.name[2]",
+            "Patient.telecom[0]",
+            "Patient.telecom[3].period",
+            "Patient.birthDate.extension",
+            "Patient.address[0].period",
+            "Patient.contact[0].name.family.extension",
+            "Patient.contact[0].address.period",
+            "Patient.contact[0].period",
+            "Patient.managingOrganization",
+        ]
+    )
     diagnostics = {i["diagnostics"] for i in issues(response) if i["severity"] == "warning"}
     assert "Cet élément a été reçu mais n'est pas conservé par ce serveur." in diagnostics
 
@@ -398,3 +414,88 @@ def test_a_record_made_on_a_page_reads_without_detail_queries(
     with django_assert_max_num_queries(0):
         resource = patient_resource(patient)
     assert resource["id"] == str(patient.uuid)
+
+
+def test_it_keeps_one_of_our_organizations_and_languages(api, personas):
+    body = {
+        "resourceType": "Patient",
+        "name": [{"use": "official", "family": "Gérée", "given": ["Anne"]}],
+        "gender": "female",
+        "birthDate": "1950-02-03",
+        "managingOrganization": {"reference": f"Organization/{personas.msp.uuid}"},
+        "communication": [
+            {
+                "language": {"coding": [{"system": "urn:ietf:bcp:47", "code": "fr-FR"}]},
+                "preferred": True,
+            }
+        ],
+        "deceasedDateTime": "2026-01-05T10:00:00+01:00",
+        "multipleBirthInteger": 2,
+    }
+
+    response = _created(api, personas, copy.deepcopy(body))
+    read = _read(api, personas, response)
+
+    assert "Warning" not in response
+    assert read["managingOrganization"] == {
+        "reference": f"Organization/{personas.msp.uuid}",
+        "display": personas.msp.name,
+    }
+    for element in ("communication", "deceasedDateTime", "multipleBirthInteger"):
+        assert read[element] == body[element]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expression"),
+    [
+        (
+            {"contact": [{"name": {"family": "Nuit\x00"}}]},
+            None,  # NUL: refused by the body check before any reader
+        ),
+        ({"contact": [{"name": {"family": "Li\u0085gne"}}]}, "Patient.contact[0].name.family"),
+        (
+            {"contact": [{"telecom": [{"system": "phone", "value": "06\t12"}]}]},
+            "Patient.contact[0].telecom[0].value",
+        ),
+        (
+            {"contact": [{"name": {"given": ["A"] * 21}}]},
+            "Patient.contact[0].name.given",
+        ),
+        ({"multipleBirthInteger": -1}, "Patient.multipleBirthInteger"),
+        ({"multipleBirthInteger": 70000}, "Patient.multipleBirthInteger"),
+    ],
+)
+def test_it_refuses_a_contact_or_value_it_cannot_hold(api, personas, changes, expression):
+    body = {
+        "resourceType": "Patient",
+        "name": [{"use": "official", "family": "Contact", "given": ["Eve"]}],
+        "gender": "female",
+        "birthDate": "1990-03-04",
+        **changes,
+    }
+
+    response = api.post("Patient", body, personas.treating_doctor)
+
+    assert response.status_code == 400
+    if expression is not None:
+        assert expression in [e for i in issues(response) for e in i.get("expression", [])]
+    assert not Patient.objects.filter(birth_name="Contact").exists()
+
+
+@pytest.mark.parametrize("source", ["synthea", "hl7"])
+def test_the_same_resource_read_again_gives_the_same_details(api, personas, source):
+    """What an update (PUT) of the unchanged resource compares: nothing differs."""
+    from fhir.resources.R4B.patient import Patient as FhirPatient
+
+    from maillage.fhir.mapping.patient_input import identity_from_fhir
+
+    sent = _synthea_patient() if source == "synthea" else _hl7_patient()
+    response = _created(api, personas, copy.deepcopy(sent))
+    patient = Patient.objects.get(uuid=response["Location"].rsplit("/", 1)[-1])
+
+    again = identity_from_fhir(FhirPatient.model_validate(sent)).identity
+
+    assert again.details == details_of(patient)
+    # And what was read back, sent again, is what was kept.
+    read_back = identity_from_fhir(FhirPatient.model_validate(_read(api, personas, response)))
+    assert read_back.identity.details == details_of(patient)
