@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "maillage.fhir",
     "oauth2_provider",
     "maillage.smart",
+    "maillage.fhir.bulk",
     "maillage.front",
     "maillage.demo",
     "django_tasks",
@@ -297,6 +298,10 @@ MAILLAGE_FILE_KEYS = os.environ.get("MAILLAGE_FILE_KEYS", "")
 MAILLAGE_FILE_KEY_ID = os.environ.get("MAILLAGE_FILE_KEY_ID", "")
 MAILLAGE_FILE_KEY_FILE = os.environ.get("MAILLAGE_FILE_KEY_FILE", str(VAR_DIR / "file-keys.json"))
 MAILLAGE_FILES_DIR = os.environ.get("MAILLAGE_FILES_DIR", str(VAR_DIR / "files"))
+# FHIR bulk export ($export): its NDJSON files, sealed under the file keys, and
+# how long they are kept once ready (then the job and its files are deleted).
+MAILLAGE_EXPORTS_DIR = os.environ.get("MAILLAGE_EXPORTS_DIR", str(VAR_DIR / "exports"))
+MAILLAGE_EXPORT_HOURS = float(os.environ.get("MAILLAGE_EXPORT_HOURS", "24"))
 # Audit trail keys (HMAC of every entry, of the chain head and of checkpoints):
 # from the environment ("id:base64,..." and the current id), else a key file
 # beside the database (demo). Never in the database itself.

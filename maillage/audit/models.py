@@ -68,6 +68,9 @@ class Action(models.TextChoices):
     APP_AUTHORIZED = "auth.app_authorized", _("authorized an app to use the API")
     APP_REVOKED = "auth.app_revoked", _("revoked an app's access to the API")
     SCOPE_REFUSED = "auth.scope_refused", _("was refused an interaction outside an app's scopes")
+    # FHIR Bulk Data $export: the request, then one entry per patient exported.
+    BULK_EXPORT = "fhir.export", _("exported the data in a bulk export")
+    BULK_EXPORT_FILE = "fhir.export_file", _("downloaded a file of a bulk export")
 
 
 class Outcome(models.TextChoices):

@@ -49,6 +49,12 @@ class Interaction(enum.StrEnum):
     # A Bundle of type transaction or batch posted to the base (FHIR's
     # system-level "transaction" and "batch"; one route answers both).
     TRANSACTION = "transaction"
+    # FHIR Bulk Data Access v2: the $export kick-offs, the status URL and the files.
+    EXPORT_SYSTEM = "export-system"
+    EXPORT_TYPE = "export-type"
+    EXPORT_STATUS = "export-status"
+    EXPORT_CANCEL = "export-cancel"
+    EXPORT_FILE = "export-file"
 
 
 # FHIR R4 id datatype.
@@ -63,7 +69,23 @@ SHAPES: Mapping[Interaction, tuple[str, tuple[str, ...]]] = {
     Interaction.SEARCH_TYPE: ("GET", (_TYPE,)),
     Interaction.CREATE: ("POST", (_TYPE,)),
     Interaction.TRANSACTION: ("POST", ()),
+    Interaction.EXPORT_SYSTEM: ("GET", ("$export",)),
+    Interaction.EXPORT_TYPE: ("GET", (_TYPE, "$export")),
+    Interaction.EXPORT_STATUS: ("GET", ("$export-status", _ID)),
+    Interaction.EXPORT_CANCEL: ("DELETE", ("$export-status", _ID)),
+    Interaction.EXPORT_FILE: ("GET", ("$export-file", _ID)),
 }
+# Interactions that are not RESTful interactions of FHIR: the CapabilityStatement
+# lists the operations among them (``Route.operation``) and leaves the rest out.
+NOT_RESTFUL = frozenset(
+    {
+        Interaction.EXPORT_SYSTEM,
+        Interaction.EXPORT_TYPE,
+        Interaction.EXPORT_STATUS,
+        Interaction.EXPORT_CANCEL,
+        Interaction.EXPORT_FILE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +148,11 @@ class Route:
     # Answers in the media type of the content it holds unless FHIR JSON is
     # asked for (Binary): the handler negotiates, not the router.
     negotiates: bool = False
+    # Parameters a non-search interaction takes (an operation's), besides _format.
+    parameters: tuple[str, ...] = ()
+    # The operation's name and canonical definition, for the CapabilityStatement.
+    operation: str = ""
+    definition: str = ""
 
     @property
     def method(self) -> str:
@@ -213,7 +240,7 @@ class Router:
         if route.interaction is Interaction.SEARCH_TYPE:
             search = parse_search(request.query, route.search_params)
         else:
-            reject_parameters(request.query)
+            reject_parameters(request.query, route.parameters)
         call = Call(request, route, self.routes, user, resource_id, search, caller)
         return route.handler(call)
 

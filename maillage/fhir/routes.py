@@ -6,6 +6,7 @@ from maillage.fhir.auth import authenticate
 from maillage.fhir.interactions import (
     audit_event,
     binary,
+    bulk_export,
     bundle,
     communication,
     consent,
@@ -32,6 +33,7 @@ ROUTES: tuple[Route, ...] = (
     *consent.ROUTES,
     *communication.ROUTES,
     *audit_event.ROUTES,
+    *bulk_export.ROUTES,
 )
 
 ROUTER = Router(ROUTES, authenticate)

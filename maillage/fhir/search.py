@@ -361,20 +361,24 @@ def parse_search(query: Sequence[tuple[str, str]], params: Sequence[SearchParam]
     )
 
 
-def reject_parameters(query: Sequence[tuple[str, str]]) -> None:
-    """Interactions other than search take no parameter but _format."""
-    unknown = sorted({name for name, _value in query if name not in GENERAL_PARAMS})
+def reject_parameters(query: Sequence[tuple[str, str]], accepted: Sequence[str] = ()) -> None:
+    """Interactions other than search take no parameter but _format (and an operation's own)."""
+    unknown = sorted(
+        {name for name, _value in query if name not in GENERAL_PARAMS and name not in accepted}
+    )
     if unknown:
         raise FhirError(
-            400,
-            [
-                Issue(
-                    _("Unknown parameter: %(name)s. This interaction takes none.") % {"name": name},
-                    code="not-supported",
-                )
-                for name in unknown
-            ],
+            400, [Issue(_not_taken(name, accepted), code="not-supported") for name in unknown]
         )
+
+
+def _not_taken(name: str, accepted: Sequence[str]) -> str:
+    if not accepted:
+        return _("Unknown parameter: %(name)s. This interaction takes none.") % {"name": name}
+    return _("Unknown or unsupported parameter: %(name)s. This accepts: %(accepted)s.") % {
+        "name": shown(name),
+        "accepted": ", ".join(accepted),
+    }
 
 
 def shown(value: str, limit: int = 60) -> str:

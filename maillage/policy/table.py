@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from maillage.accounts.models import Role
 from maillage.audit.models import Action
-from maillage.policy.relations import Relation
+from maillage.policy.relations import REASONED, Relation
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -118,6 +118,17 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.MESSAGE_RECEIVE: _RECEIVE,
     Action.MESSAGE_READ: _RECEIVE,
     Action.DOCUMENT_RECEIVE: _RECEIVE,
+    # A bulk export ($export) lists the patients reading them would, never
+    # through an emergency opening or a regulation case: those are for one
+    # patient in front of the professional, not for a list. A patient exports
+    # herself. Each patient's documents are then decided as reading them is
+    # (RECORD_READ and the document rules). A system client (SMART client
+    # credentials) exports as the account it is bound to, through this row.
+    Action.BULK_EXPORT: {
+        role: relations - REASONED
+        for role, relations in _IDENTITY_READ.items()
+        if relations - REASONED
+    },
 }
 
 # Purposes that concern a document: the document rules apply after the record's.

@@ -93,6 +93,11 @@ def fail(row: Claimable, error: str, *, permanent: bool) -> str:
     return WorkStatus.PENDING
 
 
+def note(row: Claimable, **fields: object) -> bool:
+    """Write fields of a running attempt (its progress); False if the claim was lost."""
+    return _write(row, **fields)
+
+
 def _write(row: Claimable, **fields: object) -> bool:
     written = (
         type(row)

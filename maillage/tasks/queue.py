@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from maillage.tasks.models import OutgoingMail, ScheduledRun
+from maillage.tasks.models import Claimable, OutgoingMail, ScheduledRun
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ def _enqueue(task: Any, pk: int) -> None:
         logger.exception("could not enqueue %s for %s", task.name, pk)
 
 
-def _later(task: Any, model: type[OutgoingMail] | type[ScheduledRun], pk: int) -> None:
+def later(task: Any, model: type[Claimable], pk: int) -> None:
+    """Enqueue ``task(pk)`` on commit; the row says it was enqueued (other claimed work too)."""
     # Marked now, in the caller's transaction, so that the sweep does not enqueue it again.
     model._default_manager.filter(pk=pk).update(enqueued_at=timezone.now())
     transaction.on_commit(lambda: _enqueue(task, pk))
@@ -37,11 +38,11 @@ def send_mail_later(pk: int) -> None:
     """Send this outgoing mail once the current transaction commits."""
     from maillage.tasks.tasks import send_outgoing
 
-    _later(send_outgoing, OutgoingMail, pk)
+    later(send_outgoing, OutgoingMail, pk)
 
 
 def run_later(pk: int) -> None:
     """Run this scheduled run once the current transaction commits."""
     from maillage.tasks.tasks import run_scheduled
 
-    _later(run_scheduled, ScheduledRun, pk)
+    later(run_scheduled, ScheduledRun, pk)

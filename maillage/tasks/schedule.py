@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from maillage.tasks import claims
-from maillage.tasks.models import OutgoingMail, ScheduledRun, WorkStatus
+from maillage.tasks.models import Claimable, OutgoingMail, ScheduledRun, WorkStatus
 from maillage.tasks.queue import run_later, send_mail_later
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,12 @@ class Periodic:
 JOBS: tuple[Periodic, ...] = (
     # Idempotent: deletes what is older than a limit, twice deletes nothing more.
     Periodic("prune_finished_work", 24 * 60, "maillage.tasks.jobs.prune_finished_work"),
+    # Idempotent: deletes the bulk exports past their time, and their files.
+    Periodic("bulk_export_expiry", 60, "maillage.fhir.bulk.upkeep.expire"),
 )
+
+# Other claimed work swept at every tick beside mail and runs: ``f(now) -> count``.
+SWEEPS: tuple[str, ...] = ("maillage.fhir.bulk.upkeep.sweep_exports",)
 
 
 def jobs() -> list[Periodic]:
@@ -100,32 +105,38 @@ def sweep(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for model, enqueue in ((OutgoingMail, send_mail_later), (ScheduledRun, run_later)):
-        stale = now - claims.claim_timeout()
-        pending = Q(status=WorkStatus.PENDING, next_attempt_at__lte=now) & (
-            # Never enqueued, enqueued before its backoff ended, or lost in the queue.
-            Q(enqueued_at__isnull=True)
-            | Q(enqueued_at__lt=F("next_attempt_at"))
-            | Q(enqueued_at__lt=stale)
-        )
-        # Not enqueued since that attempt was claimed (or so long ago that it was lost too).
-        dead = Q(
-            status=WorkStatus.RUNNING, claimed_at__lt=stale, attempts__lt=claims.max_attempts()
-        ) & (
-            Q(enqueued_at__isnull=True)
-            | Q(enqueued_at__lte=F("claimed_at"))
-            | Q(enqueued_at__lt=stale)
-        )
-        pks = list(
-            model._default_manager.filter(pending | dead)
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
-        )
-        for pk in pks:
-            with transaction.atomic():
-                enqueue(pk)
-        count += len(pks)
+        count += sweep_rows(model, enqueue, now)
+    for path in SWEEPS:
+        swept: Callable[[dt.datetime], int] = import_string(path)
+        count += swept(now)
     _give_up_on_abandoned(now)
     return count
+
+
+def sweep_rows(model: type[Claimable], enqueue: Callable[[int], None], now: dt.datetime) -> int:
+    """The sweep for one kind of claimed row (other apps' work, an export, uses it too)."""
+    stale = now - claims.claim_timeout()
+    pending = Q(status=WorkStatus.PENDING, next_attempt_at__lte=now) & (
+        # Never enqueued, enqueued before its backoff ended, or lost in the queue.
+        Q(enqueued_at__isnull=True)
+        | Q(enqueued_at__lt=F("next_attempt_at"))
+        | Q(enqueued_at__lt=stale)
+    )
+    # Not enqueued since that attempt was claimed (or so long ago that it was lost too).
+    dead = Q(
+        status=WorkStatus.RUNNING, claimed_at__lt=stale, attempts__lt=claims.max_attempts()
+    ) & (
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=F("claimed_at")) | Q(enqueued_at__lt=stale)
+    )
+    pks = list(
+        model._default_manager.filter(pending | dead)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in pks:
+        with transaction.atomic():
+            enqueue(pk)
+    return len(pks)
 
 
 def _give_up_on_abandoned(now: dt.datetime) -> None:

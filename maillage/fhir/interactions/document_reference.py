@@ -103,14 +103,20 @@ def read(call: Call) -> FhirResult:
 
 
 def context(call: Call, opened: RecordAccess, documents: Sequence[Document]) -> DocumentContext:
-    """What every DocumentReference of a page needs, in two queries."""
+    return document_context(call.request.base_url, opened, documents)
+
+
+def document_context(
+    base_url: str, opened: RecordAccess, documents: Sequence[Document]
+) -> DocumentContext:
+    """What every DocumentReference of a page (or of an export) needs, in two queries."""
     authors = {d.author_id for d in documents}
     practitioners = dict(
         Professional.objects.filter(user_id__in=authors).values_list("user_id", "uuid")
     )
     previous = previous_versions(opened, documents)
     return DocumentContext(
-        base_url=call.request.base_url,
+        base_url=base_url,
         patient=opened.patient.uuid,
         masked=opened.state.masked_documents,
         practitioners=practitioners,

@@ -11,7 +11,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from maillage.fhir.outcome import fhir_json_bytes
 from maillage.fhir.result import FhirResult, Json
-from maillage.fhir.router import Call, Interaction, Route
+from maillage.fhir.router import NOT_RESTFUL, Call, Interaction, Route
 from maillage.fhir.search import PAGING_PARAMS
 from maillage.fhir.validation import emit
 
@@ -33,9 +33,19 @@ def _software_version() -> str:
         return "dev"
 
 
+def _operations(routes: Sequence[Route]) -> list[Json]:
+    return [
+        {"name": r.operation, "definition": r.definition, "documentation": r.documentation}
+        for r in routes
+        if r.operation
+    ]
+
+
 def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
     interactions = []
     for route in routes:
+        if route.interaction in NOT_RESTFUL:
+            continue
         interaction: Json = {"code": route.interaction.value}
         if route.documentation:
             interaction["documentation"] = route.documentation
@@ -49,6 +59,8 @@ def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
         for route in routes
         for p in route.search_params
     ]
+    if operations := _operations(routes):
+        resource["operation"] = operations
     if search_params:
         resource["searchParam"] = search_params
         resource["documentation"] = (
@@ -99,6 +111,8 @@ def capability_statement(routes: Sequence[Route], base_url: str) -> Json:
             }
         ],
     }
+    if system_operations := _operations([r for r in routes if not r.resource_type]):
+        data["rest"][0]["operation"] = system_operations
     return emit(CapabilityStatement, data)
 
 

@@ -103,7 +103,8 @@ def test_a_version_quoted_back_is_cut_short(api, personas):
         "Patient/$validate",
         "Patient/{id}/$validate",
         "Patient/$match",
-        "$export",
+        "$reindex",
+        "DocumentReference/$export",
         "$convert",
         "DocumentReference/$docref",
         "Practitioner/{doctor}/$meta",
@@ -191,10 +192,12 @@ def test_it_keeps_405_with_allow_for_a_method(api, personas):
     assert issues(response)[0]["code"] == "not-supported"
 
 
-def test_the_capability_statement_claims_no_operation(api):
+def test_the_capability_statement_claims_only_the_bulk_export(api):
     statement = api.get("metadata").json()
 
     rest = statement["rest"][0]
-    assert "operation" not in rest
-    assert all("operation" not in r for r in rest["resource"])
+    assert [o["name"] for o in rest["operation"]] == ["export"]
+    with_operations = {r["type"]: r["operation"] for r in rest["resource"] if "operation" in r}
+    assert [o["name"] for o in with_operations.pop("Patient")] == ["export"]
+    assert with_operations == {}
     assert statement["fhirVersion"] == "4.0.1"

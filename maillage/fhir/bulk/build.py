@@ -1,0 +1,180 @@
+"""Building an export: one claimed attempt writes every NDJSON file, then finishes the job.
+
+The patients come from the policy (``maillage.policy.exports``), decided at
+the time the job runs, with the requester's rights of that moment; each
+resource is built by the mapper the API uses (so every line is validated by
+its R4B model). Files are sealed as they fill (at most ``LINES_PER_FILE``
+resources each); the rows of the files, the job's end and the per-patient
+audit entries are written in one transaction, only while the claim is still
+ours. A job cancelled meanwhile (its row deleted) or taken over by another
+attempt leaves nothing behind: this attempt removes the files it wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maillage.fhir.bulk import storage
+from maillage.fhir.bulk.models import ExportFile, ExportJob
+from maillage.fhir.interactions.document_reference import document_context
+from maillage.fhir.mapping.document_reference import document_reference, documents_files
+from maillage.fhir.mapping.patient import patient_resource
+from maillage.fhir.result import Json
+from maillage.policy.exports import PatientExport, export_patients, exported
+from maillage.tasks import claims
+
+if TYPE_CHECKING:
+    from maillage.records.models import Document
+
+logger = logging.getLogger(__name__)
+
+# The resource types an export holds, in the order of the manifest.
+EXPORTED_TYPES = ("Patient", "DocumentReference")
+LINES_PER_FILE = 10_000
+PROGRESS_EVERY = 100
+
+
+def expiry() -> dt.timedelta:
+    return dt.timedelta(hours=settings.MAILLAGE_EXPORT_HOURS)
+
+
+class Writer:
+    """NDJSON lines per type, sealed into a file each time one fills up."""
+
+    def __init__(self, job: ExportJob, types: tuple[str, ...]) -> None:
+        self.job = job
+        self.lines: dict[str, list[bytes]] = {t: [] for t in types}
+        self.files: list[ExportFile] = []
+
+    def wants(self, resource_type: str) -> bool:
+        return resource_type in self.lines
+
+    def add(self, resource: Json) -> None:
+        resource_type = resource["resourceType"]
+        lines = self.lines[resource_type]
+        lines.append(json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode())
+        if len(lines) >= LINES_PER_FILE:
+            self._flush(resource_type)
+
+    def _flush(self, resource_type: str) -> None:
+        lines = self.lines[resource_type]
+        if lines:
+            data = b"\n".join(lines) + b"\n"
+            self.files.append(storage.write(self.job, resource_type, data, len(lines)))
+            lines.clear()
+
+    def close(self) -> list[ExportFile]:
+        for resource_type in self.lines:
+            self._flush(resource_type)
+        return self.files
+
+
+def types_of(job: ExportJob) -> tuple[str, ...]:
+    asked = set(job.types)
+    return tuple(t for t in EXPORTED_TYPES if not asked or t in asked)
+
+
+def _changed(since: dt.datetime | None) -> Callable[[Document, set[int]], bool]:
+    """Whether a document changed after ``since``: created, withdrawn or replaced since."""
+
+    def changed(document: Document, replaced_since: set[int]) -> bool:
+        if since is None:
+            return True
+        withdrawn = document.withdrawn_at is not None and document.withdrawn_at > since
+        return document.created_at > since or withdrawn or document.pk in replaced_since
+
+    return changed
+
+
+def _documents(job: ExportJob, item: PatientExport) -> list[Json]:
+    if item.record is None:
+        return []
+    documents = item.documents()
+    since = job.since
+    replaced_since = {
+        d.replaces_id
+        for d in documents
+        if d.replaces_id is not None and (since is None or d.created_at > since)
+    }
+    changed = _changed(since)
+    documents = [d for d in documents if changed(d, replaced_since)]
+    if not documents:
+        return []
+    files = documents_files(documents)
+    context = document_context(job.base_url, item.record, documents)
+    return [document_reference(d, files[d.pk], context) for d in documents]
+
+
+def export_one(job: ExportJob, writer: Writer, item: PatientExport) -> dict[str, Any]:
+    """Write what the export holds of one patient; what left, for her audit entry."""
+    counts: dict[str, int] = {}
+    patient = item.patient
+    if writer.wants("Patient") and (job.since is None or patient.updated_at > job.since):
+        writer.add(patient_resource(patient))
+        counts["Patient"] = 1
+    if writer.wants("DocumentReference"):
+        references = _documents(job, item)
+        for resource in references:
+            writer.add(resource)
+        if references:
+            counts["DocumentReference"] = len(references)
+    if not counts:
+        return {}
+    detail: dict[str, Any] = {"resources": counts}
+    if "DocumentReference" in counts:
+        detail["documents"] = [r["id"] for r in references]
+    return detail
+
+
+def run(pk: int) -> str:
+    """One attempt at one export job."""
+    job = claims.claim(ExportJob, pk)
+    if job is None:
+        return "not claimed"
+    started = timezone.now()
+    claims.note(job, transaction_time=started, progress="")
+    writer = Writer(job, types_of(job))
+    items: list[tuple[PatientExport, Mapping[str, Any]]] = []
+    try:
+        for number, item in enumerate(export_patients(job.requester), start=1):
+            detail = export_one(job, writer, item)
+            if detail:
+                items.append((item, detail))
+            if number % PROGRESS_EVERY == 0:
+                claims.note(job, progress=_("%(count)d patients read") % {"count": number})
+        files = writer.close()
+    except Exception as error:
+        logger.exception("export %s: attempt failed", job.uuid)
+        storage.remove(writer.files)
+        exported(job.requester, items, job=str(job.uuid), failure=type(error).__name__)
+        return claims.fail(job, type(error).__name__, permanent=False)
+    if not _finish(job, files, items):
+        storage.remove(files)
+        exported(job.requester, items, job=str(job.uuid), failure="cancelled")
+        return "cancelled"
+    return job.status
+
+
+def _finish(
+    job: ExportJob, files: list[ExportFile], items: list[tuple[PatientExport, Mapping[str, Any]]]
+) -> bool:
+    """Files, end and audit entries together, only while the claim is ours."""
+    with transaction.atomic():
+        still_ours = (
+            ExportJob.objects.select_for_update().filter(pk=job.pk, attempt=job.attempt).exists()
+        )
+        if not still_ours:
+            return False
+        ExportFile.objects.bulk_create(files)
+        claims.finish(job, expires_at=timezone.now() + expiry(), progress="")
+        exported(job.requester, items, job=str(job.uuid))
+    return True

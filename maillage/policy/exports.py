@@ -1,0 +1,113 @@
+"""Bulk export ($export): the patients a requester's export holds, and its audit entries.
+
+The export lists patients with the filter the search uses (rules 1 to 4 of
+``decide`` as a query, ``visible_patients_q``) for the purpose BULK_EXPORT,
+whose row in the table is the identity-reading row without emergency
+openings and regulation cases. For each patient listed, the record is
+decided as reading it is (RECORD_READ, then the document rules through
+``RecordAccess.documents``), so an export never holds a document that its
+requester could not read through the API.
+
+Audit: one entry per patient whose data left in the export, written when
+the export's files are complete (granted, naming the job and what was
+exported), or marked failed when the job could not finish; so each
+patient's access log says who exported her data and when. A patient of
+whom nothing was exported (nothing changed since ``_since``) gets none, as
+a search records only the patients it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from maillage.audit.actions import Event, record_many
+from maillage.audit.models import Action, Outcome
+from maillage.patients.models import Patient
+from maillage.policy.decide import Subject, decide
+from maillage.policy.gate import RecordAccess, visible_patients_q
+from maillage.policy.relations import REASONED, Relation, relations_to
+from maillage.policy.table import allowed_relations
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+    from maillage.records.models import Document
+
+CHUNK = 200
+
+
+@dataclass(frozen=True)
+class PatientExport:
+    """One patient as an export may hold her: identity, and the record when it may be read."""
+
+    patient: Patient
+    relation: Relation
+    record: RecordAccess | None
+
+    def documents(self) -> list[Document]:
+        """Every version the requester may see, withdrawn and replaced ones included."""
+        if self.record is None:
+            return []
+        return self.record.documents(include_history=True)
+
+
+def may_export(user: User) -> bool:
+    return bool(allowed_relations(user, Action.BULK_EXPORT))
+
+
+def export_patients(user: User) -> Iterator[PatientExport]:
+    """The patients the user may export, in chunks (nothing is audited here: see ``exported``)."""
+    wanted = allowed_relations(user, Action.BULK_EXPORT)
+    if not wanted:
+        return
+    patients = (
+        Patient.objects.filter(visible_patients_q(user, Action.BULK_EXPORT))
+        .select_related("commune", "treating_doctor", "user")
+        .order_by("pk")
+    )
+    last = 0
+    while True:
+        batch = list(patients.filter(pk__gt=last)[:CHUNK])
+        if not batch:
+            return
+        last = batch[-1].pk
+        relations = relations_to(user, batch, wanted)
+        for patient in batch:
+            relation = relations.get(patient.pk)
+            if relation is not None:
+                yield _export_of(user, patient, relation)
+
+
+def _export_of(user: User, patient: Patient, relation: Relation) -> PatientExport:
+    subject = Subject.of(user, patient)
+    reading = decide(subject, Action.RECORD_READ)
+    record = None
+    if reading.granted and reading.relation is not None and reading.relation not in REASONED:
+        record = RecordAccess(subject, reading.relation)
+    return PatientExport(patient, relation, record)
+
+
+def exported(
+    user: User,
+    items: Sequence[tuple[PatientExport, Mapping[str, Any]]],
+    *,
+    job: str,
+    failure: str = "",
+) -> None:
+    """One entry per patient exported: done with what left, or failed and why."""
+    outcome = Outcome.FAILED if failure else Outcome.GRANTED
+    extra = {"failure": failure} if failure else {}
+    record_many(
+        user,
+        [
+            Event(
+                action=Action.BULK_EXPORT,
+                outcome=outcome,
+                patient=item.patient,
+                basis=item.relation,
+                detail={"job": job, **detail, **extra},
+            )
+            for item, detail in items
+        ],
+    )
