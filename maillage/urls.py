@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from maillage.fhir import views as fhir_views
+from maillage.smart import views as smart_views
 
 urlpatterns = [
     path("", include("maillage.front.urls")),
@@ -16,8 +17,16 @@ urlpatterns = [
     # The base without its slash is the base too: a client posting a Bundle
     # there must reach the FHIR router, not get an HTML redirect.
     path("fhir/r4", fhir_views.endpoint, name="fhir-base"),
+    # Before the FHIR router, which answers everything else below its base.
+    path(
+        "fhir/r4/.well-known/smart-configuration",
+        smart_views.smart_configuration,
+        name="smart-configuration",
+    ),
     path("fhir/r4/", include("maillage.fhir.urls")),
     path("o/", include("maillage.smart.urls")),
+    # Outside /comptes/: reached only once the second factor is checked.
+    path("applications/", include("maillage.smart.account_urls")),
     path("travail/", include("maillage.tasks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,13 +11,15 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action
+from maillage.smart import endpoints
 from maillage.smart.descriptions import describe
 from maillage.smart.validator import scopes_fit
 
@@ -95,3 +97,14 @@ class SmartAuthorizationView(AuthorizationView):
                 ),
             )
         return response
+
+
+@require_GET
+def smart_configuration(request: HttpRequest) -> JsonResponse:
+    """``/fhir/r4/.well-known/smart-configuration``: public, what an app needs to connect."""
+    from maillage.fhir.views import base_url
+
+    response = JsonResponse(endpoints.smart_configuration(base_url(request)))
+    # Read by apps running in a browser on another origin; it holds no secret.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -14,12 +14,17 @@ from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import NOT_RESTFUL, Call, Interaction, Route
 from maillage.fhir.search import PAGING_PARAMS
 from maillage.fhir.validation import emit
+from maillage.smart.endpoints import security_extension
 
 FHIR_VERSION = "4.0.1"
+SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 SECURITY = (
-    "Every interaction but metadata needs an API token of a Maillage account, sent as "
-    "'Authorization: Bearer <token>'; session cookies are not accepted. What a token may "
-    "read follows its account's role: patients and their shared record only through the "
+    "Every interaction but metadata needs a bearer token, sent as 'Authorization: Bearer "
+    "<token>': an OAuth access token of a SMART app (SMART App Launch 2.0: authorization code "
+    "with PKCE S256, client credentials for system clients; see "
+    ".well-known/smart-configuration), or an API token of a Maillage account for scripts. "
+    "Session cookies are not accepted. An app's scopes only narrow its user's rights. What a "
+    "token may read follows its account's role: patients and their shared record only through the "
     "access gates, with the patient's consents and the habilitation matrix applied (a "
     "refusal answers 404); consents and the access trail to the patient alone; directory "
     "resources for every account. Every access to a patient is audited."
@@ -103,7 +108,19 @@ def capability_statement(routes: Sequence[Route], base_url: str) -> Json:
                 "mode": "server",
                 "security": {
                     "cors": False,
-                    "service": [{"text": "Bearer token"}],
+                    "extension": [security_extension(base_url)],
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": SECURITY_SERVICE,
+                                    "code": "SMART-on-FHIR",
+                                    "display": "SMART-on-FHIR",
+                                }
+                            ],
+                            "text": "OAuth2 using SMART-on-FHIR profile; Bearer token",
+                        }
+                    ],
                     "description": SECURITY,
                 },
                 "resource": [_resource(t, rs) for t, rs in by_type.items()],

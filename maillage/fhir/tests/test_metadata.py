@@ -41,7 +41,7 @@ def test_it_answers_without_authentication(api, db):
     assert "json" in statement["format"]
     rest = statement["rest"][0]
     assert rest["mode"] == "server"
-    assert rest["security"]["service"][0]["text"] == "Bearer token"
+    assert rest["security"]["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
     assert "Bearer" in rest["security"]["description"]
     assert statement["implementation"]["url"] == "http://testserver/fhir/r4"
     assert not AuditEntry.objects.exists()
