@@ -550,7 +550,7 @@ def _report(bundle: Bundle, answers: Mapping[int, Answer]) -> Report:
 
 def _skipped(entry: Entry) -> Json:
     issue = Issue(
-        _("Not imported: this server has no %(type)s resource to keep it in.")
+        _("Not imported: %(type)s resources cannot be written through this server.")
         % {"type": shown(entry.resource_type)},
         code="not-supported",
         severity="warning",

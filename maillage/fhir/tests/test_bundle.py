@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -367,3 +368,54 @@ def test_it_refuses_a_bundle_inside_a_bundle(api, personas):
 
     assert response.status_code == 200
     assert _statuses(response) == ["400 Bad Request"]
+
+
+# --- A Synthea bundle, posted -------------------------------------------------------
+
+SYNTHEA_LIZ = Path("/work/shared/data/synthea/Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json")
+needs_synthea = pytest.mark.skipif(
+    not SYNTHEA_LIZ.exists(), reason="the Synthea bundles are not here"
+)
+
+
+def _synthea() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(SYNTHEA_LIZ.read_text(encoding="utf-8"))
+    return data
+
+
+@needs_synthea
+def test_a_synthea_transaction_is_refused_whole_for_what_the_server_cannot_write(api, personas):
+    response = api.post("", _synthea(), personas.coordinator)
+
+    # Its Organization comes right after the Patient: the directory is read-only here.
+    assert response.status_code == 405
+    first = issues(response)[0]
+    assert first["expression"] == ["Bundle.entry[1]"]
+    assert Patient.objects.count() == 1
+
+
+@needs_synthea
+def test_a_synthea_bundle_posted_as_a_batch_creates_its_patient_and_answers_each_entry(
+    api, personas
+):
+    coordinator = personas.coordinator
+    bundle = _synthea() | {"type": "batch"}
+    sent = bundle["entry"][0]["resource"]
+
+    response = api.post("", bundle, coordinator)
+
+    assert response.status_code == 200
+    entries = fhir_json(response)["entry"]
+    assert len(entries) == len(bundle["entry"])
+    assert entries[0]["response"]["status"] == "201 Created"
+    assert {e["response"]["status"] for e in entries[1:]} <= {
+        "404 Not Found",
+        "405 Method Not Allowed",
+    }
+    kept = fhir_json(api.get(f"Patient/{entries[0]['resource']['id']}", coordinator))
+    assert (kept["gender"], kept["birthDate"]) == (sent["gender"], sent["birthDate"])
+    assert kept["name"][0]["family"] == sent["name"][0]["family"]
+    assert {(i["system"], i["value"]) for i in sent["identifier"]} <= {
+        (i.get("system"), i.get("value")) for i in kept["identifier"]
+    }
+    assert Patient.objects.count() == 2
