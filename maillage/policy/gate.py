@@ -408,6 +408,55 @@ def search_patients(
     return SearchPage(patients, total, offset, limit, relations)
 
 
+def search_own_identity(
+    user: User,
+    criteria: Q,
+    *,
+    offset: int = 0,
+    limit: int = 20,
+    described_as: Mapping[str, Any] | None = None,
+) -> SearchPage:
+    """A patient's search of patients: herself if she matches ``criteria``, nobody else.
+
+    A patient searches nobody (PATIENT_SEARCH), but her app begins by asking
+    for the patients it may see, to learn her id. What it finds is what she
+    may read of herself: PATIENT_READ, decided and audited as a read, on her
+    own record only, whatever the criteria name.
+    """
+    own = own_patient(user)
+    if own is None or Relation.SELF not in allowed_relations(user, Action.PATIENT_READ):
+        record(
+            user,
+            Event(
+                action=Action.SEARCH,
+                outcome=Outcome.DENIED,
+                detail={**(described_as or {}), "rule": "role"},
+            ),
+        )
+        raise NotAllowed
+    found = (
+        Patient.objects.filter(pk=own.pk)
+        .filter(criteria)
+        .select_related("commune", "treating_doctor")
+        .first()
+    )
+    total = int(found is not None)
+    record(
+        user,
+        Event(
+            action=Action.SEARCH,
+            detail={**(described_as or {}), "results": total, "offset": offset},
+        ),
+    )
+    if found is None or offset > 0 or limit <= 0:
+        return SearchPage([], total, offset, limit)
+    try:
+        opened = access_patient(user, found, Action.PATIENT_READ, detail={"search": True})
+    except PatientNotFound:
+        return SearchPage([], 0, offset, limit)
+    return SearchPage([found], total, offset, limit, {found.pk: opened.relation})
+
+
 def patients_per_departement() -> dict[str, int]:
     """How many patients live in each département: a count, never a row.
 

@@ -42,6 +42,7 @@ from maillage.fhir.search import (
     id_test,
     page,
     period_test,
+    reference_id,
     searchset,
     shown,
     sorted_rows,
@@ -74,6 +75,19 @@ SEARCH_PARAMS = (
         "current, superseded (replaced by a newer version) or entered-in-error (withdrawn); "
         "without it, current documents only.",
     ),
+    SearchParam(
+        "subject",
+        ParamType.REFERENCE,
+        "The patient, as Patient/id or id (the same as patient).",
+        single=True,
+    ),
+    SearchParam(
+        "date",
+        ParamType.DATE,
+        "When the document was filed (DocumentReference.date): YYYY, YYYY-MM, YYYY-MM-DD or a "
+        "dateTime, with prefix eq, ne, lt, le, gt or ge.",
+    ),
+    SearchParam("author", ParamType.REFERENCE, "The author, as Practitioner/id or id."),
     *general_params(sort=("date", "_lastUpdated", "_id")),
 )
 
@@ -131,9 +145,10 @@ def search(call: Call) -> FhirResult:
     query = call.query
     statuses = _statuses(query)
     wanted_type = _type_test(query)
-    # Checked before the gate: a bad date is the client's mistake, not an access.
-    period_test(query, "_lastUpdated")
-    patient_id = searched_patient(query)
+    # Checked before the gate: a bad value is the client's mistake, not an access.
+    changed, filed = period_test(query, "_lastUpdated"), period_test(query, "date")
+    by_author = _author_test(query)
+    patient_id = _searched_record(query)
     if patient_id is None:
         patient_id = _own_record(call)
     try:
@@ -146,7 +161,7 @@ def search(call: Call) -> FhirResult:
             expression="patient",
         ) from None
     history = statuses != {DocumentStatus.CURRENT}
-    wanted_id, changed = id_test(query), period_test(query, "_lastUpdated")
+    wanted_id = id_test(query)
     documents = [
         d
         for d in opened.documents(include_history=history)
@@ -154,12 +169,46 @@ def search(call: Call) -> FhirResult:
         and wanted_type(d)
         and wanted_id(str(d.uuid))
         and changed(last_updated(d))
+        and filed(d.created_at)
+        and by_author(d)
     ]
     shown_documents, total = page(sorted_rows(documents, query, SORT_KEYS), query)
     files = documents_files(shown_documents)
     ctx = context(call, opened, shown_documents)
     matches = [Match(document_reference(d, files[d.pk], ctx)) for d in shown_documents]
     return searchset(call, matches, total)
+
+
+def _searched_record(query: SearchQuery) -> str | None:
+    """The patient named by ``patient`` or ``subject`` (they are one parameter)."""
+    patient_id = searched_patient(query)
+    subject = query.first("subject")
+    if subject is None:
+        return patient_id
+    found = reference_id("subject", subject, "Patient")
+    subject_id = str(found) if found is not None else subject
+    if patient_id is not None and patient_id != subject_id:
+        raise FhirError.single(
+            400,
+            _("patient and subject name two different patients: give one of them."),
+            expression="subject",
+        )
+    return subject_id
+
+
+def _author_test(query: SearchQuery) -> Callable[[Document], bool]:
+    """AND over occurrences of OR over Practitioner ids, as the authors' user accounts."""
+    occurrences = [
+        [reference_id("author", value, "Practitioner") for value in alternatives]
+        for alternatives in query.occurrences("author")
+    ]
+    wanted = {u for alternatives in occurrences for u in alternatives if u is not None}
+    users = dict(Professional.objects.filter(uuid__in=wanted).values_list("uuid", "user_id"))
+    accounts = [
+        {users[u] for u in alternatives if u is not None and u in users}
+        for alternatives in occurrences
+    ]
+    return lambda document: all(document.author_id in ids for ids in accounts)
 
 
 def _own_record(call: Call) -> str:

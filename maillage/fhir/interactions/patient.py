@@ -9,13 +9,16 @@ writer, and possible duplicates are shown only through
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
+from maillage.accounts.models import Role
 from maillage.audit.models import Action
 from maillage.fhir.created import created, not_kept_paths
-from maillage.fhir.mapping.patient import patient_resource
+from maillage.fhir.mapping.patient import GENDERS, patient_resource
 from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir
 from maillage.fhir.outcome import FhirError, Issue
 from maillage.fhir.result import FhirResult
@@ -29,10 +32,12 @@ from maillage.fhir.search import (
     date_q,
     general_params,
     ids_q,
+    invalid_value,
     ordering,
     period_q,
     search_term,
     searchset,
+    shown,
     token,
 )
 from maillage.fhir.systems import ALL_INS_SYSTEMS, FR_CORE_PATIENT, accepted_ins_systems
@@ -42,6 +47,9 @@ from maillage.patients import actions
 from maillage.patients.identity import matricule_message
 from maillage.policy import gate as access
 from maillage.policy.gate import NotAllowed, PatientNotFound
+
+GENDER_SYSTEM = "http://hl7.org/fhir/administrative-gender"
+GENDER_CODES = ("male", "female", "other", "unknown")
 
 SEARCH_PARAMS = (
     SearchParam(
@@ -61,6 +69,22 @@ SEARCH_PARAMS = (
         "birthdate",
         ParamType.DATE,
         "Birth date: YYYY, YYYY-MM or YYYY-MM-DD, with prefix eq, ne, lt, le, gt or ge.",
+    ),
+    SearchParam(
+        "name",
+        ParamType.STRING,
+        "Start of any part of the name: birth or used name, a birth given name or the used "
+        "given name; case and accents ignored.",
+    ),
+    SearchParam(
+        "gender",
+        ParamType.TOKEN,
+        f"male, female, other or unknown ({GENDER_SYSTEM}).",
+    ),
+    SearchParam(
+        "general-practitioner",
+        ParamType.REFERENCE,
+        "The médecin traitant, as Practitioner/id or PractitionerRole/id.",
     ),
     *general_params(sort=("family", "given", "birthdate", "_lastUpdated", "_id")),
 )
@@ -85,16 +109,27 @@ def read(call: Call) -> FhirResult:
 def search(call: Call) -> FhirResult:
     query = call.query
     criteria = _criteria(query)
+    # Names only: the values typed may themselves identify someone.
+    described_as = {"parameters": query.names}
     try:
-        page = access.search_patients(
-            call.actor,
-            criteria,
-            offset=query.offset,
-            limit=query.count,
-            # Names only: the values typed may themselves identify someone.
-            described_as={"parameters": query.names},
-            order_by=ordering(query, SORT_FIELDS, ()),
-        )
+        if call.actor.role == Role.PATIENT:
+            # Her app finds her, and only her, through the policy.
+            page = access.search_own_identity(
+                call.actor,
+                criteria,
+                offset=query.offset,
+                limit=query.count,
+                described_as=described_as,
+            )
+        else:
+            page = access.search_patients(
+                call.actor,
+                criteria,
+                offset=query.offset,
+                limit=query.count,
+                described_as=described_as,
+                order_by=ordering(query, SORT_FIELDS, ()),
+            )
     except NotAllowed:
         raise FhirError(403) from None
     return searchset(call, [Match(patient_resource(p)) for p in page.patients], page.total)
@@ -105,6 +140,9 @@ def _criteria(query: SearchQuery) -> Q:
         all_of(query, "identifier", _identifier_q)
         & all_of(query, "family", _family_q)
         & all_of(query, "given", _given_q)
+        & all_of(query, "name", _name_q)
+        & all_of(query, "gender", _gender_q)
+        & all_of(query, "general-practitioner", _general_practitioner_q)
         & all_of(query, "birthdate", lambda value: date_q("birthdate", value, "birth_date"))
         & ids_q(query)
         & period_q(query, "_lastUpdated", "updated_at")
@@ -138,14 +176,53 @@ def _identifier_q(value: str) -> Q:
     return q
 
 
-def _family_q(value: str) -> Q:
+def _family_q(value: str, name: str = "family") -> Q:
     # The match key starts with the normalised birth name (maillage.lib.names).
-    term = search_term("family", value)
+    term = search_term(name, value)
     return Q(match_key__startswith=term) | Q(used_name__istartswith=value.strip())
 
 
-def _given_q(value: str) -> Q:
-    term = search_term("given", value)
+def _name_q(value: str) -> Q:
+    return _family_q(value, "name") | _given_q(value, "name")
+
+
+def _gender_q(value: str) -> Q:
+    wanted = token(value)
+    if wanted.system not in (None, GENDER_SYSTEM) or wanted.code not in GENDER_CODES:
+        raise FhirError.single(
+            400,
+            _("Unknown gender “%(value)s”: use male, female, other or unknown.")
+            % {"value": shown(value)},
+            code="code-invalid",
+            expression="gender",
+        )
+    sex = {fhir: ours for ours, fhir in GENDERS.items()}.get(wanted.code)
+    if sex is not None:
+        return Q(sex=sex)
+    # As the mapper says: a sex of ours without a FHIR gender is "unknown".
+    return ~Q(sex__in=list(GENDERS)) if wanted.code == "unknown" else Q(pk__in=[])
+
+
+def _general_practitioner_q(value: str) -> Q:
+    parts = value.rstrip("/").split("/")
+    kind = parts[-2] if len(parts) >= 2 else "Practitioner"
+    if kind not in {"Practitioner", "PractitionerRole"}:
+        raise invalid_value(
+            "general-practitioner",
+            value,
+            _("It must refer to a Practitioner or a PractitionerRole."),
+        )
+    try:
+        wanted = uuid.UUID(parts[-1])
+    except ValueError:
+        return Q(pk__in=[])
+    if kind == "Practitioner":
+        return Q(treating_doctor__uuid=wanted)
+    return Q(treating_doctor__practices__uuid=wanted)
+
+
+def _given_q(value: str, name: str = "given") -> Q:
+    term = search_term(name, value)
     q = Q(birth_given_names__istartswith=value.strip())
     q |= Q(birth_given_names__icontains=f" {value.strip()}")
     q |= Q(used_given_name__istartswith=value.strip())

@@ -167,7 +167,8 @@ def test_it_asks_a_professional_to_name_the_patient(api, personas):
         ({"status": "deleted"}, "code-invalid"),
         ({"status": "http://x|current"}, "code-invalid"),
         ({"patient": "Practitioner/3f2b1c9e-0000-4000-8000-000000000000"}, "invalid"),
-        ({"date": "2026"}, "not-supported"),
+        ({"period": "2026"}, "not-supported"),
+        ({"date": "2026-02-30"}, "invalid"),
     ],
 )
 def test_it_refuses_what_it_does_not_understand(api, personas, params, code):

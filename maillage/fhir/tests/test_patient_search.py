@@ -194,7 +194,7 @@ def test_it_answers_the_total_only_for_count_0(api, personas):
 @pytest.mark.parametrize(
     ("params", "named"),
     [
-        ({"name": "girard"}, "name"),
+        ({"nom": "girard"}, "nom"),
         ({"family:exact": "GIRARD"}, "family"),
         ({"_sort": "telecom"}, "_sort"),
         ({"_count": "-1"}, "_count"),
