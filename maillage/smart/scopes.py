@@ -62,6 +62,15 @@ INTERACTION_ACCESS: dict[str, Access] = {
     "update": Access.UPDATE,
     "patch": Access.UPDATE,
     "delete": Access.DELETE,
+    # Bulk export: reading. The system-level kick-off, the status URL and the
+    # files name no resource type, so they need a read scope on every type
+    # (``system/*.rs``); the Patient-level kick-off needs one on Patient, and
+    # the export then holds only the types the scopes let read.
+    "export-system": Access.READ,
+    "export-type": Access.READ,
+    "export-status": Access.READ,
+    "export-cancel": Access.READ,
+    "export-file": Access.READ,
 }
 
 

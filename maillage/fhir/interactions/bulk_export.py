@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action
 from maillage.fhir import negotiation
+from maillage.fhir.auth import require_scope
 from maillage.fhir.bulk import access, storage
 from maillage.fhir.bulk.actions import cancel_export, start_export
 from maillage.fhir.bulk.build import EXPORTED_TYPES
@@ -117,6 +118,26 @@ def _types(request: FhirRequest) -> list[str]:
     return [t for t in EXPORTED_TYPES if t in asked]
 
 
+def _scoped(call: Call, asked: list[str]) -> list[str]:
+    """The types an app's scopes let read, among those asked (all when none was).
+
+    An API token of ours has no scopes: its user's rights only. A type asked
+    for that the scopes do not cover is refused (403, audited) as the router
+    refuses an interaction outside them; left unasked, it is not exported.
+    """
+    caller = call.caller
+    if caller is None or caller.scopes is None:
+        return asked
+    for resource_type in asked:
+        require_scope(caller, resource_type, Interaction.READ.value)
+    allowed = [
+        t for t in asked or EXPORTED_TYPES if caller.scopes.allows(t, Interaction.READ.value)
+    ]
+    if not allowed:
+        require_scope(caller, EXPORTED_TYPES[0], Interaction.READ.value)
+    return allowed
+
+
 def _since(request: FhirRequest) -> dt.datetime | None:
     value = _single(request, "_since")
     if value is None:
@@ -163,6 +184,7 @@ def _kick_off(call: Call, kind: str) -> FhirResult:
     _check_output_format(request)
     types = _types(request)
     since = _since(request)
+    types = _scoped(call, types)
     user = call.actor
     try:
         require_purpose(user, Action.BULK_EXPORT, {"fhir": "$export"})
