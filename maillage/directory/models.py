@@ -81,6 +81,8 @@ class Structure(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     secure_messaging_address = models.EmailField(_("secure-messaging address"), blank=True)
     active = models.BooleanField(default=True)
+    # The directory keeps no versions: its FHIR resources say when they changed.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -159,6 +161,7 @@ class Professional(models.Model):
         _("committed response time (hours)"), null=True, blank=True
     )
     active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -199,6 +202,7 @@ class Practice(models.Model):
         Professional, on_delete=models.CASCADE, related_name="practices"
     )
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="practices")
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [

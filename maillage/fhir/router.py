@@ -33,6 +33,7 @@ from maillage.fhir.search import (
     reject_parameters,
     shown,
 )
+from maillage.fhir.versions import check_patch_type, with_version_headers
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -55,12 +56,18 @@ class Interaction(enum.StrEnum):
     EXPORT_STATUS = "export-status"
     EXPORT_CANCEL = "export-cancel"
     EXPORT_FILE = "export-file"
+    VREAD = "vread"
+    HISTORY_INSTANCE = "history-instance"
+    UPDATE = "update"
+    PATCH = "patch"
 
 
 # FHIR R4 id datatype.
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _TYPE = "{type}"
 _ID = "{id}"
+_VID = "{vid}"
+HISTORY = "_history"
 
 # Method and path shape of each interaction, below the base URL.
 SHAPES: Mapping[Interaction, tuple[str, tuple[str, ...]]] = {
@@ -74,6 +81,10 @@ SHAPES: Mapping[Interaction, tuple[str, tuple[str, ...]]] = {
     Interaction.EXPORT_STATUS: ("GET", ("$export-status", _ID)),
     Interaction.EXPORT_CANCEL: ("DELETE", ("$export-status", _ID)),
     Interaction.EXPORT_FILE: ("GET", ("$export-file", _ID)),
+    Interaction.VREAD: ("GET", (_TYPE, _ID, HISTORY, _VID)),
+    Interaction.HISTORY_INSTANCE: ("GET", (_TYPE, _ID, HISTORY)),
+    Interaction.UPDATE: ("PUT", (_TYPE, _ID)),
+    Interaction.PATCH: ("PATCH", (_TYPE, _ID)),
 }
 # Interactions that are not RESTful interactions of FHIR: the CapabilityStatement
 # lists the operations among them (``Route.operation``) and leaves the rest out.
@@ -84,6 +95,17 @@ NOT_RESTFUL = frozenset(
         Interaction.EXPORT_STATUS,
         Interaction.EXPORT_CANCEL,
         Interaction.EXPORT_FILE,
+    }
+)
+# Interactions answering with one resource: its version goes into ETag and
+# Last-Modified (maillage.fhir.versions).
+VERSIONED = frozenset(
+    {
+        Interaction.READ,
+        Interaction.VREAD,
+        Interaction.CREATE,
+        Interaction.UPDATE,
+        Interaction.PATCH,
     }
 )
 
@@ -117,6 +139,7 @@ class Call:
     # a handler that dispatches further interactions (a bundle) asks
     # ``maillage.fhir.auth.require_scope`` for each of them.
     caller: Caller | None = None
+    version_id: str = ""  # the {vid} of a vread
 
     @property
     def actor(self) -> User:
@@ -158,25 +181,31 @@ class Route:
     def method(self) -> str:
         return SHAPES[self.interaction][0]
 
-    def match(self, segments: Sequence[str]) -> str | None:
-        """The resource id ("" when none) if the path has this route's shape."""
+    def match(self, segments: Sequence[str]) -> PathIds | None:
+        """The ids the path names if it has this route's shape."""
         shape = SHAPES[self.interaction][1]
         if len(shape) != len(segments):
             return None
-        resource_id = ""
+        ids: dict[str, str] = {}
         for expected, segment in zip(shape, segments, strict=True):
             if expected == _TYPE:
                 if segment != self.resource_type:
                     return None
-            elif expected == _ID:
+            elif expected in (_ID, _VID):
                 if not FHIR_ID.fullmatch(segment):
                     # Not an id by FHIR's grammar: names no resource (and stays
                     # out of the audit trail, which would store it verbatim).
                     return None
-                resource_id = segment
+                ids[expected] = segment
             elif expected != segment:
                 return None
-        return resource_id
+        return PathIds(ids.get(_ID, ""), ids.get(_VID, ""))
+
+
+@dataclass(frozen=True)
+class PathIds:
+    resource_id: str = ""
+    version_id: str = ""
 
 
 Authenticate = Callable[[FhirRequest], "Caller"]
@@ -199,16 +228,18 @@ class Router:
             return error_result(FhirError(404))
 
     def _dispatch(self, request: FhirRequest) -> FhirResult:
-        route, resource_id = self.resolve(request.method, request.path)
+        route, ids = self.resolve(request.method, request.path)
         if not route.negotiates:
             negotiation.check_accept(request.header("accept"), request.query)
         caller = None if route.public else self.authenticate(request)
         if caller is not None:
             # The one place an app's scopes are checked, before any handler.
             require_scope(caller, route.resource_type, route.interaction.value)
-        if route.method == "POST":
+        if route.method in {"POST", "PUT"}:
             negotiation.check_content_type(request.header("content-type"))
-        return self._call(route, resource_id, request, caller)
+        elif route.method == "PATCH":
+            check_patch_type(request.header("content-type"))
+        return self._call(route, ids, request, caller)
 
     def dispatch_entry(self, request: FhirRequest, caller: Caller) -> FhirResult:
         """One entry of a batch or transaction, for the caller already authenticated.
@@ -218,7 +249,7 @@ class Router:
         Bundle's. A Bundle inside a Bundle is not processed.
         """
         try:
-            route, resource_id = self.resolve(request.method, request.path)
+            route, ids = self.resolve(request.method, request.path)
             if route.interaction is Interaction.TRANSACTION:
                 raise FhirError.single(
                     400,
@@ -226,14 +257,14 @@ class Router:
                     code="not-supported",
                 )
             require_scope(caller, route.resource_type, route.interaction.value)
-            return self._call(route, resource_id, request, caller)
+            return self._call(route, ids, request, caller)
         except FhirError as error:
             return error_result(error)
         except Http404:
             return error_result(FhirError(404))
 
     def _call(
-        self, route: Route, resource_id: str, request: FhirRequest, caller: Caller | None
+        self, route: Route, ids: PathIds, request: FhirRequest, caller: Caller | None
     ) -> FhirResult:
         user = caller.user if caller is not None else None
         search = None
@@ -241,18 +272,30 @@ class Router:
             search = parse_search(request.query, route.search_params)
         else:
             reject_parameters(request.query, route.parameters)
-        call = Call(request, route, self.routes, user, resource_id, search, caller)
-        return route.handler(call)
+        call = Call(
+            request,
+            route,
+            self.routes,
+            user,
+            ids.resource_id,
+            search,
+            caller,
+            version_id=ids.version_id,
+        )
+        result = route.handler(call)
+        if route.interaction in VERSIONED:
+            return with_version_headers(result)
+        return result
 
-    def resolve(self, method: str, path: str) -> tuple[Route, str]:
+    def resolve(self, method: str, path: str) -> tuple[Route, PathIds]:
         # The base itself has no segment (a Bundle posted to it).
         segments = path.strip("/").split("/") if path.strip("/") else []
-        matching = [(r, rid) for r in self.routes if (rid := r.match(segments)) is not None]
+        matching = [(r, ids) for r in self.routes if (ids := r.match(segments)) is not None]
         if not matching:
             raise self._unknown_path(segments)
-        for route, resource_id in matching:
+        for route, ids in matching:
             if route.method == method:
-                return route, resource_id
+                return route, ids
         allowed = ", ".join(sorted({r.method for r, _ in matching}))
         raise FhirError(
             405,

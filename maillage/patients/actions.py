@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
 from maillage.directory.queries import structures_of
+from maillage.patients import versions
 from maillage.patients.details import PatientDetails, details_of
 from maillage.patients.identity import (
     IDENTITY_FIELDS,
@@ -24,6 +25,7 @@ from maillage.patients.models import (
     PatientIdentifier,
     PatientLanguage,
     PatientTelecom,
+    PatientVersion,
 )
 from maillage.policy.gate import (
     PatientNotFound,
@@ -116,57 +118,137 @@ def create_patient(
     return patient
 
 
+class StaleVersion(Exception):
+    """The identity changed since the version the caller read (If-Match)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"identity now at version {current}")
+        self.current = current
+
+
+# A new identity as a function of the current one: a client that was shown
+# a version of the record (the FHIR API) says what changes from it.
+Change = Callable[[Patient], IdentityInput]
+
+
 def update_patient(
-    actor: User, patient_uuid: object, data: IdentityInput, *, not_kept: Sequence[str] = ()
+    actor: User,
+    patient_uuid: object,
+    data: IdentityInput | Change,
+    *,
+    expected_version: int | None = None,
+    not_kept: Sequence[str] = (),
 ) -> Patient:
     """Change an identity; the audit entry names the fields changed, never their values.
 
     ``data.details`` None (a page) leaves the kept details as they are, but
     for the address, phone or email a page changed; given (FHIR), they are
     replaced. ``not_kept`` as for ``create_patient``.
+
+    Each change makes a new version: the one it replaces is kept as a
+    PatientVersion, in the same transaction. With ``expected_version`` (a
+    client's If-Match), a change made on another version fails with
+    StaleVersion, under the row's lock, so that two changes of the same
+    version cannot both win. ``data`` may be a function of the current
+    identity, called only once the policy allowed the change.
     """
     patient = load_patient(patient_uuid)
     if patient is None:
         raise PatientNotFound
-    changed = [name for name in IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
-    details_changed = data.details is not None and data.details != details_of(patient)
+    given = data if isinstance(data, IdentityInput) else None
     grant = authorize(
         actor,
         patient,
         Action.PATIENT_UPDATE,
         detail={
-            "fields": [*changed, *(["details"] if details_changed else [])],
+            **({"fields": _changes(patient, given)} if given is not None else {}),
             **({"not_kept": list(not_kept)} if not_kept else {}),
         },
     )
+    if expected_version is not None and patient.version != expected_version:
+        grant.failed("stale_version", version=patient.version)
+        raise StaleVersion(patient.version)
     try:
-        _check(data)
-    except InvalidIdentity:
+        wanted = given if given is not None else _apply(data, patient)
+        _check(wanted)
+    except Exception:
+        # Whatever made the new identity unusable (a rule here, or the
+        # caller's own reading of it), nothing was changed.
         grant.failed("invalid_identity")
         raise
-    candidates, same_matricule = find_duplicates(data.evidence(), exclude=patient)
+    candidates, same_matricule = find_duplicates(wanted.evidence(), exclude=patient)
     if same_matricule:
         grant.failed("duplicate_matricule")
         raise DuplicateIdentity(candidates, same_matricule=True)
-    if not changed and not details_changed:
-        grant.failed("no_change")
-        return patient
-    for name in changed:
-        setattr(patient, name, getattr(data, name))
+    fields = _changes(patient, wanted)
     try:
         with transaction.atomic():
-            patient.save(update_fields=[*changed, "match_key", "updated_at"])
-            if data.details is not None:
-                if details_changed:
-                    _store_details(patient, data.details)
-            else:
-                _retire_replaced(patient, changed)
-            grant.done()
+            written = _write_version(actor, patient, wanted, expected_version)
+            if isinstance(written, Patient):
+                grant.done(fields=fields, version=written.version)
     except IntegrityError:
         grant.failed("duplicate_matricule")
-        candidates, _ = find_duplicates(data.evidence(), exclude=patient)
+        candidates, _ = find_duplicates(wanted.evidence(), exclude=patient)
         raise DuplicateIdentity(candidates, same_matricule=True) from None
-    return patient
+    if isinstance(written, StaleVersion):
+        # Closed after the transaction, which wrote nothing.
+        grant.failed("stale_version", version=written.current)
+        raise written
+    if written is None:
+        grant.failed("no_change")
+        return patient
+    return written
+
+
+def _changed_fields(patient: Patient, data: IdentityInput) -> list[str]:
+    return [name for name in IDENTITY_FIELDS if getattr(patient, name) != getattr(data, name)]
+
+
+def _details_changed(patient: Patient, data: IdentityInput) -> bool:
+    return data.details is not None and data.details != details_of(patient)
+
+
+def _changes(patient: Patient, data: IdentityInput) -> list[str]:
+    """The fields a change names in its audit entry ("details" for the kept details)."""
+    details = ["details"] if _details_changed(patient, data) else []
+    return [*_changed_fields(patient, data), *details]
+
+
+def _apply(change: IdentityInput | Change, patient: Patient) -> IdentityInput:
+    return change if isinstance(change, IdentityInput) else change(patient)
+
+
+def _write_version(
+    actor: User, patient: Patient, data: IdentityInput, expected_version: int | None
+) -> Patient | StaleVersion | None:
+    """The new version written (None when nothing changed), on the locked row."""
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if expected_version is not None and locked.version != expected_version:
+        return StaleVersion(locked.version)
+    changed = _changed_fields(locked, data)
+    details_changed = _details_changed(locked, data)
+    if not changed and not details_changed:
+        return None
+    earlier = versions.snapshot(locked, details_of(locked))
+    written_at = locked.updated_at
+    for name in changed:
+        setattr(locked, name, getattr(data, name))
+    locked.version += 1
+    locked.save(update_fields=[*changed, "match_key", "updated_at", "version"])
+    if data.details is not None:
+        if details_changed:
+            _store_details(locked, data.details)
+    else:
+        _retire_replaced(locked, changed)
+    PatientVersion.objects.create(
+        patient=locked,
+        version=locked.version - 1,
+        identity=earlier,
+        written_at=written_at,
+        replaced_at=locked.updated_at,
+        replaced_by=actor,
+    )
+    return locked
 
 
 def _store_details(patient: Patient, details: PatientDetails) -> None:

@@ -136,6 +136,9 @@ class Patient(models.Model):
     details_kept = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by each change of the identity (maillage.patients.actions), in
+    # the transaction that writes it; the earlier versions are PatientVersion rows.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["birth_name", "first_birth_given_name"]
@@ -325,3 +328,34 @@ class PatientTelecom(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}: {self.value}"
+
+
+class PatientVersion(models.Model):
+    """An earlier version of an identity, kept when a change replaced it.
+
+    ``identity`` holds the identity fields of that version (IDENTITY_FIELDS of
+    maillage.patients.identity, related rows by primary key) and what the
+    record kept beyond them (maillage.patients.details): the domain's own
+    words, not a FHIR resource (maillage.patients.versions reads and writes
+    it). Written only by maillage.patients.actions.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    identity = models.JSONField()
+    # When this version was written (its lastUpdated), and when and by whom
+    # the next one replaced it.
+    written_at = models.DateTimeField()
+    replaced_at = models.DateTimeField()
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["patient", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="patient_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} v{self.version}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from maillage.policy.gate import RecordAccess
-from maillage.records.models import CareTeamMember, Document
+from maillage.records.models import CareTeamMember, Document, DocumentStatus
 
 if TYPE_CHECKING:
     from maillage.directory.models import Professional
@@ -79,6 +80,20 @@ def professionals_known_to(opened: RecordAccess) -> list[Professional]:
         )
         .distinct()
         .order_by("last_name", "first_name")
+    )
+
+
+def replacement_times(
+    opened: RecordAccess, documents: Iterable[Document]
+) -> dict[int, dt.datetime]:
+    """For replaced documents handed out by an opened record, when each one was replaced."""
+    replaced = [d.pk for d in documents if d.status == DocumentStatus.REPLACED]
+    if not replaced:
+        return {}
+    return dict(
+        Document.objects.filter(replaces_id__in=replaced, patient=opened.patient).values_list(
+            "replaces_id", "created_at"
+        )
     )
 
 

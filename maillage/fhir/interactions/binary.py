@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.binary import Binary
 
 from maillage.fhir import negotiation
-from maillage.fhir.mapping.common import reference
+from maillage.fhir.mapping.common import meta, reference
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.result import FhirResult, Json, RawContent
 from maillage.fhir.router import Call, Interaction, Route
@@ -46,6 +46,8 @@ def read(call: Call) -> FhirResult:
         resource = {
             "resourceType": "Binary",
             "id": str(stored.uuid),
+            # A stored file never changes: a new version is a new file.
+            "meta": meta(stored.created_at),
             "contentType": stored.mime,
             "securityContext": context,
             "data": _base64(data),

@@ -27,6 +27,7 @@ from maillage.fhir.mapping.document_reference import (
     STATUS_OF,
     DocumentContext,
     document_reference,
+    document_version,
     documents_files,
     loinc_of,
 )
@@ -50,6 +51,7 @@ from maillage.fhir.search import (
 )
 from maillage.fhir.systems import DOCUMENT_TYPE_SYSTEM, LOINC
 from maillage.fhir.validation import load_json, parse
+from maillage.fhir.versions import Version, history_bundle, requested_version
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.storage import RejectedUpload
@@ -57,7 +59,7 @@ from maillage.policy import gate as access
 from maillage.policy.gate import DocumentNotFound, PatientNotFound, RecordAccess, load_patient
 from maillage.records import actions
 from maillage.records.models import Document, DocumentStatus
-from maillage.records.queries import previous_versions
+from maillage.records.queries import previous_versions, replacement_times
 
 STATUS_SYSTEM = "http://hl7.org/fhir/document-reference-status"
 OUR_STATUS = {fhir: ours for ours, fhir in STATUS_OF.items()}
@@ -108,12 +110,41 @@ def last_updated(document: Document) -> dt.datetime:
 
 
 def read(call: Call) -> FhirResult:
+    document, files, ctx = _gated(call)
+    return FhirResult(document_reference(document, files, ctx))
+
+
+def _gated(call: Call) -> tuple[Document, list[StoredFile], DocumentContext]:
+    """The document the call names, through the record gate (one audited read)."""
     try:
         document, opened = access.get_document(call.actor, call.resource_id)
     except DocumentNotFound:
         raise FhirError(404) from None
     files = [link.file for link in document.document_files.select_related("file")]
-    return FhirResult(document_reference(document, files, context(call, opened, [document])))
+    return document, files, context(call, opened, [document])
+
+
+# --- vread and history -----------------------------------------------------
+# A document's content never changes; its status does, once (replaced or
+# withdrawn): version 1 is the document as filed, version 2 after that.
+
+
+def vread(call: Call) -> FhirResult:
+    wanted = requested_version(call)
+    document, files, ctx = _gated(call)
+    current, _when = document_version(document, ctx)
+    if wanted > current:
+        raise FhirError.single(404, _("This version does not exist."), code="not-found")
+    return FhirResult(document_reference(document, files, ctx, as_filed=wanted < current))
+
+
+def history(call: Call) -> FhirResult:
+    document, files, ctx = _gated(call)
+    current, _when = document_version(document, ctx)
+    versions = [Version(document_reference(document, files, ctx, as_filed=True), created=True)]
+    if current > 1:
+        versions.insert(0, Version(document_reference(document, files, ctx), created=False))
+    return history_bundle(call, versions)
 
 
 def context(call: Call, opened: RecordAccess, documents: Sequence[Document]) -> DocumentContext:
@@ -135,6 +166,7 @@ def document_context(
         masked=opened.state.masked_documents,
         practitioners=practitioners,
         previous=previous,
+        replaced_at=replacement_times(opened, documents),
     )
 
 
@@ -329,6 +361,22 @@ ROUTES = (
             "with the patient's masks and the habilitation matrix; a refusal answers 404 and is "
             "audited. Files are read with Binary/<id>."
         ),
+    ),
+    Route(
+        Interaction.VREAD,
+        vread,
+        "DocumentReference",
+        documentation=(
+            "Version 1 is the document as filed; version 2, when there is one, the same "
+            "document replaced (superseded) or withdrawn (entered-in-error). A new version of "
+            "a document's content is another DocumentReference (relatesTo replaces)."
+        ),
+    ),
+    Route(
+        Interaction.HISTORY_INSTANCE,
+        history,
+        "DocumentReference",
+        documentation="Through the record gate, as a read.",
     ),
     Route(
         Interaction.SEARCH_TYPE,

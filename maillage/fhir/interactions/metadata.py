@@ -56,6 +56,7 @@ def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
             interaction["documentation"] = route.documentation
         interactions.append(interaction)
     resource: Json = {"type": resource_type, "interaction": interactions}
+    resource.update(_versioning({route.interaction for route in routes}))
     profile = next((r.profile for r in routes if r.profile), "")
     if profile:
         resource["supportedProfile"] = [profile]
@@ -86,6 +87,17 @@ def _system_interactions(routes: Sequence[Route]) -> list[Json]:
         for route in routes
         for code in SYSTEM_CODES.get(route.interaction, ())
     ]
+
+
+def _versioning(interactions: set[Interaction]) -> Json:
+    """What the routes of a type do with versions (every resource has meta.versionId)."""
+    versioning: Json = {
+        "versioning": "versioned-update" if Interaction.UPDATE in interactions else "versioned",
+        "readHistory": Interaction.VREAD in interactions,
+    }
+    if Interaction.UPDATE in interactions:
+        versioning["updateCreate"] = False
+    return versioning
 
 
 def capability_statement(routes: Sequence[Route], base_url: str) -> Json:

@@ -42,11 +42,14 @@ from maillage.fhir.search import (
 )
 from maillage.fhir.systems import ALL_INS_SYSTEMS, FR_CORE_PATIENT, accepted_ins_systems
 from maillage.fhir.validation import load_json, parse
+from maillage.fhir.versions import Version, history_bundle, requested_version
 from maillage.lib.ins import InvalidMatricule, parse_matricule
 from maillage.patients import actions
 from maillage.patients.identity import matricule_message
+from maillage.patients.queries import identity_version, identity_versions
+from maillage.patients.versions import as_it_was
 from maillage.policy import gate as access
-from maillage.policy.gate import NotAllowed, PatientNotFound
+from maillage.policy.gate import NotAllowed, PatientAccess, PatientNotFound
 
 GENDER_SYSTEM = "http://hl7.org/fhir/administrative-gender"
 GENDER_CODES = ("male", "female", "other", "unknown")
@@ -104,6 +107,41 @@ def read(call: Call) -> FhirResult:
     except PatientNotFound:
         raise FhirError(404) from None
     return FhirResult(patient_resource(patient))
+
+
+# --- vread and history -----------------------------------------------------
+# Each change of an identity makes a version (maillage.patients.actions); the
+# earlier ones are read through the same gate, and audited, as the current one.
+
+
+def _opened(call: Call, detail: dict[str, object]) -> PatientAccess:
+    try:
+        return access.open_patient(call.actor, call.resource_id, Action.PATIENT_READ, detail=detail)
+    except PatientNotFound:
+        raise FhirError(404) from None
+
+
+def vread(call: Call) -> FhirResult:
+    wanted = requested_version(call)
+    opened = _opened(call, {"fhir": "vread", "version": wanted})
+    patient = opened.patient
+    if wanted == patient.version:
+        return FhirResult(patient_resource(patient))
+    earlier = identity_version(opened, wanted) if wanted < patient.version else None
+    if earlier is None:
+        raise FhirError.single(404, _("This version does not exist."), code="not-found")
+    return FhirResult(patient_resource(*as_it_was(earlier, patient)))
+
+
+def history(call: Call) -> FhirResult:
+    opened = _opened(call, {"fhir": "history"})
+    patient = opened.patient
+    versions = [Version(patient_resource(patient), created=patient.version == 1)]
+    versions += [
+        Version(patient_resource(*as_it_was(earlier, patient)), created=earlier.version == 1)
+        for earlier in identity_versions(opened)
+    ]
+    return history_bundle(call, versions)
 
 
 def search(call: Call) -> FhirResult:
@@ -288,6 +326,20 @@ def _duplicate(call: Call, received: PatientInput, error: actions.DuplicateIdent
 
 ROUTES = (
     Route(Interaction.READ, read, "Patient", profile=FR_CORE_PATIENT),
+    Route(
+        Interaction.VREAD,
+        vread,
+        "Patient",
+        profile=FR_CORE_PATIENT,
+        documentation="Each change of the identity is a version; read like the current one.",
+    ),
+    Route(
+        Interaction.HISTORY_INSTANCE,
+        history,
+        "Patient",
+        profile=FR_CORE_PATIENT,
+        documentation="Every version of the identity, newest first; audited as a read.",
+    ),
     Route(
         Interaction.SEARCH_TYPE,
         search,

@@ -29,7 +29,7 @@ from fhir.resources.R4B.auditevent import AuditEvent
 
 from maillage.accounts.models import Role
 from maillage.audit.models import Action, AuditEntry, Channel, Outcome
-from maillage.fhir.mapping.common import coding, reference
+from maillage.fhir.mapping.common import coding, meta, reference
 from maillage.fhir.result import Json
 from maillage.fhir.systems import (
     ACCESS_BASIS_EXTENSION,
@@ -230,6 +230,8 @@ def audit_event(entry: AuditEntry, actors: Actors) -> Json:
     data: Json = {
         "resourceType": "AuditEvent",
         "id": str(entry.seq),
+        # The trail is append-only: an entry never changes.
+        "meta": meta(entry.at),
         "type": _type(entry, kind),
         "subtype": _subtypes(entry, kind),
         "action": kind.action,

@@ -30,10 +30,15 @@ def reference(resource_type: str, resource_id: object, display: str = "") -> Jso
     return result
 
 
-def meta(profile: str, last_updated: dt.datetime | None = None) -> Json:
-    result: Json = {"profile": [profile]}
-    if last_updated is not None:
-        result["lastUpdated"] = last_updated.isoformat()
+def meta(last_updated: dt.datetime, version: int = 1, profile: str = "") -> Json:
+    """Every resource says which version it is and when it was last changed.
+
+    A resource kind that keeps no versions and never changes is at version
+    1, last updated when it was created (maillage.fhir.versions).
+    """
+    result: Json = {"versionId": str(version), "lastUpdated": last_updated.isoformat()}
+    if profile:
+        result["profile"] = [profile]
     return result
 
 

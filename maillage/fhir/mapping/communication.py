@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from fhir.resources.R4B.communication import Communication
 
-from maillage.fhir.mapping.common import concept, reference
+from maillage.fhir.mapping.common import concept, meta, reference
 from maillage.fhir.mapping.document_reference import attachment
 from maillage.fhir.result import Json
 from maillage.fhir.validation import emit
@@ -72,6 +72,8 @@ def communication(
     data: Json = {
         "resourceType": "Communication",
         "id": str(message.uuid),
+        # A message is never changed once sent.
+        "meta": meta(message.sent_at),
         "status": "completed",
         "medium": [
             concept(PARTICIPATION_MODE_SYSTEM, "EMAILWRIT", "email")

@@ -21,7 +21,7 @@ import uuid
 
 from fhir.resources.R4B.consent import Consent as FhirConsent
 
-from maillage.fhir.mapping.common import coding, concept, reference
+from maillage.fhir.mapping.common import coding, concept, meta, reference
 from maillage.fhir.mapping.document_reference import MASQUE_PS, VISIBILITY_DISPLAY
 from maillage.fhir.result import Json
 from maillage.fhir.systems import (
@@ -86,7 +86,12 @@ def consent_resource(consent: Consent, patient: uuid.UUID, *, superseded: bool) 
     data: Json = {
         "resourceType": "Consent",
         "id": str(consent.uuid),
-        "meta": {"profile": [FR_CORE_CONSENT]},
+        # Withdrawing a statement is its one change.
+        "meta": meta(
+            consent.withdrawn_at or consent.recorded_at,
+            1 if consent.withdrawn_at is None else 2,
+            FR_CORE_CONSENT,
+        ),
         "status": "active" if in_force else "inactive",
         "scope": concept(CONSENT_SCOPE_SYSTEM, "patient-privacy", "Privacy Consent"),
         "category": [

@@ -123,7 +123,7 @@ def practitioner_resource(professional: Professional) -> Json:
     data: Json = {
         "resourceType": "Practitioner",
         "id": str(professional.uuid),
-        "meta": meta(FR_CORE_PRACTITIONER),
+        "meta": meta(professional.updated_at, profile=FR_CORE_PRACTITIONER),
         "identifier": [
             _identifier(RPPS_SYSTEM, professional.rpps, "RPPS"),
             _identifier(IDNPS_SYSTEM, IDNPS_PREFIX_RPPS + professional.rpps, "IDNPS"),
@@ -158,7 +158,10 @@ def practitioner_role_resource(practice: Practice) -> Json:
     data: Json = {
         "resourceType": "PractitionerRole",
         "id": str(practice.uuid),
-        "meta": meta(FR_CORE_PRACTITIONER_ROLE),
+        "meta": meta(
+            max(practice.updated_at, professional.updated_at, structure.updated_at),
+            profile=FR_CORE_PRACTITIONER_ROLE,
+        ),
         "extension": [_teleexpertise(professional)],
         "active": professional.active and structure.active,
         "practitioner": reference("Practitioner", professional.uuid, professional.display_name),
@@ -208,7 +211,7 @@ def organization_resource(structure: Structure) -> Json:
     data: Json = {
         "resourceType": "Organization",
         "id": str(structure.uuid),
-        "meta": meta(FR_CORE_ORGANIZATION),
+        "meta": meta(structure.updated_at, profile=FR_CORE_ORGANIZATION),
         "identifier": _structure_identifiers(structure),
         "active": structure.active,
         "type": [structure_kind_concept(structure.kind)],
@@ -236,7 +239,7 @@ def location_resource(structure: Structure) -> Json:
     data: Json = {
         "resourceType": "Location",
         "id": str(structure.uuid),
-        "meta": meta(FR_CORE_LOCATION),
+        "meta": meta(structure.updated_at, profile=FR_CORE_LOCATION),
         "extension": [equipment_extension(e.kind) for e in structure.equipment.all()],
         "status": "active" if structure.active else "inactive",
         "name": structure.name,

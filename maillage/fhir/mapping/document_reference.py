@@ -17,14 +17,15 @@ the bytes are served by ``Binary/<file id>``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fhir.resources.R4B.documentreference import DocumentReference
 
-from maillage.fhir.mapping.common import coding, reference
+from maillage.fhir.mapping.common import coding, meta, reference
 from maillage.fhir.result import Json
 from maillage.fhir.systems import (
     DOCUMENT_TYPE_SYSTEM,
@@ -153,17 +154,45 @@ class DocumentContext:
     masked: frozenset[int]  # Document pks the patient masked (MASQUE_PS)
     practitioners: Mapping[int, object]  # author user pk -> Practitioner id
     previous: Mapping[int, object]  # replaced Document pk -> its public id
+    # Replaced Document pk -> when the newer version replaced it.
+    replaced_at: Mapping[int, dt.datetime] = field(default_factory=dict)
+
+
+def document_version(document: Document, context: DocumentContext) -> tuple[int, dt.datetime]:
+    """The version of a document's resource and when it was written.
+
+    A document's content never changes (a new version is a new document);
+    its status does, once: version 1 is the document as filed, version 2 the
+    same document replaced (superseded) or withdrawn (entered-in-error).
+    """
+    if document.status == DocumentStatus.CURRENT:
+        return 1, document.created_at
+    if document.status == DocumentStatus.WITHDRAWN:
+        return 2, document.withdrawn_at or document.created_at
+    return 2, context.replaced_at.get(document.pk, document.created_at)
 
 
 def document_reference(
-    document: Document, files: Sequence[StoredFile], context: DocumentContext
+    document: Document,
+    files: Sequence[StoredFile],
+    context: DocumentContext,
+    *,
+    as_filed: bool = False,
 ) -> Json:
-    """The DocumentReference; ``document`` must come from the record gate."""
+    """The DocumentReference; ``document`` must come from the record gate.
+
+    ``as_filed``: its first version, before it was replaced or withdrawn.
+    """
+    version, last_updated = document_version(document, context)
+    status = STATUS_OF[DocumentStatus(document.status)]
+    if as_filed:
+        version, last_updated, status = 1, document.created_at, "current"
     data: Json = {
         "resourceType": "DocumentReference",
         "id": str(document.uuid),
+        "meta": meta(last_updated, version),
         "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{document.uuid}"},
-        "status": STATUS_OF[DocumentStatus(document.status)],
+        "status": status,
         "docStatus": "final",
         "type": type_concept(document.type, loinc_of(document)),
         "subject": reference("Patient", context.patient),

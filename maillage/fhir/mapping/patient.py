@@ -247,14 +247,19 @@ def _postal_address(address: PostalAddress) -> Json | None:
     return sent or None
 
 
-def patient_resource(patient: Patient) -> Json:
-    """The FHIR Patient; ``patient`` must come from the gate, with commune and doctor."""
+def patient_resource(patient: Patient, details: PatientDetails | None = None) -> Json:
+    """The FHIR Patient; ``patient`` must come from the gate, with commune and doctor.
+
+    ``details``: those of an earlier version (maillage.patients.versions);
+    by default, what the record keeps now.
+    """
     doctor = patient.treating_doctor
-    details = details_of(patient)
+    if details is None:
+        details = details_of(patient)
     data: Json = {
         "resourceType": "Patient",
         "id": str(patient.uuid),
-        "meta": meta(FR_CORE_PATIENT, patient.updated_at),
+        "meta": meta(patient.updated_at, patient.version, FR_CORE_PATIENT),
         "extension": compact([_reliability(patient), _birth_place(patient)]),
         "identifier": compact(
             [_ins_identifier(patient), *(_other_identifier(i) for i in details.identifiers)]

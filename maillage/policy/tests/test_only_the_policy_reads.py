@@ -23,7 +23,7 @@ import maillage
 ROOT = Path(maillage.__file__).parent
 
 PATIENT_DATA = {
-    "patients": {"Patient"},
+    "patients": {"Patient", "PatientVersion"},
     "records": {
         "Document",
         "DocumentFile",
@@ -44,7 +44,7 @@ SHORTCUTS = {"get_object_or_404", "get_list_or_404", "admin.register", "admin.si
 # Modules the policy's callers run on what it opened: every public function
 # that reads takes an opening (RecordAccess, PatientAccess), a thread the
 # messaging policy handed out, or the user whose own data it reads.
-OWNED_QUERIES = {"records/queries.py", "messaging/queries.py"}
+OWNED_QUERIES = {"records/queries.py", "messaging/queries.py", "patients/queries.py"}
 OPENED = {"RecordAccess", "PatientAccess", "Thread", "User"}
 
 # Anything else that must still read, each with the reason it may.

@@ -1,0 +1,98 @@
+"""meta.versionId and meta.lastUpdated on every resource, ETag and Last-Modified on reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from maillage.audit.models import Action, AuditEntry
+from maillage.fhir.router import Interaction
+from maillage.fhir.routes import ROUTES
+from maillage.fhir.tests.conftest import FHIR_JSON, document, fhir_json, in_care_team
+from maillage.messaging.tests.conftest import send_about_patient
+from maillage.records import actions
+
+pytestmark = pytest.mark.usefixtures("private_files")
+
+
+def _reads(personas):
+    """One resource of every type the API reads, with who may read it."""
+    doctor, patient = personas.treating_doctor, personas.patient
+    in_care_team(doctor, patient)
+    filed = document(doctor, patient)
+    consent = actions.oppose_professional(personas.patient_user, patient, personas.cardiologist)
+    message = send_about_patient(personas)
+    practice = doctor.practices.first()
+    api_reads = {
+        "Patient": (f"Patient/{patient.uuid}", doctor),
+        "Practitioner": (f"Practitioner/{doctor.uuid}", doctor),
+        "PractitionerRole": (f"PractitionerRole/{practice.uuid}", doctor),
+        "Organization": (f"Organization/{personas.msp.uuid}", doctor),
+        "Location": (f"Location/{personas.msp.uuid}", doctor),
+        "DocumentReference": (f"DocumentReference/{filed.uuid}", doctor),
+        "Binary": (f"Binary/{filed.files.first().uuid}", doctor),
+        "Consent": (f"Consent/{consent.uuid}", personas.patient_user),
+        "Communication": (f"Communication/{message.uuid}", doctor),
+    }
+    return api_reads
+
+
+def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, personas):
+    reads = _reads(personas)
+    entry = AuditEntry.objects.filter(patient=personas.patient).earliest("seq")
+    reads["AuditEvent"] = (f"AuditEvent/{entry.seq}", personas.patient_user)
+    readable = {r.resource_type for r in ROUTES if r.interaction is Interaction.READ}
+    assert set(reads) == readable
+
+    for resource_type, (path, who) in reads.items():
+        response = api.get(path, who, HTTP_ACCEPT=FHIR_JSON)
+
+        assert response.status_code == 200, resource_type
+        resource = fhir_json(response)
+        version = resource["meta"]["versionId"]
+        last_updated = dt.datetime.fromisoformat(resource["meta"]["lastUpdated"])
+        assert response["ETag"] == f'W/"{version}"', resource_type
+        assert parsedate_to_datetime(response["Last-Modified"]) == last_updated.replace(
+            microsecond=0
+        ), resource_type
+
+
+def test_resources_that_never_change_are_at_version_1_from_their_creation(api, personas):
+    message = send_about_patient(personas)
+
+    resource = fhir_json(api.get(f"Communication/{message.uuid}", personas.treating_doctor))
+
+    assert resource["meta"]["versionId"] == "1"
+    assert dt.datetime.fromisoformat(resource["meta"]["lastUpdated"]) == message.sent_at
+
+
+def test_every_entry_of_a_search_has_its_meta(api, personas):
+    response = api.get("Practitioner", personas.nurse)
+
+    entries = fhir_json(response)["entry"]
+    assert entries
+    assert all(e["resource"]["meta"]["versionId"] == "1" for e in entries)
+    assert all("lastUpdated" in e["resource"]["meta"] for e in entries)
+    # A Bundle is not one resource: no ETag.
+    assert "ETag" not in response
+
+
+def test_a_directory_change_moves_last_updated(api, personas):
+    doctor = personas.cardiologist
+    before = fhir_json(api.get(f"Practitioner/{doctor.uuid}", personas.nurse))["meta"]
+
+    doctor.phone = "0248000000"
+    doctor.save()
+
+    after = fhir_json(api.get(f"Practitioner/{doctor.uuid}", personas.nurse))["meta"]
+    assert after["lastUpdated"] > before["lastUpdated"]
+
+
+def test_the_patient_read_carries_her_version(api, personas):
+    response = api.get(f"Patient/{personas.patient.uuid}", personas.treating_doctor)
+
+    assert fhir_json(response)["meta"]["versionId"] == "1"
+    assert response["ETag"] == 'W/"1"'
+    assert AuditEntry.objects.filter(action=Action.PATIENT_READ).count() == 1
