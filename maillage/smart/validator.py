@@ -44,6 +44,13 @@ def scopes_fit(names: list[str], grant_type: str, user: Any) -> bool:
     return user is None or s.Context.PATIENT not in contexts or _is_patient(user)
 
 
+def _is_system_client(client: Any) -> bool:
+    from maillage.smart.models import SystemClient
+
+    pk = getattr(client, "pk", None)
+    return pk is not None and SystemClient.objects.filter(application_id=pk).exists()
+
+
 class SmartValidator(OAuth2Validator):
     # Claims and the scope that releases each one.
     oidc_claim_scope = {"sub": "openid", "fhirUser": "fhirUser"}
@@ -58,6 +65,9 @@ class SmartValidator(OAuth2Validator):
         **kwargs: Any,
     ) -> bool:
         grant_type = getattr(request, "grant_type", None) or "authorization_code"
+        if grant_type == "client_credentials" and not _is_system_client(client):
+            # No account bound to it: its token would act as nobody.
+            return False
         return scopes_fit(list(scopes), grant_type, getattr(request, "user", None))
 
     def get_default_scopes(

@@ -147,3 +147,27 @@ def test_the_token_is_not_accepted_in_the_query_string(client, personas, app):
     )
 
     assert response.status_code == 401
+
+
+def test_each_entry_of_a_batch_is_held_to_the_scopes(client, personas, app, private_files):
+    token = launch(client, personas.patient_user, app).token("patient/Patient.rs")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": f"Patient/{personas.patient.uuid}"}},
+            {"request": {"method": "GET", "url": "DocumentReference"}},
+        ],
+    }
+
+    response = Client().post(
+        BASE, json.dumps(bundle), content_type="application/fhir+json", **bearer(token)
+    )
+
+    assert response.status_code == 200, response.content
+    statuses = [e["response"]["status"] for e in json.loads(response.content)["entry"]]
+    assert statuses[0].startswith("200")
+    assert statuses[1].startswith("403")
+    assert AuditEntry.objects.filter(
+        action=Action.SCOPE_REFUSED, detail__fhir="DocumentReference"
+    ).exists()
