@@ -12,8 +12,11 @@ those (see ``patients.actions.update_patient``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from django.db.models import prefetch_related_objects
 
 if TYPE_CHECKING:
     from maillage.directory.models import Structure
@@ -132,6 +135,18 @@ class PatientDetails:
         }
 
 
+# The rows ``details_of`` reads, loaded for a whole page in one query each.
+DETAIL_RELATIONS = ("other_identifiers", "addresses__commune", "telecoms", "contacts", "languages")
+
+
+def prefetch_details(patients: Sequence[Patient]) -> None:
+    """Load the kept details of a list of patients at once (those that have any)."""
+    prefetch_related_objects([p for p in patients if p.details_kept], *DETAIL_RELATIONS)
+    prefetch_related_objects(
+        [p for p in patients if p.managing_organization_id is not None], "managing_organization"
+    )
+
+
 def details_of(patient: Patient) -> PatientDetails:
     """What the record keeps of a patient beyond the identity (no query when nothing).
 
@@ -154,7 +169,8 @@ def details_of(patient: Patient) -> PatientDetails:
     )
     if not patient.details_kept:
         return columns
-    addresses = list(patient.addresses.select_related("commune"))
+    prefetch_details([patient])
+    addresses = list(patient.addresses.all())
     telecoms = list(patient.telecoms.all())
     return replace(
         columns,

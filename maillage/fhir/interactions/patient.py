@@ -45,6 +45,7 @@ from maillage.fhir.validation import load_json, parse
 from maillage.fhir.versions import Version, history_bundle, requested_version
 from maillage.lib.ins import InvalidMatricule, parse_matricule
 from maillage.patients import actions
+from maillage.patients.details import prefetch_details
 from maillage.patients.identity import matricule_message
 from maillage.patients.queries import identity_version, identity_versions
 from maillage.patients.versions import as_it_was
@@ -170,6 +171,7 @@ def search(call: Call) -> FhirResult:
             )
     except NotAllowed:
         raise FhirError(403) from None
+    prefetch_details(page.patients)
     return searchset(call, [Match(patient_resource(p)) for p in page.patients], page.total)
 
 
@@ -355,7 +357,10 @@ ROUTES = (
         profile=FR_CORE_PATIENT,
         documentation=(
             "Creates an identity (status PROV) followed by the user's structures; "
-            "the INS identifier must use this installation's system."
+            "the INS identifier must use this installation's system. Identifiers of other "
+            "systems, addresses, telecoms, contacts and the other elements of Patient are "
+            "kept as sent; what is not kept is named in warnings (a Warning header, or the "
+            "OperationOutcome with Prefer: return=OperationOutcome)."
         ),
     ),
 )

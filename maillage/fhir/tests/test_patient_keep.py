@@ -499,3 +499,29 @@ def test_the_same_resource_read_again_gives_the_same_details(api, personas, sour
     # And what was read back, sent again, is what was kept.
     read_back = identity_from_fhir(FhirPatient.model_validate(_read(api, personas, response)))
     assert read_back.identity.details == details_of(patient)
+
+
+def test_a_search_page_reads_the_kept_details_in_a_fixed_number_of_queries(
+    api, personas, django_assert_max_num_queries
+):
+    """Constant in the number of patients: each detail table is one query for the page."""
+    for index in range(4):
+        sent = _hl7_patient()
+        sent["name"][0]["family"] = f"Chalmers{'x' * index}"
+        sent["managingOrganization"] = {"reference": f"Organization/{personas.msp.uuid}"}
+        _created(api, personas, sent)
+    token = api.token(personas.treating_doctor)
+
+    def search() -> Any:
+        return api.client.get(
+            "/fhir/r4/Patient", {"family": "Chalmers"}, HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+
+    with django_assert_max_num_queries(17):
+        response = search()
+
+    found = fhir_json(response)
+    assert found["total"] == 4
+    for entry in found["entry"]:
+        assert entry["resource"]["contact"][0]["name"]["family"] == "du Marché"
+        assert entry["resource"]["managingOrganization"]["display"] == personas.msp.name
