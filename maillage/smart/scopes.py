@@ -78,11 +78,6 @@ INTERACTION_ACCESS: dict[str, Access] = {
 # interaction of its own (``Router.dispatch_entry``), so any clinical scope
 # lets the envelope through.
 PER_ENTRY = frozenset({"transaction"})
-# A bulk export holds every type the requester may read: only a scope that
-# reads every type (``*.r``) starts one. Its status, cancel and files belong
-# to the job's requester (checked by the handler): any read scope reaches them.
-ALL_TYPES_READ = frozenset({"export-system", "export-type"})
-OWN_JOB = frozenset({"export-status", "export-cancel", "export-file"})
 
 
 @dataclass(frozen=True)
@@ -143,10 +138,6 @@ class Scopes:
     def allows(self, resource_type: str, interaction: str) -> bool:
         if interaction in PER_ENTRY:
             return bool(self.clinical)
-        if interaction in ALL_TYPES_READ:
-            return any(s.covers("*", Access.READ) for s in self.clinical)
-        if interaction in OWN_JOB:
-            return self.allows_any(Access.READ)
         access = INTERACTION_ACCESS.get(interaction)
         if access is None:
             return False
