@@ -103,6 +103,8 @@ KINDS: Mapping[str, Kind] = {
     Action.REGULATION_OPEN: Kind("", "E", SECURITY_ALERT, EMERGENCY_OVERRIDE_STARTED),
     Action.REGULATION_CLOSE: Kind("", "E", SECURITY_ALERT),
     Action.REGULATION_REVIEW: Kind("", "R", AUDIT_LOG_USED),
+    # Her data left in a bulk export ($export) to its requester.
+    Action.BULK_EXPORT: Kind("", "E", EXPORT),
 }
 UNKNOWN_KIND = Kind("", "E", APPLICATION_ACTIVITY)
 

@@ -14,6 +14,7 @@ from maillage.fhir.bulk.tests.conftest import (
     manifest,
     run_export,
 )
+from maillage.fhir.tests.conftest import fhir_json
 from maillage.records.models import Consent, ConsentKind
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +121,18 @@ def test_a_guessed_or_malformed_id_is_404(api, territory):
         "$export-file/1",
     ):
         assert api.get(path, doctor, HTTP_ACCEPT="application/json, */*").status_code == 404
+
+
+def test_she_sees_who_exported_her_data(api, territory, django_capture_on_commit_callbacks):
+    doctor = territory.personas.treating_doctor
+    run_export(api, doctor, django_capture_on_commit_callbacks)
+
+    response = api.get("AuditEvent", territory.personas.patient_user)
+    assert response.status_code == 200
+    events = [e["resource"] for e in fhir_json(response)["entry"]]
+    [export] = [e for e in events if "fhir.export" in {c["code"] for c in e["subtype"]}]
+    assert export["type"]["code"] == "110106"  # DICOM Export
+    assert export["action"] == "E"
+    assert export["agent"][0]["who"]["reference"] == f"Practitioner/{doctor.uuid}"
+    labels = {c.get("display") for c in export["subtype"]}
+    assert "a exporté les données dans un export de masse" in labels
