@@ -17,6 +17,7 @@ from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.directory.models import Structure
 from maillage.front.input_limits import page_number
 from maillage.patients import actions
+from maillage.patients.details import details_of
 from maillage.patients.forms import PatientCreateForm, PatientIdentityForm, PatientSearchForm
 from maillage.patients.models import Patient
 from maillage.patients.queries import patients_matching
@@ -197,6 +198,7 @@ def patient_detail(request: HttpRequest, uuid: str) -> HttpResponse:
         "patients/detail.html",
         {
             "patient": patient,
+            "details": details_of(patient),
             "followed_by": patient.followed_by.select_related("commune"),
             "can_edit": opened.allows(Action.PATIENT_UPDATE),
             "can_open_record": opened.allows(Action.RECORD_READ),
@@ -281,6 +283,7 @@ def my_record(request: HttpRequest) -> HttpResponse:
         "patients/my_record.html",
         {
             "patient": patient,
+            "details": details_of(patient),
             "followers": _followers(patient),
             "can_unlink": access.allowed(user, patient, Action.PATIENT_UNLINK),
         },
