@@ -36,6 +36,11 @@ def _service_user(token: AccessToken) -> User | None:
     return binding.user if binding is not None else None
 
 
+def acting_user(token: AccessToken) -> User | None:
+    """The token's user, or the account a system client's token acts as."""
+    return token.user if token.user_id is not None else _service_user(token)
+
+
 def app_token(raw: str) -> AppToken | None:
     """The live token's user and scopes, or None (and an audit entry)."""
     checksum = hashlib.sha256(raw.encode()).hexdigest()
@@ -48,7 +53,7 @@ def app_token(raw: str) -> AppToken | None:
         # Revoked tokens are deleted by the toolkit: unknown from then on.
         anonymous_failure("token.unknown", Action.TOKEN_REJECTED)
         return None
-    user = token.user if token.user_id is not None else _service_user(token)
+    user = acting_user(token)
     detail = {"client_id": token.application.client_id}
     if user is None or not user.is_active:
         record(

@@ -33,6 +33,14 @@ def _origin(uri: str) -> str:
     return origin if _ORIGIN.fullmatch(origin) else ""
 
 
+def _for_this_server(request: HttpRequest) -> bool:
+    """The ``aud`` the app names, when it names one, is our FHIR base URL."""
+    from maillage.fhir.views import base_url
+
+    aud = request.GET.get("aud")
+    return aud is None or aud.rstrip("/") == base_url(request).rstrip("/")
+
+
 class SmartAuthorizationView(AuthorizationView):
     template_name = "smart/authorize.html"
 
@@ -47,6 +55,12 @@ class SmartAuthorizationView(AuthorizationView):
         if credentials.get("code_challenge_method") != "S256":
             raise OAuthToolkitError(
                 InvalidRequestError(description="code_challenge_method must be S256.", state=state),
+                redirect_uri=redirect_uri,
+            )
+        if not _for_this_server(request):
+            # A token asked for another server must not be minted here (SMART's aud).
+            raise OAuthToolkitError(
+                InvalidRequestError(description="aud is not this FHIR server.", state=state),
                 redirect_uri=redirect_uri,
             )
         if not scopes_fit(list(scopes), "authorization_code", request.user):

@@ -178,3 +178,14 @@ def test_it_gives_a_professional_the_scopes_of_her_user(client, personas, app):
     assert token["scope"] == "user/*.rs"
     assert "patient" not in token
     assert "refresh_token" not in token
+
+
+def test_it_refuses_a_request_for_another_server(client, personas, app):
+    flow = launch(client, personas.patient_user, app)
+
+    response = client.get(flow.authorize_url("patient/*.rs", aud="https://other.example/fhir"))
+
+    assert response.status_code == 302
+    received = parse_qs(urlsplit(response["Location"]).query)
+    assert received["error"] == ["invalid_request"]
+    assert "code" not in received

@@ -132,3 +132,13 @@ def test_it_starts_a_bulk_export_with_a_scope_on_every_type(personas, settings, 
     status = str(wide["Content-Location"]).split("/fhir/r4/", 1)[1]
     polled = Client().get(f"{BASE}/{status}", **bearer(client_token(app)))
     assert polled.status_code in {200, 202}
+
+
+def test_a_system_token_is_audited_on_its_bound_account(personas):
+    app = system_app(personas.coordinator)
+
+    client_token(app)
+
+    entry = AuditEntry.objects.get(action=Action.TOKEN_CREATED)
+    assert entry.actor == personas.coordinator
+    assert entry.detail["scope"] == "system/*.rs"

@@ -114,3 +114,14 @@ def test_a_revoked_token_opens_nothing(client, personas, app):
     assert response.status_code == 401
     # Revoking the access token revokes its refresh token too.
     assert _refresh(app, token["refresh_token"]).status_code == 400
+
+
+def test_each_issued_token_is_audited_on_its_account(client, personas, app):
+    from maillage.audit.models import Action, AuditEntry
+
+    launch(client, personas.patient_user, app).token("patient/*.rs")
+
+    entry = AuditEntry.objects.get(action=Action.TOKEN_CREATED)
+    assert entry.actor == personas.patient_user
+    assert entry.detail["client_id"] == app.client_id
+    assert entry.detail["scope"] == "patient/*.rs"
