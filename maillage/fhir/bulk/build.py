@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -31,9 +31,6 @@ from maillage.fhir.mapping.patient import patient_resource
 from maillage.fhir.result import Json
 from maillage.policy.exports import PatientExport, export_patients, exported
 from maillage.tasks import claims
-
-if TYPE_CHECKING:
-    from maillage.records.models import Document
 
 logger = logging.getLogger(__name__)
 
@@ -83,44 +80,38 @@ def types_of(job: ExportJob) -> tuple[str, ...]:
     return tuple(t for t in EXPORTED_TYPES if not asked or t in asked)
 
 
-def _changed(since: dt.datetime | None) -> Callable[[Document, set[int]], bool]:
-    """Whether a document changed after ``since``: created, withdrawn or replaced since."""
+def changed_since(resource: Json, since: dt.datetime | None) -> bool:
+    """Whether a resource's version is newer than ``since`` (its ``meta.lastUpdated``).
 
-    def changed(document: Document, replaced_since: set[int]) -> bool:
-        if since is None:
-            return True
-        withdrawn = document.withdrawn_at is not None and document.withdrawn_at > since
-        return document.created_at > since or withdrawn or document.pk in replaced_since
-
-    return changed
+    The mappers say when each resource last changed (a document replaced or
+    withdrawn is a new version of it), as ``_lastUpdated`` searches read it.
+    """
+    if since is None:
+        return True
+    return dt.datetime.fromisoformat(resource["meta"]["lastUpdated"]) > since
 
 
 def _documents(job: ExportJob, item: PatientExport) -> list[Json]:
     if item.record is None:
         return []
     documents = item.documents()
-    since = job.since
-    replaced_since = {
-        d.replaces_id
-        for d in documents
-        if d.replaces_id is not None and (since is None or d.created_at > since)
-    }
-    changed = _changed(since)
-    documents = [d for d in documents if changed(d, replaced_since)]
     if not documents:
         return []
     files = documents_files(documents)
     context = document_context(job.base_url, item.record, documents)
-    return [document_reference(d, files[d.pk], context) for d in documents]
+    references = [document_reference(d, files[d.pk], context) for d in documents]
+    return [r for r in references if changed_since(r, job.since)]
 
 
 def export_one(job: ExportJob, writer: Writer, item: PatientExport) -> dict[str, Any]:
     """Write what the export holds of one patient; what left, for her audit entry."""
     counts: dict[str, int] = {}
     patient = item.patient
-    if writer.wants("Patient") and (job.since is None or patient.updated_at > job.since):
-        writer.add(patient_resource(patient))
-        counts["Patient"] = 1
+    if writer.wants("Patient"):
+        resource = patient_resource(patient)
+        if changed_since(resource, job.since):
+            writer.add(resource)
+            counts["Patient"] = 1
     if writer.wants("DocumentReference"):
         references = _documents(job, item)
         for resource in references:

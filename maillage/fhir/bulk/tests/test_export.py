@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from maillage.audit.models import Action, AuditEntry, Outcome
+from maillage.fhir.bulk import build
 from maillage.fhir.bulk.models import ExportFile, ExportJob
 from maillage.fhir.bulk.tests.conftest import (
     KICK_OFF,
@@ -20,7 +24,9 @@ from maillage.fhir.bulk.tests.conftest import (
     status_path,
 )
 from maillage.fhir.tests.conftest import fhir_json
+from maillage.records import actions
 from maillage.tasks.models import WorkStatus
+from maillage.testing import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +149,62 @@ def test_kick_off_headers_are_what_the_ig_asks(api, territory):
     doctor = territory.personas.treating_doctor
     assert kick_off(api, doctor).status_code == 202
     assert api.get("$export", doctor, **KICK_OFF).status_code == 202
+
+
+def test_each_line_is_the_resource_the_api_reads(
+    api, territory, django_capture_on_commit_callbacks
+):
+    """Same mappers, same versions: an export line and a read of the same resource agree."""
+    doctor = territory.personas.treating_doctor
+    actions.withdraw_document(doctor.user, territory.opinion, "Mauvais patient")
+    status = run_export(api, doctor, django_capture_on_commit_callbacks)
+    found = exported(api, doctor, status)
+    for resource_type, resources in found.items():
+        for resource in resources:
+            read = api.get(f"{resource_type}/{resource['id']}", doctor)
+            assert read.status_code == 200
+            assert fhir_json(read) == resource
+    withdrawn = next(
+        r for r in found["DocumentReference"] if r["id"] == str(territory.opinion.uuid)
+    )
+    assert withdrawn["status"] == "entered-in-error"
+    assert withdrawn["meta"]["versionId"] == "2"
+
+
+def test_since_takes_what_changed_after_it(api, territory, django_capture_on_commit_callbacks):
+    doctor = territory.personas.treating_doctor
+    since = timezone.now()
+    actions.withdraw_document(doctor.user, territory.opinion, "Mauvais patient")
+    query = "_since=" + since.isoformat().replace("+00:00", "Z")
+    status = run_export(api, doctor, django_capture_on_commit_callbacks, f"$export?{query}")
+    found = exported(api, doctor, status)
+    # Only the withdrawn document changed since; no identity did.
+    assert set(found) == {"DocumentReference"}
+    assert ids(found["DocumentReference"]) == {str(territory.opinion.uuid)}
+    entry = AuditEntry.objects.get(action=Action.BULK_EXPORT, patient__isnull=False)
+    assert entry.patient_id == territory.girard.pk
+    assert entry.detail["resources"] == {"DocumentReference": 1}
+
+
+def _queries_of_a_run(api, doctor, capture) -> int:
+    with capture(execute=False):
+        assert kick_off(api, doctor).status_code == 202
+    job = ExportJob.objects.latest("pk")
+    with CaptureQueriesContext(connection) as queries:
+        assert build.run(job.pk) == WorkStatus.DONE
+    return len(queries.captured_queries)
+
+
+def test_a_patient_more_costs_a_few_queries_not_a_page_of_them(
+    api, territory, django_capture_on_commit_callbacks
+):
+    doctor = territory.personas.treating_doctor
+    before = _queries_of_a_run(api, doctor, django_capture_on_commit_callbacks)
+    for day in range(1, 6):
+        f.patient(
+            "MARTIN", "Jean", dt.date(1950, 1, day), "M", followed_by=(territory.personas.msp,)
+        )
+    after = _queries_of_a_run(api, doctor, django_capture_on_commit_callbacks)
+    # Each patient of the list: her consents, then the relations that open her
+    # record (care team, emergency opening); the list itself is read by chunks.
+    assert after - before <= 5 * 3
