@@ -88,4 +88,7 @@ def created(call: Call, resource: Json, warnings: Sequence[Issue], location: str
         return FhirResult(operation_outcome(issues), status=201, headers=headers)
     if warnings:
         headers["Warning"] = warning_header(warnings)
+        return FhirResult(
+            resource, status=201, headers=headers, outcome=operation_outcome(warnings)
+        )
     return FhirResult(resource, status=201, headers=headers)

@@ -2,11 +2,13 @@
 
 The bundle goes through the same code as a Bundle posted to the base
 (``interactions.bundle``), acting as a named user: every entry is decided by
-the policy and audited as if that user had sent it. Two things differ, and
-both are reported, never silent:
+the policy and audited as if that user had sent it. What differs from a POST is
+reported, never silent:
 
 - an entry of a type the API has no route for (Synthea's Encounter,
   Observation, Claim…) is skipped and counted by resource type;
+- what a created resource did not keep (the API's not_kept warnings) is
+  listed by element;
 - a Patient already there (an identity with the same matricule or strict
   traits that the user may be shown, through the duplicate review of the
   gate) is not created again: its urn points at the existing one, so that a
@@ -50,6 +52,8 @@ class FileReport:
     created: Counter[str] = field(default_factory=Counter)
     existing: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # FHIRPaths of elements received and not kept, per resource type (warnings).
+    not_kept: dict[str, list[str]] = field(default_factory=dict)
     # Why the file was not imported (nothing of it was kept), else "".
     error: str = ""
 
@@ -125,10 +129,11 @@ def import_file(user: User, path: Path) -> FileReport:
     except FhirError as error:
         report.error = "; ".join(issue.diagnostics for issue in error.issues)
         return report
-    report.created, report.existing, report.skipped = (
+    report.created, report.existing, report.skipped, report.not_kept = (
         outcome.created,
         outcome.existing,
         outcome.skipped,
+        outcome.not_kept,
     )
     return report
 

@@ -31,3 +31,7 @@ class FhirResult:
     # response built once per process (the CapabilityStatement) is not
     # encoded again on every request.
     encoded: bytes | None = None
+    # Warnings beside a resource (what a create did not keep), as an
+    # OperationOutcome: a batch or transaction entry answers them in its
+    # ``response.outcome``, where a single request has the Warning header.
+    outcome: Json | None = None

@@ -129,6 +129,8 @@ class Report:
     created: Counter[str] = field(default_factory=Counter)
     existing: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # FHIRPaths of what was received and not kept, per resource type.
+    not_kept: dict[str, list[str]] = field(default_factory=dict)
 
 
 class TransactionFailed(Exception):
@@ -433,6 +435,7 @@ def answer_of(result: FhirResult, base_url: str) -> Answer:
         answer.outcome = body
     elif body:
         answer.resource = body
+        answer.outcome = result.outcome
     answer.reference = _reference_of(answer.location, body, base_url)
     meta = body.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("lastUpdated"), str):
@@ -537,6 +540,9 @@ def _report(bundle: Bundle, answers: Mapping[int, Answer]) -> Report:
             continue
         if answer.status == 201:
             report.created[entry.resource_type] += 1
+            paths = _warned_paths(answer.outcome)
+            if paths:
+                report.not_kept.setdefault(entry.resource_type, []).extend(paths)
         elif entry.method == "POST" and not answer.failed:
             report.existing[entry.resource_type] += 1
         entries.append(answer.as_json())
@@ -546,6 +552,16 @@ def _report(bundle: Bundle, answers: Mapping[int, Answer]) -> Report:
         # not validated again (as for a searchset).
         report.bundle["entry"] = entries
     return report
+
+
+def _warned_paths(outcome: Json | None) -> list[str]:
+    issues = outcome.get("issue", []) if outcome else []
+    return [
+        str(path)
+        for issue in issues
+        if issue.get("severity") == "warning"
+        for path in issue.get("expression", [])
+    ]
 
 
 def _skipped(entry: Entry) -> Json:

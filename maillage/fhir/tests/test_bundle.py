@@ -408,6 +408,9 @@ def test_a_synthea_bundle_posted_as_a_batch_creates_its_patient_and_answers_each
     entries = fhir_json(response)["entry"]
     assert len(entries) == len(bundle["entry"])
     assert entries[0]["response"]["status"] == "201 Created"
+    warnings = entries[0]["response"]["outcome"]["issue"]
+    assert {w["severity"] for w in warnings} == {"warning"}
+    assert "Patient.extension[0]" in [p for w in warnings for p in w["expression"]]
     assert {e["response"]["status"] for e in entries[1:]} <= {
         "404 Not Found",
         "405 Method Not Allowed",

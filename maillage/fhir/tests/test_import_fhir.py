@@ -58,6 +58,8 @@ def test_it_imports_two_synthea_patients_and_reports_what_it_skipped(api, person
     expected = ", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items()))
     assert f"Skipped, by resource type: {expected}." in output
     assert "Created: Patient 2." in output
+    # What Synthea sends and a Patient here does not keep is named, element by element.
+    assert "  Patient: received, not kept: Patient.extension[0]" in output
     for path in (LIZ, GUSTAVO):
         sent = _synthea_patient(path)
         official = next(n for n in sent["name"] if n["use"] == "official")

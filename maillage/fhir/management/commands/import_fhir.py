@@ -45,6 +45,8 @@ class Command(BaseCommand):
                 f"already there {_counts(file.existing)}; "
                 f"skipped (not writable here) {_counts(file.skipped)}"
             )
+            for kind, elements in sorted(file.not_kept.items()):
+                self.stdout.write(f"  {kind}: received, not kept: {', '.join(elements)}")
         self.stdout.write(self._summary(report))
         if report.failed:
             raise CommandError(f"{len(report.failed)} of {len(report.files)} files not imported.")
