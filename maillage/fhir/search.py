@@ -17,11 +17,12 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +32,7 @@ from maillage.lib.geo import GeoPoint
 from maillage.lib.names import normalise_name
 
 if TYPE_CHECKING:
-    from maillage.fhir.router import Call
+    from maillage.fhir.router import Call, Route
 
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
@@ -107,6 +108,7 @@ class Include:
 
     source: str
     param: str
+    target: str = ""  # Source:param:Target keeps references to that type only
 
     @property
     def value(self) -> str:
@@ -279,7 +281,7 @@ def _includes(name: str, raw: str, param: SearchParam, issues: list[Issue]) -> t
         if len(pieces) > 3 or value not in param.values:
             issues.append(_accepted_values(name, part, param.values))
             continue
-        found.append(Include(pieces[0], pieces[1]))
+        found.append(Include(pieces[0], pieces[1], pieces[2] if len(pieces) == 3 else ""))
     return tuple(found)
 
 
@@ -824,6 +826,116 @@ def subset(resource: Json, elements: Elements) -> Json:
     return result
 
 
+# --- _include and _revinclude ------------------------------------------------------
+
+# _include: the element of a matched resource that holds the reference.
+INCLUDE_ELEMENTS: Mapping[str, str] = {
+    "Patient:general-practitioner": "generalPractitioner",
+    "DocumentReference:subject": "subject",
+    "DocumentReference:patient": "subject",
+    "DocumentReference:author": "author",
+    "PractitionerRole:practitioner": "practitioner",
+    "PractitionerRole:organization": "organization",
+    "PractitionerRole:location": "location",
+    "Location:organization": "managingOrganization",
+    "Communication:subject": "subject",
+    "Communication:patient": "subject",
+    "Communication:sender": "sender",
+    "Communication:recipient": "recipient",
+}
+# _revinclude: the search parameter of the other resource that names a matched one.
+REVINCLUDE_PARAMS: Mapping[str, str] = {
+    "DocumentReference:subject": "patient",
+    "DocumentReference:patient": "patient",
+    "PractitionerRole:practitioner": "practitioner",
+    "PractitionerRole:organization": "organization",
+}
+
+
+def _references(resource: Json, element: str) -> list[tuple[str, str]]:
+    """(type, id) of the relative references in one element of a resource."""
+    value = resource.get(element)
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        reference = item.get("reference", "") if isinstance(item, dict) else ""
+        parts = str(reference).split("/")
+        if len(parts) == 2 and all(parts):
+            found.append((parts[0], parts[1]))
+    return found
+
+
+def _route(call: Call, resource_type: str, interaction: str) -> Route | None:
+    return next(
+        (
+            r
+            for r in call.routes
+            if r.resource_type == resource_type and r.interaction.value == interaction
+        ),
+        None,
+    )
+
+
+def _scoped(call: Call, resource_type: str, interaction: str) -> bool:
+    """Whether the app's token covers it; no refusal is recorded: nothing is shown."""
+    caller = call.caller
+    return (
+        caller is None or caller.scopes is None or caller.scopes.allows(resource_type, interaction)
+    )
+
+
+def _read_included(call: Call, resource_type: str, resource_id: str) -> Json | None:
+    """One included resource by the read handler of its type: the read's gate and audit."""
+    route = _route(call, resource_type, "read")
+    if route is None or not _scoped(call, resource_type, "read"):
+        return None
+    try:
+        result = route.handler(replace(call, route=route, resource_id=resource_id, search=None))
+    except (FhirError, Http404):
+        return None
+    if result.status != 200 or result.body.get("resourceType") != resource_type:
+        return None
+    return result.body
+
+
+def _search_included(call: Call, resource_type: str, param: str, value: str) -> list[Json]:
+    """The resources naming a matched one, by the search handler of their type."""
+    route = _route(call, resource_type, "search-type")
+    if route is None or not _scoped(call, resource_type, "search-type"):
+        return []
+    query = parse_search([(param, value), ("_count", str(MAX_COUNT))], route.search_params)
+    try:
+        result = route.handler(replace(call, route=route, resource_id="", search=query))
+    except (FhirError, Http404):
+        return []
+    return [entry["resource"] for entry in result.body.get("entry", [])]
+
+
+def included(call: Call, resources: Sequence[Json]) -> list[Json]:
+    """The resources _include and _revinclude ask for, each as the caller may read it.
+
+    Each one is read by the same handler as a read or a search of its type:
+    the same gate decides and audits it, and what the caller may not read is
+    left out without a word, so that an include never shows more than reads
+    would. A _revinclude brings at most MAX_COUNT resources per match.
+    """
+    query = call.query
+    wanted: dict[tuple[str, str], None] = {}
+    for include in query.includes:
+        element = INCLUDE_ELEMENTS[include.value]
+        for resource in resources:
+            for resource_type, resource_id in _references(resource, element):
+                if include.target in ("", resource_type):
+                    wanted.setdefault((resource_type, resource_id))
+    found = [r for key in wanted if (r := _read_included(call, *key)) is not None]
+    for revinclude in query.revincludes:
+        param = REVINCLUDE_PARAMS[revinclude.value]
+        for resource in resources:
+            reference = f"{resource['resourceType']}/{resource['id']}"
+            found += _search_included(call, revinclude.source, param, reference)
+    return found
+
+
 def _entry(call: Call, resource: Json, search: Json) -> Json:
     return {
         "fullUrl": f"{call.request.base_url}/{resource['resourceType']}/{resource['id']}",
@@ -832,13 +944,11 @@ def _entry(call: Call, resource: Json, search: Json) -> Json:
     }
 
 
-def searchset(
-    call: Call, matches: Sequence[Match], total: int, included: Sequence[Json] = ()
-) -> FhirResult:
+def searchset(call: Call, matches: Sequence[Match], total: int) -> FhirResult:
     """The searchset Bundle of one page, with self/next/previous links.
 
-    ``included`` are the resources of _include and _revinclude, each already
-    read through the policy by the handler; one resource appears once.
+    With _include or _revinclude, the resources they name follow the matches
+    (``included``), each once.
     """
     query = call.query
     links = [{"relation": "self", "url": _link(call, query.offset)}]
@@ -859,7 +969,8 @@ def searchset(
             resource = subset(resource, query.elements)
         seen.add((resource["resourceType"], resource["id"]))
         entries.append(_entry(call, resource, search))
-    for resource in included:
+    extra = included(call, [m.resource for m in matches])
+    for resource in extra:
         key = (resource["resourceType"], resource["id"])
         if key not in seen:
             seen.add(key)

@@ -78,7 +78,15 @@ SEARCH_PARAMS = (
         f"The mail's Message-ID ({MESSAGE_ID_SYSTEM}|<id@host>), for mail through the gateway.",
     ),
     # A message never changes: its last update is when it was sent.
-    *general_params(sort=("sent", "_lastUpdated", "_id")),
+    *general_params(
+        sort=("sent", "_lastUpdated", "_id"),
+        include=(
+            "Communication:subject",
+            "Communication:patient",
+            "Communication:sender",
+            "Communication:recipient",
+        ),
+    ),
 )
 
 SORT_FIELDS = {"sent": ("sent_at",), "_lastUpdated": ("sent_at",), "_id": ("uuid",)}

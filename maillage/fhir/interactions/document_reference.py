@@ -90,7 +90,14 @@ SEARCH_PARAMS = (
         "dateTime, with prefix eq, ne, lt, le, gt or ge.",
     ),
     SearchParam("author", ParamType.REFERENCE, "The author, as Practitioner/id or id."),
-    *general_params(sort=("date", "_lastUpdated", "_id")),
+    *general_params(
+        sort=("date", "_lastUpdated", "_id"),
+        include=(
+            "DocumentReference:subject",
+            "DocumentReference:patient",
+            "DocumentReference:author",
+        ),
+    ),
 )
 
 # _sort keys on documents in memory (the record gate hands over a list).

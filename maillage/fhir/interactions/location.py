@@ -52,7 +52,9 @@ SEARCH_PARAMS = (
         single=True,
     ),
     # The directory keeps no time of change: no _lastUpdated.
-    *general_params(sort=tuple(SORT_FIELDS), last_updated=False),
+    *general_params(
+        sort=tuple(SORT_FIELDS), last_updated=False, include=("Location:organization",)
+    ),
 )
 
 

@@ -67,6 +67,12 @@ def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
     ]
     if operations := _operations(routes):
         resource["operation"] = operations
+    for name, element in (("_include", "searchInclude"), ("_revinclude", "searchRevInclude")):
+        values = [
+            v for route in routes for p in route.search_params if p.name == name for v in p.values
+        ]
+        if values:
+            resource[element] = values
     if search_params:
         resource["searchParam"] = search_params
         resource["documentation"] = (

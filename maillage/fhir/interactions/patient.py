@@ -90,7 +90,11 @@ SEARCH_PARAMS = (
         ParamType.REFERENCE,
         "The médecin traitant, as Practitioner/id or PractitionerRole/id.",
     ),
-    *general_params(sort=("family", "given", "birthdate", "_lastUpdated", "_id")),
+    *general_params(
+        sort=("family", "given", "birthdate", "_lastUpdated", "_id"),
+        include=("Patient:general-practitioner",),
+        revinclude=("DocumentReference:subject", "DocumentReference:patient"),
+    ),
 )
 
 SORT_FIELDS = {

@@ -35,7 +35,11 @@ SEARCH_PARAMS = (
     SearchParam("family", ParamType.STRING, "Start of a word of the family name."),
     SearchParam("given", ParamType.STRING, "Start of a word of the given name."),
     # The directory keeps no time of change: no _lastUpdated.
-    *general_params(sort=("family", "given", "_id"), last_updated=False),
+    *general_params(
+        sort=("family", "given", "_id"),
+        last_updated=False,
+        revinclude=("PractitionerRole:practitioner",),
+    ),
 )
 
 SORT_FIELDS = {"family": ("last_name",), "given": ("first_name",), "_id": ("uuid",)}

@@ -42,7 +42,13 @@ SEARCH_PARAMS = (
     SearchParam("role", ParamType.TOKEN, "Profession (TRE_G15), e.g. 10 for doctors."),
     # The directory keeps no time of change: no _lastUpdated.
     *general_params(
-        sort=("practitioner", "organization", "role", "specialty", "_id"), last_updated=False
+        sort=("practitioner", "organization", "role", "specialty", "_id"),
+        last_updated=False,
+        include=(
+            "PractitionerRole:practitioner",
+            "PractitionerRole:organization",
+            "PractitionerRole:location",
+        ),
     ),
 )
 

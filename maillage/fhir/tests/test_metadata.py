@@ -87,7 +87,14 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
         "near",
         *RESULT,
         "_id",
+        "_include",
     }
+    assert by_type["Location"]["searchInclude"] == ["Location:organization"]
+    assert by_type["Patient"]["searchInclude"] == ["Patient:general-practitioner"]
+    assert by_type["Patient"]["searchRevInclude"] == [
+        "DocumentReference:subject",
+        "DocumentReference:patient",
+    ]
     assert by_type["Patient"]["supportedProfile"] == [
         "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient"
     ]
