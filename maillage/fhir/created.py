@@ -1,4 +1,4 @@
-"""The answer to a create that kept less than it received: never a silent loss.
+"""The answer to a create or an update, as the client prefers it, and never a silent loss.
 
 A create succeeds with what the server can hold and names each element it
 did not keep, by FHIRPath, as a ``warning`` issue. Per the client's
@@ -11,13 +11,14 @@ still sees it in its logs. The action's audit entry records the same paths.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.utils.translation import gettext as _
 
 from maillage.fhir.outcome import Issue, operation_outcome
 from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call
+from maillage.fhir.versions import version_headers
 
 # A Warning header is ASCII text in a quoted-string: the paths we write are
 # FHIRPaths of elements the R4B model accepted, this keeps it so whatever
@@ -73,22 +74,44 @@ def warning_header(warnings: Sequence[Issue]) -> str:
 
 
 def created(call: Call, resource: Json, warnings: Sequence[Issue], location: str) -> FhirResult:
-    """201 with the resource, or the OperationOutcome the client prefers, and the warnings."""
-    headers = {"Location": location}
-    if prefers_outcome(call):
-        issues = [
-            Issue(
-                _("Created: %(reference)s.")
-                % {"reference": f"{resource['resourceType']}/{resource['id']}"},
-                code="informational",
-                severity="information",
-            ),
-            *warnings,
-        ]
-        return FhirResult(operation_outcome(issues), status=201, headers=headers)
+    """201 with the resource, or what the client prefers, and the warnings."""
+    message = _("Created: %(reference)s.") % {"reference": _reference(resource)}
+    return answer(call, resource, warnings, 201, message, {"Location": location})
+
+
+def updated(call: Call, resource: Json, warnings: Sequence[Issue]) -> FhirResult:
+    """200 with the resource, or what the client prefers, and the warnings."""
+    message = _("Updated: %(reference)s.") % {"reference": _reference(resource)}
+    return answer(call, resource, warnings, 200, message)
+
+
+def _reference(resource: Json) -> str:
+    return f"{resource['resourceType']}/{resource['id']}/_history/{resource['meta']['versionId']}"
+
+
+def answer(
+    call: Call,
+    resource: Json,
+    warnings: Sequence[Issue],
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> FhirResult:
+    """A write's answer per ``Prefer: return=`` (representation by default, RFC 7240).
+
+    ``minimal``: no body; ``OperationOutcome``: what happened and the
+    warnings; otherwise the resource, with the warnings in a Warning header.
+    The resource's ETag and Last-Modified go with each of them.
+    """
+    sent = {**(headers or {}), **version_headers(resource)}
+    preferred = preferred_return(call)
+    if preferred == "OperationOutcome":
+        issues = [Issue(message, code="informational", severity="information"), *warnings]
+        return FhirResult(operation_outcome(issues), status=status, headers=sent)
     if warnings:
-        headers["Warning"] = warning_header(warnings)
-        return FhirResult(
-            resource, status=201, headers=headers, outcome=operation_outcome(warnings)
-        )
-    return FhirResult(resource, status=201, headers=headers)
+        sent["Warning"] = warning_header(warnings)
+    # A bundle's entry answers the warnings in its response.outcome.
+    outcome = operation_outcome(warnings) if warnings else None
+    if preferred == "minimal":
+        return FhirResult({}, status=status, headers=sent, encoded=b"", outcome=outcome)
+    return FhirResult(resource, status=status, headers=sent, outcome=outcome)

@@ -37,11 +37,16 @@ def base_url(request: HttpRequest) -> str:
     return f"{public}{path}" if public else request.build_absolute_uri(path)
 
 
+# What the router and handlers read: negotiation, the token, Prefer, and the
+# conditions of a conditional write (If-Match, If-None-Exist).
+_HEADERS = frozenset(
+    {"accept", "content-type", "authorization", "prefer", "if-match", "if-none-exist"}
+)
+
+
 def _headers(request: HttpRequest) -> dict[str, str]:
     return {
-        name.lower(): value
-        for name, value in request.headers.items()
-        if name.lower() in {"accept", "content-type", "authorization", "prefer"}
+        name.lower(): value for name, value in request.headers.items() if name.lower() in _HEADERS
     }
 
 

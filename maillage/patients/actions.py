@@ -126,9 +126,10 @@ class StaleVersion(Exception):
         self.current = current
 
 
-# A new identity as a function of the current one: a client that was shown
-# a version of the record (the FHIR API) says what changes from it.
-Change = Callable[[Patient], IdentityInput]
+# A new identity as a function of the current one, and the paths of what
+# was received and not kept: a client that was shown a version of the
+# record (the FHIR API) says what changes from it.
+Change = Callable[[Patient], tuple[IdentityInput, Sequence[str]]]
 
 
 def update_patient(
@@ -154,6 +155,15 @@ def update_patient(
     """
     patient = load_patient(patient_uuid)
     if patient is None:
+        # A guessed id is audited too (on nobody: there is no such patient).
+        record(
+            actor,
+            Event(
+                action=Action.PATIENT_UPDATE,
+                outcome=Outcome.DENIED,
+                detail={"unknown_id": str(patient_uuid)[:64]},
+            ),
+        )
         raise PatientNotFound
     given = data if isinstance(data, IdentityInput) else None
     grant = authorize(
@@ -169,7 +179,7 @@ def update_patient(
         grant.failed("stale_version", version=patient.version)
         raise StaleVersion(patient.version)
     try:
-        wanted = given if given is not None else _apply(data, patient)
+        wanted, also_not_kept = (given, ()) if given is not None else _apply(data, patient)
         _check(wanted)
     except Exception:
         # Whatever made the new identity unusable (a rule here, or the
@@ -185,7 +195,11 @@ def update_patient(
         with transaction.atomic():
             written = _write_version(actor, patient, wanted, expected_version)
             if isinstance(written, Patient):
-                grant.done(fields=fields, version=written.version)
+                grant.done(
+                    fields=fields,
+                    version=written.version,
+                    **({"not_kept": list(also_not_kept)} if also_not_kept else {}),
+                )
     except IntegrityError:
         grant.failed("duplicate_matricule")
         candidates, _ = find_duplicates(wanted.evidence(), exclude=patient)
@@ -214,8 +228,8 @@ def _changes(patient: Patient, data: IdentityInput) -> list[str]:
     return [*_changed_fields(patient, data), *details]
 
 
-def _apply(change: IdentityInput | Change, patient: Patient) -> IdentityInput:
-    return change if isinstance(change, IdentityInput) else change(patient)
+def _apply(change: IdentityInput | Change, patient: Patient) -> tuple[IdentityInput, Sequence[str]]:
+    return (change, ()) if isinstance(change, IdentityInput) else change(patient)
 
 
 def _write_version(

@@ -9,19 +9,25 @@ writer, and possible duplicates are shown only through
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+import jsonpatch
+import jsonpointer
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from maillage.accounts.models import Role
 from maillage.audit.models import Action
-from maillage.fhir.created import created, not_kept_paths
+from maillage.fhir.created import created, not_kept_paths, updated
 from maillage.fhir.mapping.patient import GENDERS, patient_resource
 from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir
 from maillage.fhir.outcome import FhirError, Issue
-from maillage.fhir.result import FhirResult
+from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call, Interaction, Route
 from maillage.fhir.search import (
     Match,
@@ -42,11 +48,18 @@ from maillage.fhir.search import (
 )
 from maillage.fhir.systems import ALL_INS_SYSTEMS, FR_CORE_PATIENT, accepted_ins_systems
 from maillage.fhir.validation import load_json, parse
-from maillage.fhir.versions import Version, history_bundle, requested_version
+from maillage.fhir.versions import (
+    Version,
+    expected_version,
+    history_bundle,
+    requested_version,
+    stale,
+)
 from maillage.lib.ins import InvalidMatricule, parse_matricule
 from maillage.patients import actions
 from maillage.patients.details import prefetch_details
-from maillage.patients.identity import matricule_message
+from maillage.patients.identity import IdentityInput, matricule_message
+from maillage.patients.models import Patient
 from maillage.patients.queries import identity_version, identity_versions
 from maillage.patients.versions import as_it_was
 from maillage.policy import gate as access
@@ -303,6 +316,184 @@ def create(call: Call) -> FhirResult:
     return created(call, patient_resource(patient), received.warnings, location)
 
 
+# --- update and patch --------------------------------------------------------
+# The client changes the version it was shown: what a read never shows (the
+# facts the identity status follows from, a matricule not yet transmissible)
+# is kept as it is. The action decides (policy, rules, the version under the
+# row's lock) and writes the one audit entry.
+
+
+def update(call: Call) -> FhirResult:
+    _refuse_role(call)
+    expected = expected_version(call)
+    body = load_json(call.request.body)
+    resource = parse(FhirPatient, body)
+    if resource.id != call.resource_id:
+        raise FhirError.single(
+            400,
+            _("The resource's id must be the id of the URL (%(id)s).") % {"id": call.resource_id},
+            expression="Patient.id",
+        )
+    # Read before the gate: a malformed identity is refused without a look at the record.
+    received = Received(body, identity_from_fhir(resource))
+    return _change(call, received.against, expected, received)
+
+
+def patch(call: Call) -> FhirResult:
+    _refuse_role(call)
+    expected = expected_version(call)
+    operations = _json_patch(call.request.body)
+    received = Received({})
+
+    def change(current: Patient) -> tuple[IdentityInput, Sequence[str]]:
+        received.body = _patched(operations, patient_resource(current), call.resource_id)
+        received.identity = identity_from_fhir(parse(FhirPatient, received.body))
+        return received.against(current)
+
+    return _change(call, change, expected, received)
+
+
+def _refuse_role(call: Call) -> None:
+    """A role that may never change an identity gets 403 before its body is read, audited."""
+    try:
+        access.require_purpose(call.actor, Action.PATIENT_UPDATE, {"fhir": "Patient"})
+    except NotAllowed:
+        raise FhirError(403) from None
+
+
+@dataclass
+class Received:
+    """A Patient a client sent to replace a version, read against that version.
+
+    What the client sends back as it was shown is no change: the details a
+    page-made record would keep from it, the identity status extension we
+    wrote (a warning is for what the client added, not for what we sent).
+    """
+
+    body: Json
+    identity: PatientInput | None = None
+    warnings: list[Issue] = field(default_factory=list)
+
+    def against(self, current: Patient) -> tuple[IdentityInput, Sequence[str]]:
+        assert self.identity is not None
+        shown = patient_resource(current)
+        as_shown = identity_from_fhir(parse(FhirPatient, shown))
+        self.warnings = [
+            w
+            for w in self.identity.warnings
+            if not _sent_back(w, self.body, shown, not_kept_paths(as_shown.warnings))
+        ]
+        return _as_update(self.identity, as_shown, current), not_kept_paths(self.warnings)
+
+
+def _sent_back(warning: Issue, body: Json, shown: Json, shown_not_kept: Sequence[str]) -> bool:
+    """Whether a warned element is one we showed and the client sent back unchanged."""
+    paths = list(warning.expression)
+    if not paths or any(p not in shown_not_kept for p in paths):
+        return False
+    elements = {p.removeprefix("Patient.").split(".")[0].split("[")[0] for p in paths}
+    return all(body.get(e) == shown.get(e) for e in elements)
+
+
+def _as_update(received: PatientInput, as_shown: PatientInput, current: Patient) -> IdentityInput:
+    """The identity the client sends, with what it was never shown kept as it is."""
+    shown_matricule = current.matricule_transmissible or received.identity.ins_matricule
+    details = received.identity.details
+    return dataclasses.replace(
+        received.identity,
+        retrieved_from_insi=current.retrieved_from_insi,
+        identity_document=current.identity_document,
+        doubtful=current.doubtful,
+        fictitious=current.fictitious,
+        ins_matricule=received.identity.ins_matricule if shown_matricule else current.ins_matricule,
+        ins_kind=received.identity.ins_kind if shown_matricule else current.ins_kind,
+        # The details as shown, sent back: none to replace.
+        details=None if details == as_shown.identity.details else details,
+    )
+
+
+def _json_patch(body: bytes) -> jsonpatch.JsonPatch:
+    """The body as a JSON Patch (RFC 6902), or a 400 naming what is wrong."""
+    try:
+        operations = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise FhirError.single(400, _("The body is not valid JSON."), code="structure") from None
+    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
+        raise FhirError.single(
+            400, _("A JSON Patch is a list of operations (objects)."), code="structure"
+        )
+    if len(operations) > MAX_PATCH_OPERATIONS:
+        raise FhirError.single(
+            400,
+            _("Too many operations in one patch: at most %(max)s.") % {"max": MAX_PATCH_OPERATIONS},
+            code="too-costly",
+        )
+    try:
+        return jsonpatch.JsonPatch(operations)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
+        raise FhirError.single(
+            400, _("This is not a valid JSON Patch (RFC 6902)."), code="structure"
+        ) from None
+
+
+MAX_PATCH_OPERATIONS = 100
+
+
+def _no_constant(value: str) -> float:
+    raise ValueError(value)
+
+
+def _patched(operations: jsonpatch.JsonPatch, current: Json, resource_id: str) -> Json:
+    """The current resource with the patch applied: a 422 when it cannot apply or ends elsewhere."""
+    try:
+        patched = operations.apply(current)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError):
+        raise FhirError.single(
+            422,
+            _("The patch cannot be applied to the current version of the resource."),
+            code="processing",
+        ) from None
+    if (
+        not isinstance(patched, dict)
+        or patched.get("resourceType") != "Patient"
+        or patched.get("id") != resource_id
+    ):
+        raise FhirError.single(
+            422,
+            _("A patch may not change the resource's type or id."),
+            code="processing",
+        )
+    return patched
+
+
+def _change(
+    call: Call, change: actions.Change, expected: int | None, received: Received
+) -> FhirResult:
+    """The update through the action, every refusal and failure as its status."""
+    try:
+        patient = actions.update_patient(
+            call.actor, call.resource_id, change, expected_version=expected
+        )
+    except PatientNotFound:
+        raise FhirError(404) from None
+    except actions.StaleVersion as error:
+        raise stale(error.current) from None
+    except actions.InvalidIdentity as error:
+        identity = received.identity
+        raise FhirError(
+            400,
+            [
+                Issue(p.message, expression=(identity.path_of(p.field),) if identity else ())
+                for p in error.problems
+            ],
+        ) from None
+    except actions.DuplicateIdentity as error:
+        # A duplicate is found only once the identity was read.
+        assert received.identity is not None
+        raise _duplicate(call, received.identity, error) from None
+    return updated(call, patient_resource(patient), received.warnings)
+
+
 def _duplicate(call: Call, received: PatientInput, error: actions.DuplicateIdentity) -> FhirError:
     if error.same_matricule:
         message = _("Another patient already has this matricule INS.")
@@ -353,6 +544,27 @@ ROUTES = (
         SEARCH_PARAMS,
         profile=FR_CORE_PATIENT,
         documentation="Only the patients the user may see are listed; each is audited.",
+    ),
+    Route(
+        Interaction.UPDATE,
+        update,
+        "Patient",
+        profile=FR_CORE_PATIENT,
+        documentation=(
+            "Changes the identity (the roles and relations that may change it on the pages); "
+            'If-Match: W/"<versionId>" answers 412 when it changed meanwhile. The identity '
+            "status and a matricule not yet shown are kept as they are; no create by update."
+        ),
+    ),
+    Route(
+        Interaction.PATCH,
+        patch,
+        "Patient",
+        profile=FR_CORE_PATIENT,
+        documentation=(
+            "JSON Patch (application/json-patch+json) applied to the current version, then "
+            "as an update."
+        ),
     ),
     Route(
         Interaction.CREATE,

@@ -11,6 +11,8 @@ EXPECTED = {
     ("Patient", "create"),
     ("Patient", "vread"),
     ("Patient", "history-instance"),
+    ("Patient", "update"),
+    ("Patient", "patch"),
     ("Practitioner", "read"),
     ("Practitioner", "search-type"),
     ("PractitionerRole", "read"),

@@ -12,7 +12,7 @@ def test_it_answers_405_with_allow_to_an_unsupported_method(api, personas):
     )
 
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, PATCH, PUT"
     assert issues(response)[0]["code"] == "not-supported"
 
 
