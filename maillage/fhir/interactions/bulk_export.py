@@ -45,7 +45,8 @@ logger = logging.getLogger(__name__)
 EXPORT_DEFINITION = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 PATIENT_EXPORT_DEFINITION = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"
 NDJSON = "application/fhir+ndjson"
-OUTPUT_FORMATS = frozenset({NDJSON, "application/ndjson", "ndjson"})
+# "application/fhir ndjson": the "+" of a query string left unencoded reads as a space.
+OUTPUT_FORMATS = frozenset({NDJSON, "application/fhir ndjson", "application/ndjson", "ndjson"})
 KICK_OFF_PARAMS = ("_outputFormat", "_type", "_since")
 # Jobs pending or running at once for one requester; more get 429.
 MAX_ACTIVE_JOBS = 3
@@ -145,7 +146,8 @@ def _since(request: FhirRequest) -> dt.datetime | None:
     parsed = None
     if len(value) <= _MAX_SINCE and "T" in value:
         try:
-            parsed = dt.datetime.fromisoformat(value.strip())
+            # A "+01:00" left unencoded in the query string arrives as " 01:00".
+            parsed = dt.datetime.fromisoformat(value.strip().replace(" ", "+"))
         except ValueError:
             parsed = None
     if parsed is None or parsed.tzinfo is None:

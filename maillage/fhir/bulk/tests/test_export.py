@@ -208,3 +208,13 @@ def test_a_patient_more_costs_a_few_queries_not_a_page_of_them(
     # Each patient of the list: her consents, then the relations that open her
     # record (care team, emergency opening); the list itself is read by chunks.
     assert after - before <= 5 * 3
+
+
+def test_a_plus_left_unencoded_in_the_query_still_reads(
+    api, territory, django_capture_on_commit_callbacks
+):
+    doctor = territory.personas.treating_doctor
+    query = "_outputFormat=application/fhir+ndjson&_since=2000-01-01T00:00:00+01:00"
+    status = run_export(api, doctor, django_capture_on_commit_callbacks, f"$export?{query}")
+    assert ExportJob.objects.get().since == dt.datetime(1999, 12, 31, 23, tzinfo=dt.UTC)
+    assert manifest(api, doctor, status)["output"]
