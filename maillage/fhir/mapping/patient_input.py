@@ -630,9 +630,16 @@ def _managing_organization(reader: _Reader, data: Json) -> Structure | None:
             ),
         )
         return None
-    # The display is the directory's name, sent back from the structure.
+    # The display sent back is the directory's name: another one is not kept.
     reader.leftovers(reference, {"reference", "display", "type"}, path)
+    _other_display(reader, reference, structure.name, path)
     return structure
+
+
+def _other_display(reader: _Reader, reference: Json, ours: str, path: str) -> None:
+    display = reference.get("display")
+    if display and display != ours:
+        reader.dropped(f"{path}.display")
 
 
 def _treating_doctor(reader: _Reader, data: Json) -> Professional | None:
@@ -661,6 +668,7 @@ def _treating_doctor(reader: _Reader, data: Json) -> Professional | None:
         doctor = found
         reader.paths["treating_doctor"] = path
         reader.leftovers(reference, {"reference", "display", "type"}, path)
+        _other_display(reader, reference, found.display_name, path)
     return doctor
 
 

@@ -525,3 +525,26 @@ def test_a_search_page_reads_the_kept_details_in_a_fixed_number_of_queries(
     for entry in found["entry"]:
         assert entry["resource"]["contact"][0]["name"]["family"] == "du Marché"
         assert entry["resource"]["managingOrganization"]["display"] == personas.msp.name
+
+
+def test_a_reference_display_other_than_ours_is_named(api, personas):
+    doctor = personas.treating_doctor
+    body = {
+        "resourceType": "Patient",
+        "name": [{"use": "official", "family": "Affichage", "given": ["Anne"]}],
+        "gender": "female",
+        "birthDate": "1950-02-03",
+        "managingOrganization": {
+            "reference": f"Organization/{personas.msp.uuid}",
+            "display": "Cabinet du coin",
+        },
+        "generalPractitioner": [
+            {"reference": f"Practitioner/{doctor.uuid}", "display": doctor.display_name}
+        ],
+    }
+
+    response = _created(api, personas, body, HTTP_PREFER="return=OperationOutcome")
+
+    assert _warned(response) == ["Patient.managingOrganization.display"]
+    patient = Patient.objects.get(birth_name="Affichage")
+    assert (patient.managing_organization, patient.treating_doctor) == (personas.msp, doctor)
