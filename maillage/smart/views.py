@@ -80,6 +80,7 @@ class SmartAuthorizationView(AuthorizationView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["scope_lines"] = [(scope, describe(scope)) for scope in kwargs.get("scopes", [])]
+        context["return_to"] = _origin(str(kwargs.get("redirect_uri") or ""))
         return context
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -61,6 +61,8 @@ JOBS: tuple[Periodic, ...] = (
     Periodic("prune_finished_work", 24 * 60, "maillage.tasks.jobs.prune_finished_work"),
     # Idempotent: deletes the bulk exports past their time, and their files.
     Periodic("bulk_export_expiry", 60, "maillage.fhir.bulk.upkeep.expire"),
+    # Idempotent: deletes the expired OAuth tokens and codes of SMART apps.
+    Periodic("oauth_token_expiry", 60, "maillage.smart.upkeep.clear_expired_tokens"),
 )
 
 # Other claimed work swept at every tick beside mail and runs: ``f(now) -> count``.

@@ -45,6 +45,7 @@ def test_it_shows_the_consent_page_in_french(client, personas, app):
     text = page.content.decode()
     assert "Autoriser l'application « Carnet de santé » ?" in text
     assert "Lire, rechercher : les identités (Patient) de votre dossier seulement." in text
+    assert "vous serez ensuite renvoyé vers https://app.example." in text
     assert "form-action 'self' https://app.example" in page["Content-Security-Policy"]
 
 
