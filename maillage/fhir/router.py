@@ -257,6 +257,9 @@ class Router:
                     code="not-supported",
                 )
             require_scope(caller, route.resource_type, route.interaction.value)
+            if route.method == "PATCH":
+                # The patch document's type, from the entry's Binary.
+                check_patch_type(request.header("content-type"))
             return self._call(route, ids, request, caller)
         except FhirError as error:
             return error_result(error)

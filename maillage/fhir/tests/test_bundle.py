@@ -173,6 +173,10 @@ def test_a_transaction_creates_a_patient_and_a_document_referring_to_it(api, per
     ]
     patient = Patient.objects.get(uuid=patient_entry["resource"]["id"])
     document = Document.objects.get()
+    # Each entry's version, as a single create's ETag and Last-Modified say it.
+    for entry in (document_entry, patient_entry):
+        assert entry["response"]["etag"] == 'W/"1"'
+        assert entry["response"]["lastModified"] == entry["resource"]["meta"]["lastUpdated"]
     assert document.patient == patient
     assert document_entry["resource"]["subject"]["reference"] == f"Patient/{patient.uuid}"
     read_back = fhir_json(api.get(f"DocumentReference/{document.uuid}", doctor))
