@@ -548,3 +548,42 @@ def test_a_reference_display_other_than_ours_is_named(api, personas):
     assert _warned(response) == ["Patient.managingOrganization.display"]
     patient = Patient.objects.get(birth_name="Affichage")
     assert (patient.managing_organization, patient.treating_doctor) == (personas.msp, doctor)
+
+
+def test_an_update_keeps_and_replaces_the_details_as_sent(api, personas):
+    response = _created(api, personas, _synthea_patient())
+    read = _read(api, personas, response)
+    url = f"/fhir/r4/Patient/{read['id']}"
+    token = api.token(personas.treating_doctor)
+
+    def put(body: dict[str, Any], version: str) -> Any:
+        return api.client.put(
+            url,
+            json.dumps(body),
+            content_type="application/fhir+json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+            HTTP_IF_MATCH=f'W/"{version}"',
+        )
+
+    same = put(read, read["meta"]["versionId"])
+    assert same.status_code == 200
+    assert "Warning" not in same
+    unchanged = _read(api, personas, response)
+    for element in ("identifier", "address", "telecom", "maritalStatus", "communication"):
+        assert unchanged[element] == read[element]
+
+    changed = copy.deepcopy(unchanged)
+    changed["address"][0]["country"] = "CA"
+    changed["address"][0]["state"] = "Québec"
+    changed["contact"] = [{"name": {"family": "Portillo", "given": ["Ana"]}, "gender": "female"}]
+    del changed["identifier"][1:]
+    answer = put(changed, unchanged["meta"]["versionId"])
+
+    assert answer.status_code == 200, answer.content
+    after = _read(api, personas, response)
+    assert after["address"][0]["country"] == "CA"
+    assert after["address"][0]["state"] == "Québec"
+    assert after["contact"] == changed["contact"]
+    assert after["identifier"] == changed["identifier"]
+    entry = AuditEntry.objects.filter(action=Action.PATIENT_UPDATE).latest("pk")
+    assert "details" in entry.detail["fields"]
