@@ -19,7 +19,7 @@ from maillage.fhir.bulk.tests.conftest import (
     status_path,
 )
 from maillage.fhir.tests.conftest import issues
-from maillage.tasks import claims
+from maillage.tasks import claims, schedule
 from maillage.tasks.models import WorkStatus
 
 pytestmark = pytest.mark.django_db
@@ -155,8 +155,19 @@ def test_an_expired_export_is_gone(
     assert upkeep.expire(timezone.now()) == 0
 
 
-def test_the_scheduler_knows_the_upkeep():
-    from maillage.tasks import schedule
-
-    assert schedule.job_named("bulk_export_expiry") is not None
-    assert "maillage.fhir.bulk.upkeep.sweep_exports" in schedule.SWEEPS
+def test_the_scheduler_deletes_an_expired_export(
+    api, territory, exports_dir, django_capture_on_commit_callbacks
+):
+    doctor = territory.personas.treating_doctor
+    status = run_export(api, doctor, django_capture_on_commit_callbacks)
+    job = ExportJob.objects.get()
+    # Expired two hours ago: the hourly run due at the start of this hour deletes it.
+    ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - dt.timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        created = schedule.tick(timezone.now())
+    [run] = [r for r in created if r.job == "bulk_export_expiry"]
+    run.refresh_from_db()
+    assert run.status == WorkStatus.DONE, run.error
+    assert not ExportJob.objects.exists()
+    assert not (exports_dir / str(job.uuid)).exists()
+    assert api.get(status, doctor, HTTP_ACCEPT="application/json").status_code == 404

@@ -5,17 +5,20 @@ from __future__ import annotations
 import pytest
 
 from maillage.audit.models import Action, AuditEntry
-from maillage.fhir.bulk.models import ExportFile
+from maillage.fhir.bulk.models import ExportFile, ExportJob
 from maillage.fhir.bulk.tests.conftest import (
     NDJSON,
     exported,
     file_path,
     ids,
+    kick_off,
     manifest,
     run_export,
+    status_path,
 )
 from maillage.fhir.tests.conftest import fhir_json
 from maillage.records.models import Consent, ConsentKind
+from maillage.tasks.models import WorkStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +139,39 @@ def test_she_sees_who_exported_her_data(api, territory, django_capture_on_commit
     assert export["agent"][0]["who"]["reference"] == f"Practitioner/{doctor.uuid}"
     labels = {c.get("display") for c in export["subtype"]}
     assert "a exporté les données dans un export de masse" in labels
+
+
+def test_rights_are_decided_when_the_job_runs_not_when_it_was_asked(
+    api, territory, django_capture_on_commit_callbacks
+):
+    """She opposes her doctor after his kick-off, before the worker runs it: nothing of hers."""
+    doctor = territory.personas.treating_doctor
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        kicked = kick_off(api, doctor)
+    Consent.objects.create(
+        patient=territory.girard,
+        kind=ConsentKind.OPPOSE_PROFESSIONAL,
+        professional=doctor,
+        recorded_by=territory.personas.patient_user,
+    )
+    for callback in queued:
+        callback()
+    found = exported(api, doctor, status_path(kicked))
+    assert ids(found["Patient"]) == {str(territory.durand.uuid)}
+    assert "DocumentReference" not in found
+
+
+def test_a_requester_deactivated_before_the_run_exports_nobody(
+    api, territory, django_capture_on_commit_callbacks
+):
+    doctor = territory.personas.treating_doctor
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert kick_off(api, doctor).status_code == 202
+    doctor.user.is_active = False
+    doctor.user.save(update_fields=["is_active"])
+    for callback in queued:
+        callback()
+    job = ExportJob.objects.get()
+    assert job.status == WorkStatus.DONE
+    assert not job.files.exists()
+    assert not AuditEntry.objects.filter(action=Action.BULK_EXPORT, patient__isnull=False)
