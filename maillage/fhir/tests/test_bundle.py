@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -426,3 +427,98 @@ def test_a_synthea_bundle_posted_as_a_batch_creates_its_patient_and_answers_each
         (i.get("system"), i.get("value")) for i in kept["identifier"]
     }
     assert Patient.objects.count() == 2
+
+
+# --- Updates in a Bundle -------------------------------------------------------------
+
+
+def _put(resource: dict[str, Any], if_match: str) -> dict[str, Any]:
+    url = f"Patient/{resource['id']}"
+    return {"resource": resource, "request": {"method": "PUT", "url": url, "ifMatch": if_match}}
+
+
+def _phone(resource: dict[str, Any], number: str) -> dict[str, Any]:
+    changed = dict(resource)
+    changed["telecom"] = [{"system": "phone", "value": number}]
+    return changed
+
+
+def test_a_transaction_updates_a_patient_with_if_match_and_files_a_document(api, personas):
+    doctor = personas.treating_doctor
+    current = fhir_json(api.get(f"Patient/{personas.patient.uuid}", doctor))
+    version = current["meta"]["versionId"]
+    bundle = _bundle(
+        "transaction",
+        _put(_phone(current, "0611223344"), f'W/"{version}"'),
+        _post(_document(f"Patient/{personas.patient.uuid}")),
+    )
+
+    response = api.post("", bundle, doctor)
+
+    assert response.status_code == 200, response.content
+    put_entry, _post_entry = fhir_json(response)["entry"]
+    assert put_entry["response"]["status"] == "200 OK"
+    assert put_entry["response"]["etag"] == f'W/"{int(version) + 1}"'
+    personas.patient.refresh_from_db()
+    assert personas.patient.phone == "0611223344"
+    assert Document.objects.get().patient == personas.patient
+
+
+def test_a_stale_if_match_fails_the_transaction_with_412_and_changes_nothing(api, personas):
+    doctor = personas.treating_doctor
+    current = fhir_json(api.get(f"Patient/{personas.patient.uuid}", doctor))
+    phone = personas.patient.phone
+    bundle = _bundle(
+        "transaction",
+        _post(_document(f"Patient/{personas.patient.uuid}")),
+        _put(_phone(current, "0611223344"), 'W/"99"'),
+    )
+
+    response = api.post("", bundle, doctor)
+
+    assert response.status_code == 412
+    assert issues(response)[0]["expression"] == ["Bundle.entry[1]"]
+    personas.patient.refresh_from_db()
+    assert personas.patient.phone == phone
+    assert not Document.objects.exists()
+
+
+def test_a_batch_patches_a_patient_with_a_json_patch_in_a_binary(api, personas):
+    doctor = personas.treating_doctor
+    operations = [{"op": "replace", "path": "/birthDate", "value": "1948-03-02"}]
+    patch = {
+        "resource": {
+            "resourceType": "Binary",
+            "contentType": "application/json-patch+json",
+            "data": base64.b64encode(json.dumps(operations).encode()).decode(),
+        },
+        "request": {"method": "PATCH", "url": f"Patient/{personas.patient.uuid}"},
+    }
+    wrong_type = patch | {"resource": patch["resource"] | {"contentType": "text/plain"}}
+
+    response = api.post("", _bundle("batch", patch, wrong_type), doctor)
+
+    assert response.status_code == 200
+    assert _statuses(response) == ["200 OK", "415 Unsupported Media Type"]
+    personas.patient.refresh_from_db()
+    assert personas.patient.birth_date.isoformat() == "1948-03-02"
+
+
+def test_prefer_return_minimal_answers_each_entry_without_its_resource(api, personas):
+    doctor = personas.treating_doctor
+    bundle = _bundle(
+        "transaction",
+        _post(
+            _patient(generalPractitioner=[{"reference": f"Practitioner/{doctor.uuid}"}]),
+            PATIENT_URN,
+        ),
+        _post(_document(PATIENT_URN)),
+    )
+
+    response = api.post("", bundle, doctor, HTTP_PREFER="return=minimal")
+
+    assert response.status_code == 200, response.content
+    entries = fhir_json(response)["entry"]
+    assert all("resource" not in e for e in entries)
+    patient_id = entries[0]["response"]["location"].split("/Patient/")[1].split("/")[0]
+    assert Document.objects.get().patient.uuid == uuid.UUID(patient_id)
