@@ -33,7 +33,7 @@ from maillage.fhir.search import (
     reject_parameters,
     shown,
 )
-from maillage.fhir.versions import check_patch_type, with_version_headers
+from maillage.fhir.versions import check_patch_type, not_modified, with_version_headers
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -168,6 +168,8 @@ class Route:
     profile: str = ""
     documentation: str = ""
     public: bool = False
+    # A create that honours If-None-Exist (conditional create).
+    conditional: bool = False
     # Answers in the media type of the content it holds unless FHIR JSON is
     # asked for (Binary): the handler negotiates, not the router.
     negotiates: bool = False
@@ -287,7 +289,9 @@ class Router:
         )
         result = route.handler(call)
         if route.interaction in VERSIONED:
-            return with_version_headers(result)
+            result = with_version_headers(result)
+        if route.interaction in {Interaction.READ, Interaction.VREAD}:
+            return not_modified(request.header("if-none-match"), result)
         return result
 
     def resolve(self, method: str, path: str) -> tuple[Route, PathIds]:

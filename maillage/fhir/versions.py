@@ -65,6 +65,25 @@ def with_version_headers(result: FhirResult) -> FhirResult:
     return replace(result, headers={**result.headers, **added})
 
 
+def not_modified(if_none_match: str, result: FhirResult) -> FhirResult:
+    """304 without a body when the client already holds this version (If-None-Match)."""
+    etag_sent = result.headers.get("ETag")
+    if not if_none_match.strip() or etag_sent is None or result.status != 200:
+        return result
+    held = {_version_text(tag) for tag in if_none_match.split(",")}
+    if "*" not in held and _version_text(etag_sent) not in held:
+        return result
+    headers = {k: v for k, v in result.headers.items() if k in {"ETag", "Last-Modified"}}
+    return FhirResult({}, status=304, headers=headers, encoded=b"")
+
+
+def _version_text(tag: str) -> str:
+    """``W/"3"``, ``"3"`` and ``3`` all name version 3 (fhirpy sends the last)."""
+    text = tag.strip()
+    text = text[2:] if text[:2] in {"W/", "w/"} else text
+    return text.strip('"')
+
+
 def _number(text: str) -> int | None:
     text = text.strip()
     if not text.isascii() or not text.isdigit() or len(text) > _MAX_DIGITS:

@@ -40,7 +40,15 @@ def base_url(request: HttpRequest) -> str:
 # What the router and handlers read: negotiation, the token, Prefer, and the
 # conditions of a conditional write (If-Match, If-None-Exist).
 _HEADERS = frozenset(
-    {"accept", "content-type", "authorization", "prefer", "if-match", "if-none-exist"}
+    {
+        "accept",
+        "content-type",
+        "authorization",
+        "prefer",
+        "if-match",
+        "if-none-match",
+        "if-none-exist",
+    }
 )
 
 

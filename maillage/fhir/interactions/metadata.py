@@ -57,6 +57,7 @@ def _resource(resource_type: str, routes: Sequence[Route]) -> Json:
         interactions.append(interaction)
     resource: Json = {"type": resource_type, "interaction": interactions}
     resource.update(_versioning({route.interaction for route in routes}))
+    resource.update(_conditional(routes))
     profile = next((r.profile for r in routes if r.profile), "")
     if profile:
         resource["supportedProfile"] = [profile]
@@ -104,6 +105,11 @@ def _versioning(interactions: set[Interaction]) -> Json:
     if Interaction.UPDATE in interactions:
         versioning["updateCreate"] = False
     return versioning
+
+
+def _conditional(routes: Sequence[Route]) -> Json:
+    creates = [r for r in routes if r.interaction is Interaction.CREATE]
+    return {"conditionalCreate": any(r.conditional for r in creates)} if creates else {}
 
 
 def capability_statement(routes: Sequence[Route], base_url: str) -> Json:

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 import jsonpatch
 import jsonpointer
@@ -23,7 +24,7 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from maillage.accounts.models import Role
 from maillage.audit.models import Action
-from maillage.fhir.created import created, not_kept_paths, updated
+from maillage.fhir.created import answer, created, not_kept_paths, updated
 from maillage.fhir.mapping.patient import GENDERS, patient_resource
 from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir
 from maillage.fhir.outcome import FhirError, Issue
@@ -40,6 +41,7 @@ from maillage.fhir.search import (
     ids_q,
     invalid_value,
     ordering,
+    parse_search,
     period_q,
     search_term,
     searchset,
@@ -299,6 +301,11 @@ def create(call: Call) -> FhirResult:
         raise FhirError(403) from None
     resource = parse(FhirPatient, load_json(call.request.body))
     received = identity_from_fhir(resource)
+    condition = call.request.header("if-none-exist")
+    if condition.strip():
+        existing = _existing(call, condition)
+        if existing is not None:
+            return existing
     try:
         patient = actions.create_patient(
             user, received.identity, not_kept=not_kept_paths(received.warnings)
@@ -494,6 +501,59 @@ def _change(
     return updated(call, patient_resource(patient), received.warnings)
 
 
+# Conditional create: as many criteria as a search URL would reasonably hold.
+MAX_CONDITION_FIELDS = 20
+
+
+def _existing(call: Call, condition: str) -> FhirResult | None:
+    """If-None-Exist: the one patient its search finds through the gate, None if none.
+
+    The search is the Patient search (same parameters, same policy, same
+    audit): a patient the user may not see is not found, and creating her
+    again then meets the duplicate rules. Two or more found: 412.
+    """
+    try:
+        pairs = parse_qsl(condition.strip().lstrip("?"), max_num_fields=MAX_CONDITION_FIELDS)
+    except ValueError:
+        raise FhirError.single(
+            400, _("If-None-Exist holds too many parameters."), expression="If-None-Exist"
+        ) from None
+    query = parse_search(pairs, SEARCH_PARAMS)
+    if not query.names:
+        raise FhirError.single(
+            400,
+            _("If-None-Exist must hold search parameters of Patient, e.g. identifier=…"),
+            expression="If-None-Exist",
+        )
+    try:
+        page = access.search_patients(
+            call.actor,
+            _criteria(query),
+            limit=1,
+            described_as={"parameters": query.names, "if_none_exist": True},
+        )
+    except NotAllowed:
+        raise FhirError(403) from None
+    if page.total == 0:
+        return None
+    if page.total > 1:
+        raise FhirError.single(
+            412,
+            _(
+                "%(count)s patients match If-None-Exist: make the criteria precise enough to "
+                "name one."
+            )
+            % {"count": page.total},
+            code="multiple-matches",
+            expression="If-None-Exist",
+        )
+    (patient,) = page.patients
+    message = _("Already exists, not created: %(reference)s.") % {
+        "reference": f"Patient/{patient.uuid}"
+    }
+    return answer(call, patient_resource(patient), (), 200, message)
+
+
 def _duplicate(call: Call, received: PatientInput, error: actions.DuplicateIdentity) -> FhirError:
     if error.same_matricule:
         message = _("Another patient already has this matricule INS.")
@@ -576,7 +636,10 @@ ROUTES = (
             "the INS identifier must use this installation's system. Identifiers of other "
             "systems, addresses, telecoms, contacts and the other elements of Patient are "
             "kept as sent; what is not kept is named in warnings (a Warning header, or the "
-            "OperationOutcome with Prefer: return=OperationOutcome)."
+            "OperationOutcome with Prefer: return=OperationOutcome). If-None-Exist (a "
+            "Patient search, e.g. identifier=system|value): one patient found answers 200 with "
+            "her, several 412."
         ),
+        conditional=True,
     ),
 )

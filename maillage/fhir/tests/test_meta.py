@@ -96,3 +96,19 @@ def test_the_patient_read_carries_her_version(api, personas):
     assert fhir_json(response)["meta"]["versionId"] == "1"
     assert response["ETag"] == 'W/"1"'
     assert AuditEntry.objects.filter(action=Action.PATIENT_READ).count() == 1
+
+
+def test_a_client_holding_the_current_version_gets_304(api, personas):
+    path = f"Patient/{personas.patient.uuid}"
+
+    for held in ('W/"1"', '"1"', "1", '"7", W/"1"'):
+        response = api.get(path, personas.treating_doctor, HTTP_IF_NONE_MATCH=held)
+
+        assert response.status_code == 304, held
+        assert response.content == b""
+        assert response["ETag"] == 'W/"1"'
+    older = api.get(path, personas.treating_doctor, HTTP_IF_NONE_MATCH='W/"0"')
+    assert older.status_code == 200
+    assert fhir_json(older)["meta"]["versionId"] == "1"
+    # Each is still a read of her identity, on her trail.
+    assert AuditEntry.objects.filter(action=Action.PATIENT_READ).count() == 5
