@@ -418,27 +418,18 @@ def all_of(query: SearchQuery, name: str, build: Callable[[str], Q]) -> Q:
 def general_params(
     *,
     sort: Sequence[str],
-    last_updated: bool = True,
     include: Sequence[str] = (),
     revinclude: Sequence[str] = (),
 ) -> tuple[SearchParam, ...]:
-    """_id, _lastUpdated and the result parameters, for a route's SEARCH_PARAMS.
-
-    ``last_updated`` is False for resources that keep no time of change.
-    """
+    """_id, _lastUpdated and the result parameters, for a route's SEARCH_PARAMS."""
     params = [
         SearchParam("_id", ParamType.TOKEN, "The resource's id; several separated by commas."),
-    ]
-    if last_updated:
-        params.append(
-            SearchParam(
-                "_lastUpdated",
-                ParamType.DATE,
-                "When the resource last changed (meta.lastUpdated): YYYY, YYYY-MM, YYYY-MM-DD "
-                "or a dateTime, with prefix eq, ne, lt, le, gt or ge.",
-            )
-        )
-    params += [
+        SearchParam(
+            "_lastUpdated",
+            ParamType.DATE,
+            "When the resource last changed (meta.lastUpdated): YYYY, YYYY-MM, YYYY-MM-DD "
+            "or a dateTime, with prefix eq, ne, lt, le, gt or ge.",
+        ),
         SearchParam(
             "_sort",
             ParamType.SPECIAL,

@@ -11,7 +11,7 @@ checks the habilitation matrix.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -64,6 +64,8 @@ from maillage.records.queries import previous_versions, replacement_times
 STATUS_SYSTEM = "http://hl7.org/fhir/document-reference-status"
 OUR_STATUS = {fhir: ours for ours, fhir in STATUS_OF.items()}
 
+SORT_PARAMS = ("date", "_lastUpdated", "_id")
+
 SEARCH_PARAMS = (
     PATIENT_PARAM,
     SearchParam(
@@ -91,7 +93,7 @@ SEARCH_PARAMS = (
     ),
     SearchParam("author", ParamType.REFERENCE, "The author, as Practitioner/id or id."),
     *general_params(
-        sort=("date", "_lastUpdated", "_id"),
+        sort=SORT_PARAMS,
         include=(
             "DocumentReference:subject",
             "DocumentReference:patient",
@@ -100,17 +102,27 @@ SEARCH_PARAMS = (
     ),
 )
 
-# _sort keys on documents in memory (the record gate hands over a list).
-SORT_KEYS: dict[str, Callable[[Document], Any]] = {
-    "date": lambda d: d.created_at,
-    "_lastUpdated": lambda d: last_updated(d),
-    "_id": lambda d: str(d.uuid),
-}
+
+def sort_keys(changes: Mapping[int, dt.datetime]) -> dict[str, Callable[[Document], Any]]:
+    """_sort keys on documents in memory (the record gate hands over a list)."""
+    return {
+        "date": lambda d: d.created_at,
+        "_lastUpdated": lambda d: changes[d.pk],
+        "_id": lambda d: str(d.uuid),
+    }
 
 
-def last_updated(document: Document) -> dt.datetime:
-    """A document changes once at most: when it is withdrawn."""
-    return document.withdrawn_at or document.created_at
+def last_changes(opened: RecordAccess, documents: Sequence[Document]) -> dict[int, dt.datetime]:
+    """When each document's resource last changed: its meta.lastUpdated, by the same function."""
+    replaced = DocumentContext(
+        base_url="",
+        patient=opened.patient.uuid,
+        masked=frozenset(),
+        practitioners={},
+        previous={},
+        replaced_at=replacement_times(opened, documents),
+    )
+    return {d.pk: document_version(d, replaced)[1] for d in documents}
 
 
 # --- read ------------------------------------------------------------------
@@ -201,17 +213,18 @@ def search(call: Call) -> FhirResult:
         ) from None
     history = statuses != {DocumentStatus.CURRENT}
     wanted_id = id_test(query)
-    documents = [
+    candidates = [
         d
         for d in opened.documents(include_history=history)
         if d.status in statuses
         and wanted_type(d)
         and wanted_id(str(d.uuid))
-        and changed(last_updated(d))
         and filed(d.created_at)
         and by_author(d)
     ]
-    shown_documents, total = page(sorted_rows(documents, query, SORT_KEYS), query)
+    changes = last_changes(opened, candidates)
+    documents = [d for d in candidates if changed(changes[d.pk])]
+    shown_documents, total = page(sorted_rows(documents, query, sort_keys(changes)), query)
     files = documents_files(shown_documents)
     ctx = context(call, opened, shown_documents)
     matches = [Match(document_reference(d, files[d.pk], ctx)) for d in shown_documents]

@@ -51,10 +51,7 @@ SEARCH_PARAMS = (
         "the distance provider, default 50 km), nearest first.",
         single=True,
     ),
-    # The directory keeps no time of change: no _lastUpdated.
-    *general_params(
-        sort=tuple(SORT_FIELDS), last_updated=False, include=("Location:organization",)
-    ),
+    *general_params(sort=tuple(SORT_FIELDS), include=("Location:organization",)),
 )
 
 

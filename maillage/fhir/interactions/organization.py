@@ -45,10 +45,8 @@ SEARCH_PARAMS = (
     SearchParam("name", ParamType.STRING, "Start of a word of the name."),
     SearchParam("type", ParamType.TOKEN, f"Kind of structure ({STRUCTURE_KIND_SYSTEM})."),
     SearchParam("address-city", ParamType.STRING, "Start of a word of the commune's name."),
-    # The directory keeps no time of change: no _lastUpdated.
     *general_params(
         sort=tuple(SORT_FIELDS),
-        last_updated=False,
         revinclude=("PractitionerRole:organization",),
     ),
 )

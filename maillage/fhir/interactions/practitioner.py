@@ -19,11 +19,19 @@ from maillage.fhir.search import (
     ids_q,
     ordering,
     page_filtered,
+    period_q,
     searchset,
     text_test,
     token,
 )
 from maillage.fhir.systems import FR_CORE_PRACTITIONER, IDNPS_SYSTEM, RPPS_SYSTEM
+
+SORT_FIELDS = {
+    "family": ("last_name",),
+    "given": ("first_name",),
+    "_lastUpdated": ("updated_at",),
+    "_id": ("uuid",),
+}
 
 SEARCH_PARAMS = (
     SearchParam(
@@ -34,15 +42,11 @@ SEARCH_PARAMS = (
     SearchParam("name", ParamType.STRING, "Start of a word of the given or family name."),
     SearchParam("family", ParamType.STRING, "Start of a word of the family name."),
     SearchParam("given", ParamType.STRING, "Start of a word of the given name."),
-    # The directory keeps no time of change: no _lastUpdated.
     *general_params(
-        sort=("family", "given", "_id"),
-        last_updated=False,
+        sort=tuple(SORT_FIELDS),
         revinclude=("PractitionerRole:practitioner",),
     ),
 )
-
-SORT_FIELDS = {"family": ("last_name",), "given": ("first_name",), "_id": ("uuid",)}
 
 
 def read(call: Call) -> FhirResult:
@@ -71,7 +75,9 @@ def _identifier_q(value: str) -> Q:
 def search(call: Call) -> FhirResult:
     query = call.query
     rows = Professional.objects.filter(
-        all_of(query, "identifier", _identifier_q) & ids_q(query)
+        all_of(query, "identifier", _identifier_q)
+        & ids_q(query)
+        & period_q(query, "_lastUpdated", "updated_at")
     ).order_by(*ordering(query, SORT_FIELDS, ("last_name", "first_name", "pk")))
     passes = text_test(
         query,

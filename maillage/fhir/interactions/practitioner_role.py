@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.db.models.functions import Greatest
 
 from maillage.directory.models import Practice
 from maillage.directory.terminology import specialty_family
@@ -20,6 +21,7 @@ from maillage.fhir.search import (
     ids_q,
     ordering,
     page,
+    period_q,
     reference_id,
     searchset,
     token,
@@ -40,10 +42,8 @@ SEARCH_PARAMS = (
         "Ordinal specialty (TRE_R38); a specialty also finds its renamed variants.",
     ),
     SearchParam("role", ParamType.TOKEN, "Profession (TRE_G15), e.g. 10 for doctors."),
-    # The directory keeps no time of change: no _lastUpdated.
     *general_params(
-        sort=("practitioner", "organization", "role", "specialty", "_id"),
-        last_updated=False,
+        sort=("practitioner", "organization", "role", "specialty", "_lastUpdated", "_id"),
         include=(
             "PractitionerRole:practitioner",
             "PractitionerRole:organization",
@@ -57,6 +57,7 @@ SORT_FIELDS = {
     "organization": ("structure__name",),
     "role": ("professional__profession",),
     "specialty": ("professional__specialty",),
+    "_lastUpdated": ("last_updated",),
     "_id": ("uuid",),
 }
 
@@ -104,9 +105,14 @@ def search(call: Call) -> FhirResult:
         & all_of(query, "specialty", _specialty_q)
         & all_of(query, "role", _role_q)
         & ids_q(query)
+        & period_q(query, "_lastUpdated", "last_updated")
     )
     rows = (
-        Practice.objects.filter(criteria)
+        # A role changes with its professional and its structure (its meta says so).
+        Practice.objects.annotate(
+            last_updated=Greatest("updated_at", "professional__updated_at", "structure__updated_at")
+        )
+        .filter(criteria)
         .select_related("professional", "structure")
         .order_by(
             *ordering(

@@ -13,6 +13,7 @@ from maillage.fhir.search import (
     all_of,
     ids_q,
     ordering,
+    period_q,
     search_term,
     text_test,
     token,
@@ -25,6 +26,7 @@ SORT_FIELDS = {
     "name": ("name",),
     "address-city": ("commune__name",),
     "type": ("kind",),
+    "_lastUpdated": ("updated_at",),
     "_id": ("uuid",),
 }
 
@@ -43,7 +45,12 @@ def _city_q(value: str) -> Q:
 
 
 def structure_criteria(query: SearchQuery) -> Q:
-    return all_of(query, "type", _type_q) & all_of(query, "address-city", _city_q) & ids_q(query)
+    return (
+        all_of(query, "type", _type_q)
+        & all_of(query, "address-city", _city_q)
+        & ids_q(query)
+        & period_q(query, "_lastUpdated", "updated_at")
+    )
 
 
 def name_test(query: SearchQuery) -> Callable[[Row], bool] | None:

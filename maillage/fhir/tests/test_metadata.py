@@ -80,7 +80,6 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
         if route.interaction is Interaction.SEARCH_TYPE:
             listed = {(p["name"], p["type"]) for p in by_type[route.resource_type]["searchParam"]}
             assert listed == {(p.name, p.type.value) for p in route.search_params}
-    # The directory keeps no time of change: no _lastUpdated there.
     assert {p["name"] for p in by_type["Location"]["searchParam"]} == {
         "name",
         "address-city",
@@ -89,6 +88,7 @@ def test_it_lists_the_search_parameters_the_handlers_accept(api, db):
         "near",
         *RESULT,
         "_id",
+        "_lastUpdated",
         "_include",
     }
     assert by_type["Location"]["searchInclude"] == ["Location:organization"]

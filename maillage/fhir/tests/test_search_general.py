@@ -9,7 +9,7 @@ import pytest
 
 from maillage.audit.models import Action, AuditEntry
 from maillage.fhir.search import SUBSETTED
-from maillage.fhir.tests.conftest import document, fhir_json, issues
+from maillage.fhir.tests.conftest import PDF, document, fhir_json, issues
 from maillage.patients.models import Patient
 from maillage.testing import factories as f
 
@@ -133,19 +133,33 @@ def test_it_filters_documents_on_their_creation_or_withdrawal(api, personas):
     )
     actions.withdraw_document(doctor.user, withdrawn, "Erreur")
 
+    replaced = document(doctor, personas.patient, title="v1", created_at=_at("2026-01-07T10:00Z"))
+    newer = actions.replace_document(
+        doctor.user,
+        replaced,
+        actions.NewDocument("lab_results", "v2", replaced.date),
+        [actions.Upload("v2.pdf", PDF)],
+    )
+
     bundle = fhir_json(
         _search(
             api,
             doctor,
             "DocumentReference",
             patient=str(personas.patient.uuid),
-            status="current,entered-in-error",
+            status="current,entered-in-error,superseded",
             _lastUpdated="gt2026-06",
+            _sort="_lastUpdated",
         )
     )
 
-    assert set(_ids(bundle)) == {str(new.uuid), str(withdrawn.uuid)}
+    # Withdrawn or replaced now, filed in January: changed since June.
+    assert set(_ids(bundle)) == {str(d.uuid) for d in (new, withdrawn, replaced, newer)}
     assert str(old.uuid) not in _ids(bundle)
+    # The filter reads what meta.lastUpdated says, and sorts on it.
+    changed = [e["resource"]["meta"]["lastUpdated"] for e in bundle["entry"]]
+    assert all(_at(c) >= _at("2026-07-01T00:00+02:00") for c in changed)
+    assert changed == sorted(changed, key=_at)
 
 
 @pytest.mark.parametrize(
@@ -161,13 +175,29 @@ def test_it_refuses_a_malformed_last_update_in_french(api, personas, value):
     assert not AuditEntry.objects.filter(action=Action.SEARCH).exists()
 
 
-def test_the_directory_takes_no_last_update(api, personas):
-    response = _search(api, personas.coordinator, "Practitioner", _lastUpdated="2026")
+def test_the_directory_filters_on_the_last_update_its_meta_says(api, personas):
+    from maillage.directory.models import Practice, Professional, Structure
 
-    assert response.status_code == 400
-    diagnostics = issues(response)[0]["diagnostics"]
-    assert "_lastUpdated" in diagnostics
-    assert "_sort" in diagnostics  # the accepted parameters are listed
+    Professional.objects.update(updated_at=_at("2026-01-01T00:00Z"))
+    Structure.objects.update(updated_at=_at("2026-01-01T00:00Z"))
+    Practice.objects.update(updated_at=_at("2026-01-01T00:00Z"))
+    Professional.objects.filter(pk=personas.nurse.pk).update(updated_at=_at("2026-11-02T10:00Z"))
+    Structure.objects.filter(pk=personas.hospital.pk).update(updated_at=_at("2026-11-03T10:00Z"))
+    coordinator = personas.coordinator
+
+    practitioners = fhir_json(_search(api, coordinator, "Practitioner", _lastUpdated="ge2026-11"))
+    organizations = fhir_json(_search(api, coordinator, "Organization", _lastUpdated="gt2026-06"))
+    # A role changes with its professional or its structure, as its meta says.
+    roles = fhir_json(_search(api, coordinator, "PractitionerRole", _lastUpdated="2026-11"))
+
+    assert _ids(practitioners) == [str(personas.nurse.uuid)]
+    assert _ids(organizations) == [str(personas.hospital.uuid)]
+    expected = Practice.objects.filter(professional=personas.nurse) | Practice.objects.filter(
+        structure=personas.hospital
+    )
+    assert set(_ids(roles)) == {str(p.uuid) for p in expected}
+    for entry in roles["entry"]:
+        assert entry["resource"]["meta"]["lastUpdated"].startswith("2026-11")
 
 
 # --- _sort -------------------------------------------------------------------------
