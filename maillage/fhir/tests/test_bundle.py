@@ -522,3 +522,38 @@ def test_prefer_return_minimal_answers_each_entry_without_its_resource(api, pers
     assert all("resource" not in e for e in entries)
     patient_id = entries[0]["response"]["location"].split("/Patient/")[1].split("/")[0]
     assert Document.objects.get().patient.uuid == uuid.UUID(patient_id)
+
+
+def test_a_batch_reads_searches_and_answers_what_it_cannot_do(api, personas):
+    doctor = personas.treating_doctor
+    patient = f"Patient/{personas.patient.uuid}"
+    bundle = _bundle(
+        "batch",
+        {"request": {"method": "GET", "url": f"http://testserver/fhir/r4/{patient}"}},
+        {"request": {"method": "GET", "url": "Patient?family=Girard&_count=5"}},
+        {"request": {"method": "GET", "url": "Patient?nonsense=1"}},
+        {"request": {"method": "DELETE", "url": patient}},
+        {"request": {"method": "GET", "url": f"https://elsewhere.example/fhir/{patient}"}},
+    )
+
+    response = api.post("", bundle, doctor)
+
+    assert response.status_code == 200
+    entries = fhir_json(response)["entry"]
+    assert [e["response"]["status"] for e in entries] == [
+        "200 OK",
+        "200 OK",
+        "400 Bad Request",
+        "405 Method Not Allowed",
+        "400 Bad Request",
+    ]
+    assert entries[0]["resource"]["id"] == str(personas.patient.uuid)
+    assert entries[1]["resource"]["type"] == "searchset"
+    assert entries[1]["resource"]["entry"][0]["resource"]["id"] == str(personas.patient.uuid)
+    assert entries[4]["response"]["outcome"]["issue"][0]["diagnostics"] == (
+        "L'url de cette entrée n'est pas sur ce serveur : donnez-la relative à la base."
+    )
+    assert Patient.objects.filter(pk=personas.patient.pk).exists()
+    # Each read went through the gate and left its entry, as on its own.
+    reads = AuditEntry.objects.filter(action=Action.PATIENT_READ, patient=personas.patient)
+    assert reads.filter(outcome=Outcome.GRANTED).count() == 1
