@@ -47,7 +47,8 @@ def require_second_factor(get_response: Callable[[HttpRequest], HttpResponse]) -
             # Where the person was going survives the second factor (an app's
             # authorization request, a bookmarked page); a POST is not replayed.
             target = reverse("accounts:second_factor")
-            if request.method == "GET":
+            # The home page is where the second factor leads anyway.
+            if request.method == "GET" and request.get_full_path() != "/":
                 target += "?" + urlencode({"next": request.get_full_path()})
             return redirect(target)
         return get_response(request)

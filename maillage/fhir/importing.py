@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import reverse
-from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from maillage.fhir.auth import Caller
 from maillage.fhir.interactions.bundle import (
@@ -34,11 +33,11 @@ from maillage.fhir.interactions.bundle import (
     process,
     read_bundle,
 )
-from maillage.fhir.mapping.patient_input import identity_from_fhir
+from maillage.fhir.mapping.patient_input import identity_from_fhir, patient_from_json
 from maillage.fhir.outcome import FhirError
 from maillage.fhir.router import FhirRequest, Router
 from maillage.fhir.routes import ROUTES
-from maillage.fhir.validation import load_json, parse
+from maillage.fhir.validation import load_json
 from maillage.patients.actions import find_duplicates
 from maillage.policy import gate as access
 
@@ -91,7 +90,7 @@ def existing_patient(user: User, entry: Entry) -> str:
     if entry.method != "POST" or entry.resource_type != "Patient" or entry.resource is None:
         return ""
     try:
-        received = identity_from_fhir(parse(FhirPatient, entry.resource))
+        received = identity_from_fhir(patient_from_json(entry.resource))
     except FhirError:
         return ""  # the create itself answers the problems
     evidence = received.identity.evidence()

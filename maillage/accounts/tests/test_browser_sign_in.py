@@ -69,7 +69,8 @@ def test_it_enrols_totp_then_requires_it(page: Page, personas) -> None:
 
     page.get_by_label("Code à 6 chiffres").fill(current_totp(key, drift=1))
     page.get_by_role("button", name="Valider").click()
-    expect(page.get_by_role("heading", name="Bonjour, Claire Morel")).to_be_visible()
+    # Where she was going survives the second factor.
+    expect(page.get_by_role("heading", name="Annuaire du territoire")).to_be_visible()
 
     user = personas.treating_doctor.user
     actions = list(AuditEntry.objects.filter(actor=user).values_list("action", flat=True))

@@ -20,13 +20,12 @@ import jsonpatch
 import jsonpointer
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from fhir.resources.R4B.patient import Patient as FhirPatient
 
 from maillage.accounts.models import Role
 from maillage.audit.models import Action
 from maillage.fhir.created import answer, created, not_kept_paths, updated
 from maillage.fhir.mapping.patient import GENDERS, patient_resource
-from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir
+from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir, patient_from_json
 from maillage.fhir.outcome import FhirError, Issue
 from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call, Interaction, Route
@@ -49,7 +48,7 @@ from maillage.fhir.search import (
     token,
 )
 from maillage.fhir.systems import ALL_INS_SYSTEMS, FR_CORE_PATIENT, accepted_ins_systems
-from maillage.fhir.validation import load_json, parse
+from maillage.fhir.validation import load_json
 from maillage.fhir.versions import (
     Version,
     expected_version,
@@ -299,7 +298,7 @@ def create(call: Call) -> FhirResult:
         access.require_can_create(user)
     except NotAllowed:
         raise FhirError(403) from None
-    resource = parse(FhirPatient, load_json(call.request.body))
+    resource = patient_from_json(load_json(call.request.body))
     received = identity_from_fhir(resource)
     condition = call.request.header("if-none-exist")
     if condition.strip():
@@ -334,7 +333,7 @@ def update(call: Call) -> FhirResult:
     _refuse_role(call)
     expected = expected_version(call)
     body = load_json(call.request.body)
-    resource = parse(FhirPatient, body)
+    resource = patient_from_json(body)
     if resource.id != call.resource_id:
         raise FhirError.single(
             400,
@@ -354,7 +353,7 @@ def patch(call: Call) -> FhirResult:
 
     def change(current: Patient) -> tuple[IdentityInput, Sequence[str]]:
         received.body = _patched(operations, patient_resource(current), call.resource_id)
-        received.identity = identity_from_fhir(parse(FhirPatient, received.body))
+        received.identity = identity_from_fhir(patient_from_json(received.body))
         return received.against(current)
 
     return _change(call, change, expected, received)
@@ -384,7 +383,7 @@ class Received:
     def against(self, current: Patient) -> tuple[IdentityInput, Sequence[str]]:
         assert self.identity is not None
         shown = patient_resource(current)
-        as_shown = identity_from_fhir(parse(FhirPatient, shown))
+        as_shown = identity_from_fhir(patient_from_json(shown))
         self.warnings = [
             w
             for w in self.identity.warnings

@@ -43,6 +43,7 @@ from maillage.fhir.systems import (
     accepted_ins_systems,
     ins_environment,
 )
+from maillage.fhir.validation import parse
 from maillage.lib.ins import InvalidMatricule
 from maillage.patients import models as columns
 from maillage.patients.details import (
@@ -151,6 +152,13 @@ def _element_path(path: str, key: str) -> str:
 
 def _has_control_character(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+def patient_from_json(data: Json) -> FhirPatient:
+    """The R4B model of a received Patient; a list longer than any person needs is
+    refused first, since validating 10 000 identifiers is itself the cost."""
+    _check_repeats(data)
+    return parse(FhirPatient, data)
 
 
 def _check_repeats(data: Json) -> None:

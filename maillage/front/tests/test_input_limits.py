@@ -27,7 +27,7 @@ from maillage.audit.models import Action, AuditEntry
 from maillage.front.input_limits import MAX_FIELD_CHARS, MAX_PARAMETER_CHARS
 from maillage.front.tests.regex_shape import backtracking_risks
 from maillage.front.tests.test_home import signed_in
-from maillage.patients.models import Patient
+from maillage.patients.models import MAX_ADDRESS_PART, Patient
 from maillage.territory.queries import MAX_TYPED_CHARS, find_communes, parse_typed_commune
 from maillage.testing.factories import page_text
 
@@ -37,6 +37,8 @@ CRAFTED = "a" + " " * 40_000 + "a"
 CRAFTED_PARAMETER = "a" + " " * (MAX_PARAMETER_CHARS - 2) + "a"
 # ... and at the longest a commune field takes, so that it reaches the parser.
 CRAFTED_NAME = "a" + " " * (MAX_TYPED_CHARS - 2) + "a"
+# ... and at the longest a city of a FHIR address takes.
+CRAFTED_CITY = "a" + " " * (MAX_ADDRESS_PART - 2) + "a"
 FRENCH_TOO_LONG = "La requête contient une valeur de plus de"
 
 pytestmark = pytest.mark.django_db
@@ -230,11 +232,26 @@ def test_the_crafted_city_through_fhir_patient_create(personas) -> None:
         response = api.post("Patient", body, doctor)
 
     assert_linear(seen)
-    # An address we cannot place is still an address: kept, without a commune.
+    # Longer than any city: refused in French, naming where, and nothing created.
+    assert response.status_code == 400
+    (issue,) = fhir_json(response)["issue"]
+    assert issue["expression"] == ["Patient.address[0].city"]
+    assert "trop long" in issue["diagnostics"]
+    assert not Patient.objects.filter(birth_name=body["name"][0]["family"].upper()).exists()
+
+    # The same trap at the longest a city may be still reaches the commune
+    # search, in linear time, and an address we cannot place is kept as sent.
+    body = _body(address=[{"use": "home", "line": ["3 rue des Tilleuls"], "city": CRAFTED_CITY}])
+    with regexes_applied() as seen:
+        response = api.post("Patient", body, doctor)
+
+    assert_linear(seen)
     assert response.status_code == 201
     patient = Patient.objects.get(uuid=fhir_json(response)["id"])
     assert patient.commune is None
     assert patient.address_line == "3 rue des Tilleuls"
+    (address,) = fhir_json(response)["address"]
+    assert address["city"] == CRAFTED_CITY
 
 
 # --- Finding 10: each former 500 -----------------------------------------------
