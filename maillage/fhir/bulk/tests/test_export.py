@@ -218,3 +218,21 @@ def test_a_plus_left_unencoded_in_the_query_still_reads(
     status = run_export(api, doctor, django_capture_on_commit_callbacks, f"$export?{query}")
     assert ExportJob.objects.get().since == dt.datetime(1999, 12, 31, 23, tzinfo=dt.UTC)
     assert manifest(api, doctor, status)["output"]
+
+
+def test_a_type_spreads_over_several_files_when_one_fills_up(
+    api, territory, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(build, "LINES_PER_FILE", 1)
+    doctor = territory.personas.treating_doctor
+    status = run_export(api, doctor, django_capture_on_commit_callbacks)
+    output = manifest(api, doctor, status)["output"]
+    assert sorted((o["type"], o["count"]) for o in output) == [
+        ("DocumentReference", 1),
+        ("DocumentReference", 1),
+        ("Patient", 1),
+        ("Patient", 1),
+    ]
+    found = exported(api, doctor, status)
+    assert ids(found["Patient"]) == {str(territory.girard.uuid), str(territory.durand.uuid)}
+    assert len(found["DocumentReference"]) == 2
