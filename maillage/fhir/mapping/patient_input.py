@@ -197,8 +197,6 @@ def identity_from_fhir(resource: FhirPatient) -> PatientInput:
     _names_left(reader, data)
     _meta_left(reader, data)
     reader.leftovers(data, HANDLED, "Patient")
-    if data.get("active") is False:
-        reader.dropped("Patient.active")
     if reader.issues or names is None or sex is None or birth_date is None:
         raise FhirError(400, reader.issues or [Issue(_("The resource is not valid."))])
     family, first, given = names
@@ -237,14 +235,12 @@ def identity_from_fhir(resource: FhirPatient) -> PatientInput:
     return PatientInput(identity, reader.paths, reader.warnings)
 
 
-# Top-level elements a reader takes (the server gives ``id`` and ``meta``'s versions;
-# ``active`` is true of every record, a false one is named by identity_from_fhir).
+# Top-level elements a reader takes (the server gives ``id`` and ``meta``'s versions).
 HANDLED = frozenset(
     {
         "resourceType",
         "id",
         "meta",
-        "active",
         "identifier",
         "name",
         "telecom",

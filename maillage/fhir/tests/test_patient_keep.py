@@ -150,6 +150,7 @@ def test_the_hl7_example_keeps_its_identifier_address_and_telecoms(api, personas
     assert sorted(warned) == sorted(
         [
             "Patient.text",
+            "Patient.active",  # every record here is active: not an element it holds
             "Patient.identifier[0].period",
             "Patient.identifier[0].assigner",
             "Patient.name[2]",
@@ -584,3 +585,85 @@ def test_an_update_keeps_and_replaces_the_details_as_sent(api, personas):
     assert after["identifier"] == changed["identifier"]
     entry = AuditEntry.objects.filter(action=Action.PATIENT_UPDATE).latest("pk")
     assert "details" in entry.detail["fields"]
+
+
+# --- Nothing silent, checked on every leaf of every example --------------------
+
+EXAMPLES = [*SYNTHEA, HL7_PATIENT]
+
+
+def _patient_of(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    if data["resourceType"] == "Bundle":
+        return next(
+            e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Patient"
+        )
+    return dict(data)
+
+
+def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
+    """(FHIRPath with positions, value) of every primitive in a JSON document."""
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in _leaves(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [leaf for i, item in enumerate(value) for leaf in _leaves(item, f"{path}[{i}]")]
+    return [(path, _instant(value))]
+
+
+def _instant(value: Any) -> Any:
+    """A dateTime with its time as the same instant ("+00:00" is sent back as "Z")."""
+    if isinstance(value, str) and len(value) > 10 and value[4:5] == "-" and "T" in value:
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value
+
+
+def _without_positions(path: str) -> str:
+    return "".join(part.split("]")[-1] for part in path.split("["))
+
+
+def _warned_about(path: str, warned: list[str]) -> bool:
+    # "Patient._birthDate…" is warned as "Patient.birthDate.extension".
+    path = path.replace("._", ".").replace(".birthDate.extension", ".birthDate.extension")
+    return any(path == w or path.startswith(f"{w}.") or path.startswith(f"{w}[") for w in warned)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name[:24])
+def test_every_value_sent_is_read_back_or_named(api, personas, path):
+    """Each primitive of the resource sent is in the read, as sent, or under a warned element."""
+    sent = _patient_of(path)
+
+    response = _created(api, personas, copy.deepcopy(sent), HTTP_PREFER="return=OperationOutcome")
+    warned = _warned(response)
+    patient_id = response["Location"].rsplit("/", 1)[-1]
+    read = fhir_json(api.get(f"Patient/{patient_id}", personas.treating_doctor))
+
+    read_back = {(_without_positions(p), v) for p, v in _leaves(read, "Patient")}
+    silent = [
+        (p, v)
+        for p, v in _leaves(sent, "Patient")
+        if p not in ("Patient.resourceType", "Patient.id")
+        and (_without_positions(p), v) not in read_back
+        and not _warned_about(p, warned)
+    ]
+    assert silent == []
+
+
+@pytest.mark.parametrize(
+    ("name", "expression"),
+    [("Patient-f001.json", "Patient.name"), ("Patient-pat1.json", "Patient.birthDate")],
+)
+def test_an_example_lacking_a_strict_trait_is_refused_not_half_kept(
+    api, personas, name, expression
+):
+    """No official name, no birth date: no identity to hold the rest, so nothing is kept."""
+    sent = _patient_of(DATA / "fhir_examples" / name)
+
+    response = api.post("Patient", sent, personas.treating_doctor)
+
+    assert response.status_code == 400
+    (issue,) = issues(response)
+    assert (issue["code"], issue["expression"]) == ("required", [expression])
+    assert not PatientIdentifier.objects.exists()
