@@ -488,12 +488,17 @@ class Run:
         return answer
 
     def _has_route(self, entry: Entry) -> bool:
+        return self.not_supported(entry) is None
+
+    def not_supported(self, entry: Entry) -> FhirError | None:
+        """Why no route answers the entry's method and URL (a type or method we lack)."""
         path = entry.url.split("?")[0].removeprefix(f"{self.request.base_url}/")
         try:
             self.router.resolve(entry.method, path)
-        except FhirError:
-            return False
-        return True
+        except FhirError as error:
+            if any(issue.code == "not-supported" for issue in error.issues):
+                return error
+        return None
 
 
 def process(bundle: Bundle, run: Run) -> Report:
@@ -501,6 +506,8 @@ def process(bundle: Bundle, run: Run) -> Report:
     ordered = processing_order(bundle.entries)
     answers: dict[int, Answer] = {}
     if bundle.type == "transaction":
+        if not run.import_mode:
+            _refuse_unsupported(bundle, run)
         with atomic_keeping_refusals():
             for entry in ordered:
                 answer = run.answer(entry)
@@ -511,6 +518,49 @@ def process(bundle: Bundle, run: Run) -> Report:
         for entry in ordered:
             answers[entry.index] = run.answer(entry)
     return _report(bundle, answers)
+
+
+def _refuse_unsupported(bundle: Bundle, run: Run) -> None:
+    """A transaction asking for what the server does not do is refused before it runs.
+
+    Every such entry is named at once, by method and type (a Synthea bundle
+    holds hundreds of Observations), rather than the first one only.
+    """
+    unsupported = [(e, error) for e in bundle.entries if (error := run.not_supported(e))]
+    if not unsupported:
+        return
+    groups: dict[tuple[str, str], list[Entry]] = {}
+    for entry, _error in unsupported:
+        groups.setdefault((entry.method, entry.resource_type), []).append(entry)
+    issues = [
+        Issue(
+            _(
+                "Nothing of the transaction was run: %(count)s of its entries ask for what "
+                "this server does not support."
+            )
+            % {"count": len(unsupported)},
+            code="not-supported",
+        ),
+        *(
+            Issue(
+                _("%(method)s %(type)s (count: %(count)s), the first at %(path)s.")
+                % {
+                    "method": method,
+                    "type": shown(resource_type),
+                    "count": len(entries),
+                    "path": entries[0].path,
+                },
+                code="not-supported",
+                expression=(entries[0].path,),
+            )
+            for (method, resource_type), entries in list(groups.items())[: MAX_ISSUES - 2]
+        ),
+    ]
+    # The status of the first, with its own diagnostics (its Allow header
+    # would speak of its URL, not of the base).
+    first = unsupported[0][1]
+    issues += first.issues
+    raise TransactionFailed(FhirResult(operation_outcome(issues), status=first.status))
 
 
 def _failure(entry: Entry, answer: Answer) -> FhirResult:

@@ -287,10 +287,20 @@ def test_a_transaction_refuses_a_resource_type_the_server_does_not_have(api, per
     response = api.post("", bundle, personas.treating_doctor)
 
     assert response.status_code == 404
-    assert issues(response)[1]["diagnostics"] == (
-        "Le type de ressource Observation n'est pas pris en charge par ce serveur."
+    summary, observation, *own = issues(response)
+    assert summary["diagnostics"] == (
+        "Rien de la transaction n'a été exécuté : 1 de ses entrées demandent ce que ce "
+        "serveur ne prend pas en charge."
     )
+    assert observation["diagnostics"] == (
+        "POST Observation (nombre : 1), la première en Bundle.entry[1]."
+    )
+    assert [i["diagnostics"] for i in own] == [
+        "Le type de ressource Observation n'est pas pris en charge par ce serveur."
+    ]
     assert Patient.objects.count() == 1
+    # Refused before anything ran: nothing was asked of the policy.
+    assert not AuditEntry.objects.exclude(action=Action.TOKEN_CREATED).exists()
 
 
 # --- Bad bundles --------------------------------------------------------------------
@@ -392,10 +402,18 @@ def _synthea() -> dict[str, Any]:
 def test_a_synthea_transaction_is_refused_whole_for_what_the_server_cannot_write(api, personas):
     response = api.post("", _synthea(), personas.coordinator)
 
-    # Its Organization comes right after the Patient: the directory is read-only here.
+    # Every entry the server cannot write is named before anything runs, by type;
+    # the status is the first one's (its Organization: the directory is read-only).
     assert response.status_code == 405
-    first = issues(response)[0]
-    assert first["expression"] == ["Bundle.entry[1]"]
+    summary, *groups = issues(response)
+    assert summary["code"] == "not-supported"
+    named = {g["diagnostics"].split(" (")[0] for g in groups if g.get("expression")}
+    sent = {
+        f"POST {e['resource']['resourceType']}"
+        for e in _synthea()["entry"]
+        if e["resource"]["resourceType"] != "Patient"
+    }
+    assert named == sent
     assert Patient.objects.count() == 1
 
 
