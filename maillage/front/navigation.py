@@ -138,6 +138,14 @@ def actions_for(user: User) -> list[Link]:
         (
             True,
             Link(
+                _("My apps"),
+                reverse("smart:apps"),
+                _("The apps you allowed to use Maillage in your name; revoke one here."),
+            ),
+        ),
+        (
+            True,
+            Link(
                 _("Directory of the territory"),
                 reverse("directory:search"),
                 _(

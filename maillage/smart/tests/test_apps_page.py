@@ -73,3 +73,12 @@ def test_it_lists_only_the_owner_apps(client, personas, app):
     signed_in(client, personas.treating_doctor.user)
 
     assert "Autre appli" not in client.get("/applications/").content.decode()
+
+
+def test_the_home_page_leads_to_it(client, personas):
+    signed_in(client, personas.patient_user)
+
+    home = client.get("/").content.decode()
+
+    assert 'href="/applications/"' in home
+    assert "Mes applications" in home
