@@ -409,3 +409,38 @@ def test_location_near_sorted_by_name(api, personas):
     names = [e["resource"]["name"] for e in bundle["entry"]]
     assert names == sorted(names, reverse=True)
     assert len(names) >= 2
+
+
+# --- no value is a 500 ---------------------------------------------------------------
+
+ODD_VALUES = [
+    {"_include": "DocumentReference:author:"},
+    {"_include": "::"},
+    {"_sort": ","},
+    {"_sort": "-"},
+    {"_elements": "-"},
+    {"_elements": "a" * 200},
+    {"_lastUpdated": "2026-11-02T10:00:00.1234567Z"},
+    {"_lastUpdated": "9999-12-31T23:59:59-14:00"},
+    {"_lastUpdated": "gt9999"},
+    {"_lastUpdated": "0000"},
+    {"_lastUpdated": "2026-01-01T10:00+99:99"},
+    {"_lastUpdated": "2026-01-01T10:00 01:00"},  # a '+' the client left unencoded
+    {"_id": "," * 50},
+    {"_total": ""},
+    {"_revinclude": "DocumentReference:subject:Patient"},
+    {"_include": "DocumentReference:subject", "_count": "0"},
+]
+
+
+@pytest.mark.parametrize("params", ODD_VALUES)
+@pytest.mark.parametrize("path", ["Patient", "DocumentReference", "PractitionerRole", "Location"])
+def test_odd_values_get_a_4xx_or_an_answer_never_a_500(api, personas, path, params):
+    data = dict(params)
+    if path == "DocumentReference":
+        data.setdefault("patient", str(personas.patient.uuid))
+
+    response = api.get(path, personas.treating_doctor, data=data)
+
+    assert response.status_code in (200, 400), response.content
+    fhir_json(response)
