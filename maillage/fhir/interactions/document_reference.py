@@ -11,6 +11,7 @@ checks the habilitation matrix.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,11 @@ from maillage.audit.models import Action
 from maillage.directory.models import Professional
 from maillage.fhir.created import created
 from maillage.fhir.interactions.common import PATIENT_PARAM, own_patient_id, searched_patient
-from maillage.fhir.mapping.document_input import document_from_fhir, inline_data
+from maillage.fhir.mapping.document_input import (
+    DocumentInput,
+    document_from_fhir,
+    inline_data,
+)
 from maillage.fhir.mapping.document_reference import (
     STATUS_OF,
     DocumentContext,
@@ -324,6 +329,9 @@ def create(call: Call) -> FhirResult:
     inline = inline_data(data)
     received = document_from_fhir(parse(FhirDocumentReference, data), inline)
     _check_files(received.uploads)
+    if received.replaces is not None:
+        replaced, document = _new_version(call, received, received.replaces)
+        return _created(call, document, received, {replaced.pk: replaced.uuid})
     patient = load_patient(received.patient_id)
     try:
         if patient is None:
@@ -344,18 +352,67 @@ def create(call: Call) -> FhirResult:
         ) from None
     except actions.RecordRuleBroken as error:
         raise FhirError(403, [Issue(error.message, code="forbidden")]) from None
+    return _created(call, document, received, {})
+
+
+def _created(
+    call: Call, document: Document, received: DocumentInput, previous: dict[int, object]
+) -> FhirResult:
     files: list[StoredFile] = [link.file for link in document.document_files.select_related("file")]
     ctx = DocumentContext(
         base_url=call.request.base_url,
-        patient=patient.uuid,
+        patient=received.patient_id,
         masked=frozenset(),
         practitioners=dict(
-            Professional.objects.filter(user_id=user.pk).values_list("user_id", "uuid")
+            Professional.objects.filter(user_id=call.actor.pk).values_list("user_id", "uuid")
         ),
-        previous={},
+        previous=previous,
     )
     location = f"{call.request.base_url}/DocumentReference/{document.uuid}"
     return created(call, document_reference(document, files, ctx), received.warnings, location)
+
+
+def _new_version(
+    call: Call, received: DocumentInput, replaces: uuid.UUID
+) -> tuple[Document, Document]:
+    """A new version of a document (relatesTo replaces), by records.actions.replace_document.
+
+    Like the record's page: the document is opened through the record gate
+    (an audited read), then the action decides the replacement (author,
+    current version, habilitation) and audits it. The old version stays,
+    superseded: its version 2 (see vread).
+    """
+    target = "DocumentReference.relatesTo[0].target"
+    try:
+        replaced, _opened = access.get_document(call.actor, replaces)
+    except DocumentNotFound:
+        raise FhirError.single(
+            404, _("No such document, or you may not replace it."), "not-found", target
+        ) from None
+    if replaced.patient.uuid != received.patient_id:
+        raise FhirError.single(
+            422,
+            _("A new version stays in the record of the document it replaces."),
+            "business-rule",
+            "DocumentReference.subject",
+        )
+    if replaced.status != DocumentStatus.CURRENT:
+        raise FhirError.single(
+            409, _("Only the current version of a document can be replaced."), "conflict", target
+        )
+    try:
+        newer = actions.replace_document(call.actor, replaced, received.new, received.uploads)
+    except PatientNotFound:
+        raise FhirError.single(
+            404, _("No such document, or you may not replace it."), "not-found", target
+        ) from None
+    except RejectedUpload as error:
+        raise FhirError(
+            400, [Issue(error.message, expression=("DocumentReference.content",))]
+        ) from None
+    except actions.RecordRuleBroken as error:
+        raise FhirError(403, [Issue(error.message, code="forbidden")]) from None
+    return replaced, newer
 
 
 def _check_files(uploads: Sequence[actions.Upload]) -> None:
@@ -411,7 +468,9 @@ ROUTES = (
         "DocumentReference",
         documentation=(
             "Files a document in the subject's record, authored by the caller; files go inline "
-            "in content[].attachment.data (base64) and are checked (type sniffed, no programs)."
+            "in content[].attachment.data (base64) and are checked (type sniffed, no programs). "
+            "A new version of a document names it in relatesTo (code replaces): its author "
+            "files it, and the replaced one becomes superseded (its version 2)."
         ),
     ),
 )

@@ -47,6 +47,7 @@ from maillage.records.models import DocumentType
 MAX_TITLE = 200  # Document.title
 MAX_LOINC_DISPLAY = 200  # Document.loinc_display
 _PATIENT = re.compile(r"(?:^|/)Patient/(?P<id>[0-9A-Fa-f-]{32,36})$")
+_DOCUMENT = re.compile(r"(?:^|/)DocumentReference/(?P<id>[0-9A-Fa-f-]{32,36})$")
 _WHITESPACE = re.compile(r"\s+")
 VISIBILITY_SYSTEMS = frozenset({VISIBILITY_SYSTEM, VISIBILITY_OID})
 
@@ -58,6 +59,8 @@ class DocumentInput:
     uploads: list[Upload]
     # What was received but not kept (the create succeeds and says so).
     warnings: list[Issue] = field(default_factory=list)
+    # The document this one is a new version of (relatesTo replaces).
+    replaces: uuid.UUID | None = None
 
 
 @dataclass
@@ -120,12 +123,7 @@ def document_from_fhir(resource: DocumentReference, data: dict[int, bytes]) -> D
             "DocumentReference.status",
             code="business-rule",
         )
-    if resource.relatesTo:
-        reader.problem(
-            _("Replacing a document is not supported through the API yet."),
-            "DocumentReference.relatesTo",
-            code="not-supported",
-        )
+    replaces = _replaces(reader, resource)
     patient_id = _subject(reader, resource)
     received_type = _type(reader, resource)
     title = _title(reader, resource)
@@ -143,7 +141,33 @@ def document_from_fhir(resource: DocumentReference, data: dict[int, bytes]) -> D
         hidden_from_patient=hidden_from_patient,
         hidden_from_legal_representatives=hidden_from_representatives,
     )
-    return DocumentInput(patient_id, new, uploads, reader.warnings)
+    return DocumentInput(patient_id, new, uploads, reader.warnings, replaces)
+
+
+def _replaces(reader: _Reader, resource: DocumentReference) -> uuid.UUID | None:
+    """A new version names the one it replaces: one relatesTo, code replaces."""
+    relations = resource.relatesTo or []
+    if not relations:
+        return None
+    path = "DocumentReference.relatesTo"
+    target = relations[0].target.reference if relations[0].target is not None else None
+    match = _DOCUMENT.search(target or "")
+    if (
+        len(relations) > 1
+        or relations[0].code != "replaces"
+        or match is None
+        or not _is_uuid(match["id"])
+    ):
+        reader.problem(
+            _(
+                "Only one relation is supported: code replaces, with the target "
+                "DocumentReference/id of the version this one replaces."
+            ),
+            path,
+            code="not-supported",
+        )
+        return None
+    return uuid.UUID(match["id"])
 
 
 def _subject(reader: _Reader, resource: DocumentReference) -> uuid.UUID | None:
