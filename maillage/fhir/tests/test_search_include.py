@@ -334,3 +334,25 @@ def test_a_patient_naming_another_gets_nothing_extra(api, personas):
     assert bundle["total"] == 0
     assert "entry" not in bundle
     assert not AuditEntry.objects.filter(patient=other).exists()
+
+
+def test_it_includes_the_organization_of_a_location_and_the_roles_of_an_organization(api, personas):
+    locations = fhir_json(
+        api.get(
+            "Location",
+            personas.coordinator,
+            data={"_id": str(personas.msp.uuid), "_include": "Location:organization"},
+        )
+    )
+    organizations = fhir_json(
+        api.get(
+            "Organization",
+            personas.coordinator,
+            data={"_id": str(personas.msp.uuid), "_revinclude": "PractitionerRole:organization"},
+        )
+    )
+
+    assert _entries(locations, "include") == [("Organization", str(personas.msp.uuid))]
+    assert {i for _t, i in _entries(organizations, "include")} == {
+        str(p.uuid) for p in Practice.objects.filter(structure=personas.msp)
+    }
