@@ -39,6 +39,7 @@ from maillage.fhir.systems import (
     BIRTH_PLACE_EXTENSION,
     FR_CORE_PATIENT,
     IDENTIFIER_TYPE_SYSTEM,
+    IDENTITY_RELIABILITY_EXTENSION,
     INSEE_CODE_EXTENSION,
     accepted_ins_systems,
     ins_environment,
@@ -360,9 +361,19 @@ def _birthplace(reader: _Reader, resource: FhirPatient, data: Json) -> str:
     """
     extensions: list[Json] = data.get("extension", [])
     places = [i for i, e in enumerate(extensions) if e.get("url") == BIRTH_PLACE_EXTENSION]
-    for index in range(len(extensions)):
-        if index not in places[:1]:
-            reader.dropped(f"Patient.extension[{index}]")
+    for index, extension in enumerate(extensions):
+        if index in places[:1]:
+            continue
+        reader.dropped(
+            f"Patient.extension[{index}]",
+            _(
+                "The identity status is not taken from the client: it follows from what is "
+                "recorded here (an INSi answer, a document checked), and a new identity is "
+                "provisional."
+            )
+            if extension.get("url") == IDENTITY_RELIABILITY_EXTENSION
+            else "",
+        )
     if not places:
         return ""
     index = places[0]

@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 
 from maillage.audit.models import Action, AuditEntry
-from maillage.fhir.systems import INSEE_CODE_EXTENSION
+from maillage.fhir.systems import (
+    IDENTITY_RELIABILITY_EXTENSION,
+    IDENTITY_STATUS_SYSTEM,
+    INSEE_CODE_EXTENSION,
+)
 from maillage.fhir.tests.conftest import fhir_json, issues
 from maillage.patients import actions
 from maillage.patients.details import PatientDetails, details_of
@@ -667,3 +671,30 @@ def test_an_example_lacking_a_strict_trait_is_refused_not_half_kept(
     (issue,) = issues(response)
     assert (issue["code"], issue["expression"]) == ("required", [expression])
     assert not PatientIdentifier.objects.exists()
+
+
+def test_an_identity_status_sent_is_not_taken_and_says_why(api, personas):
+    body = {
+        "resourceType": "Patient",
+        "extension": [
+            {
+                "url": IDENTITY_RELIABILITY_EXTENSION,
+                "extension": [
+                    {
+                        "url": "identityStatus",
+                        "valueCoding": {"system": IDENTITY_STATUS_SYSTEM, "code": "QUAL"},
+                    }
+                ],
+            }
+        ],
+        "name": [{"use": "official", "family": "Qualifiée", "given": ["Sans"]}],
+        "gender": "female",
+        "birthDate": "1950-02-03",
+    }
+
+    response = _created(api, personas, body, HTTP_PREFER="return=OperationOutcome")
+
+    (warning,) = [i for i in issues(response) if i["severity"] == "warning"]
+    assert warning["expression"] == ["Patient.extension[0]"]
+    assert warning["diagnostics"].startswith("Le statut de l'identité n'est pas repris du client")
+    assert Patient.objects.get(birth_name="Qualifiée").identity_status == "PROV"
