@@ -575,3 +575,22 @@ def test_a_batch_reads_searches_and_answers_what_it_cannot_do(api, personas):
     # Each read went through the gate and left its entry, as on its own.
     reads = AuditEntry.objects.filter(action=Action.PATIENT_READ, patient=personas.patient)
     assert reads.filter(outcome=Outcome.GRANTED).count() == 1
+
+
+def test_a_conditional_create_in_a_transaction_points_its_urn_at_the_patient_found(api, personas):
+    doctor = personas.treating_doctor
+    matricule = personas.patient.ins_matricule
+    assert matricule
+    patient_entry = _post(_patient("Girard", "Micheline"), PATIENT_URN)
+    patient_entry["request"]["ifNoneExist"] = f"identifier={matricule}"
+    bundle = _bundle("transaction", patient_entry, _post(_document(PATIENT_URN)))
+
+    response = api.post("", bundle, doctor)
+
+    assert response.status_code == 200, response.content
+    found, filed = fhir_json(response)["entry"]
+    assert found["response"]["status"] == "200 OK"
+    assert found["resource"]["id"] == str(personas.patient.uuid)
+    assert filed["resource"]["subject"]["reference"] == f"Patient/{personas.patient.uuid}"
+    assert Patient.objects.count() == 1
+    assert Document.objects.get().patient == personas.patient
