@@ -258,6 +258,13 @@ class Router:
                     _("A batch or transaction cannot contain another one."),
                     code="not-supported",
                 )
+            if route.interaction in NOT_RESTFUL:
+                # Its status URL travels in a header an entry does not keep.
+                raise FhirError.single(
+                    400,
+                    _("A bulk export is asked for on its own, not in a batch or transaction."),
+                    code="not-supported",
+                )
             require_scope(caller, route.resource_type, route.interaction.value)
             if route.method == "PATCH":
                 # The patch document's type, from the entry's Binary.

@@ -7,7 +7,7 @@ import pytest
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.bulk.models import ExportJob
 from maillage.fhir.bulk.tests.conftest import KICK_OFF, kick_off
-from maillage.fhir.tests.conftest import issues
+from maillage.fhir.tests.conftest import fhir_json, issues
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +88,22 @@ def test_three_exports_under_way_are_enough(api, territory):
     response = kick_off(api, doctor)
     assert response.status_code == 429
     assert "exports en cours" in issues(response)[0]["diagnostics"]
+
+
+def test_a_batch_cannot_carry_an_export(api, territory):
+    doctor = territory.personas.treating_doctor
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": "$export"}},
+            {"request": {"method": "GET", "url": "Patient/$export?_type=Patient"}},
+        ],
+    }
+    response = api.post("", batch, doctor, HTTP_PREFER="respond-async")
+    assert response.status_code == 200
+    entries = fhir_json(response)["entry"]
+    assert [e["response"]["status"].split()[0] for e in entries] == ["400", "400"]
+    outcome = entries[0]["response"]["outcome"]["issue"][0]["diagnostics"]
+    assert "Un export de masse se demande seul" in outcome
+    assert not ExportJob.objects.exists()
