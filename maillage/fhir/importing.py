@@ -53,6 +53,8 @@ class FileReport:
     skipped: Counter[str] = field(default_factory=Counter)
     # FHIRPaths of elements received and not kept, per resource type (warnings).
     not_kept: dict[str, list[str]] = field(default_factory=dict)
+    # A batch's entries that failed (the others were kept).
+    failed_entries: list[str] = field(default_factory=list)
     # Why the file was not imported (nothing of it was kept), else "".
     error: str = ""
 
@@ -69,7 +71,7 @@ class ImportReport:
 
     @property
     def failed(self) -> list[FileReport]:
-        return [f for f in self.files if f.error]
+        return [f for f in self.files if f.error or f.failed_entries]
 
 
 def bundle_files(paths: list[Path]) -> list[Path]:
@@ -134,6 +136,7 @@ def import_file(user: User, path: Path) -> FileReport:
         outcome.skipped,
         outcome.not_kept,
     )
+    report.failed_entries = outcome.failed
     return report
 
 

@@ -131,6 +131,8 @@ class Report:
     skipped: Counter[str] = field(default_factory=Counter)
     # FHIRPaths of what was received and not kept, per resource type.
     not_kept: dict[str, list[str]] = field(default_factory=dict)
+    # A batch's entries that failed: "Bundle.entry[i]: status, diagnostics".
+    failed: list[str] = field(default_factory=list)
 
 
 class TransactionFailed(Exception):
@@ -593,7 +595,9 @@ def _report(bundle: Bundle, answers: Mapping[int, Answer]) -> Report:
             paths = _warned_paths(answer.outcome)
             if paths:
                 report.not_kept.setdefault(entry.resource_type, []).extend(paths)
-        elif entry.method == "POST" and not answer.failed:
+        elif answer.failed:
+            report.failed.append(_failed_line(entry, answer))
+        elif entry.method == "POST":
             report.existing[entry.resource_type] += 1
         entries.append(answer.as_json())
     report.bundle = {"resourceType": "Bundle", "type": RESPONSE_TYPES[bundle.type]}
@@ -602,6 +606,12 @@ def _report(bundle: Bundle, answers: Mapping[int, Answer]) -> Report:
         # not validated again (as for a searchset).
         report.bundle["entry"] = entries
     return report
+
+
+def _failed_line(entry: Entry, answer: Answer) -> str:
+    issues = answer.outcome.get("issue", []) if answer.outcome else []
+    said = "; ".join(str(i.get("diagnostics", "")) for i in issues)
+    return f"{entry.path} ({entry.method} {entry.resource_type}): {answer.status} {said}".strip()
 
 
 def _warned_paths(outcome: Json | None) -> list[str]:

@@ -107,3 +107,28 @@ def test_an_account_that_may_not_create_patients_imports_nothing(personas):
 def test_it_names_an_unknown_account(personas):
     with pytest.raises(CommandError, match="No active user"):
         _import(LIZ, username="personne")
+
+
+def test_a_batch_file_reports_each_entry_that_failed(personas, tmp_path):
+    bundle = _bundle(LIZ) | {"type": "batch"}
+    bad = json.loads(json.dumps(bundle["entry"][0]))
+    bad["fullUrl"] = "urn:uuid:0f6c1d7e-5b2a-4c3d-8e9f-a0b1c2d3e4f5"
+    bad["resource"]["gender"] = "unknown"
+    bundle["entry"].append(bad)
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps(bundle))
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="1 of 1 files not imported, or not whole"):
+        call_command(
+            "import_fhir",
+            str(path),
+            "--as",
+            personas.coordinator.username,
+            stdout=StringIO(),
+            stderr=err,
+        )
+
+    assert Patient.objects.count() == 2  # Liz, kept: a batch's entries stand alone
+    index = len(bundle["entry"]) - 1
+    assert f"failed, not imported: Bundle.entry[{index}] (POST Patient): 400" in err.getvalue()

@@ -47,9 +47,13 @@ class Command(BaseCommand):
             )
             for kind, elements in sorted(file.not_kept.items()):
                 self.stdout.write(f"  {kind}: received, not kept: {', '.join(elements)}")
+            for line in file.failed_entries:
+                self.stderr.write(f"  failed, not imported: {line}")
         self.stdout.write(self._summary(report))
         if report.failed:
-            raise CommandError(f"{len(report.failed)} of {len(report.files)} files not imported.")
+            raise CommandError(
+                f"{len(report.failed)} of {len(report.files)} files not imported, or not whole."
+            )
 
     @staticmethod
     def _summary(report: ImportReport) -> str:
