@@ -299,6 +299,17 @@ def _official_name(reader: _Reader, resource: FhirPatient) -> tuple[str, str, st
         return None
     first = reader.text(given[0], f"{path}.given[0]", MAX_NAME)
     all_given = reader.text(" ".join(given), f"{path}.given", MAX_GIVEN_NAMES)
+    # Only the first name keeps its spaces (first_birth_given_name): the others
+    # are one space-separated list, so "Marie Claire" after it reads back as two.
+    for position, sent in enumerate(name.given or []):
+        if position > 0 and isinstance(sent, str) and len(sent.split()) > 1:
+            reader.dropped(
+                f"{path}.given[{position}]",
+                _(
+                    "The birth given names after the first are kept as one list separated by "
+                    "spaces: this compound name will read back as several names."
+                ),
+            )
     return family, first, all_given
 
 

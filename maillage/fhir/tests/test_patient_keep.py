@@ -698,3 +698,21 @@ def test_an_identity_status_sent_is_not_taken_and_says_why(api, personas):
     assert warning["expression"] == ["Patient.extension[0]"]
     assert warning["diagnostics"].startswith("Le statut de l'identité n'est pas repris du client")
     assert Patient.objects.get(birth_name="Qualifiée").identity_status == "PROV"
+
+
+def test_a_compound_given_name_after_the_first_is_named(api, personas):
+    body = {
+        "resourceType": "Patient",
+        "name": [
+            {"use": "official", "family": "Composé", "given": ["Anne Sophie", "Marie Claire"]}
+        ],
+        "gender": "female",
+        "birthDate": "1950-02-03",
+    }
+
+    response = _created(api, personas, copy.deepcopy(body), HTTP_PREFER="return=OperationOutcome")
+
+    assert _warned(response) == ["Patient.name[0].given[1]"]
+    read = _read(api, personas, response)
+    # The first keeps its space; the next one reads back split, as the warning said.
+    assert read["name"][0]["given"] == ["Anne Sophie", "Marie", "Claire"]
