@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -179,39 +180,46 @@ def update_patient(
         grant.failed("stale_version", version=patient.version)
         raise StaleVersion(patient.version)
     try:
-        wanted, also_not_kept = (given, ()) if given is not None else _apply(data, patient)
-        _check(wanted)
+        with transaction.atomic():
+            written = _write_version(actor, patient, data, expected_version)
+            if written is not None:
+                grant.done(
+                    fields=written.fields,
+                    version=written.patient.version,
+                    **({"not_kept": list(written.not_kept)} if written.not_kept else {}),
+                )
+    # Each closed after the transaction, which wrote nothing.
+    except StaleVersion as stale:
+        grant.failed("stale_version", version=stale.current)
+        raise
+    except DuplicateIdentity:
+        grant.failed("duplicate_matricule")
+        raise
+    except IntegrityError:
+        # Two changes gave the same matricule at the same moment.
+        grant.failed("duplicate_matricule")
+        candidates = (
+            find_duplicates(data.evidence(), exclude=patient)[0]
+            if isinstance(data, IdentityInput)
+            else []
+        )
+        raise DuplicateIdentity(candidates, same_matricule=True) from None
     except Exception:
         # Whatever made the new identity unusable (a rule here, or the
-        # caller's own reading of it), nothing was changed.
+        # caller's own reading of it): nothing was changed.
         grant.failed("invalid_identity")
         raise
-    candidates, same_matricule = find_duplicates(wanted.evidence(), exclude=patient)
-    if same_matricule:
-        grant.failed("duplicate_matricule")
-        raise DuplicateIdentity(candidates, same_matricule=True)
-    fields = _changes(patient, wanted)
-    try:
-        with transaction.atomic():
-            written = _write_version(actor, patient, wanted, expected_version)
-            if isinstance(written, Patient):
-                grant.done(
-                    fields=fields,
-                    version=written.version,
-                    **({"not_kept": list(also_not_kept)} if also_not_kept else {}),
-                )
-    except IntegrityError:
-        grant.failed("duplicate_matricule")
-        candidates, _ = find_duplicates(wanted.evidence(), exclude=patient)
-        raise DuplicateIdentity(candidates, same_matricule=True) from None
-    if isinstance(written, StaleVersion):
-        # Closed after the transaction, which wrote nothing.
-        grant.failed("stale_version", version=written.current)
-        raise written
     if written is None:
         grant.failed("no_change")
         return patient
-    return written
+    return written.patient
+
+
+@dataclass(frozen=True)
+class _Written:
+    patient: Patient
+    fields: list[str]
+    not_kept: Sequence[str]
 
 
 def _changed_fields(patient: Patient, data: IdentityInput) -> list[str]:
@@ -233,25 +241,34 @@ def _apply(change: IdentityInput | Change, patient: Patient) -> tuple[IdentityIn
 
 
 def _write_version(
-    actor: User, patient: Patient, data: IdentityInput, expected_version: int | None
-) -> Patient | StaleVersion | None:
-    """The new version written (None when nothing changed), on the locked row."""
+    actor: User, patient: Patient, data: IdentityInput | Change, expected_version: int | None
+) -> _Written | None:
+    """The new version, decided and written on the locked row; None when nothing changed.
+
+    A change given as a function of the identity is applied to the locked
+    row, so that a change made meanwhile is never written back over.
+    """
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     if expected_version is not None and locked.version != expected_version:
-        return StaleVersion(locked.version)
-    changed = _changed_fields(locked, data)
-    details_changed = _details_changed(locked, data)
-    if not changed and not details_changed:
+        raise StaleVersion(locked.version)
+    wanted, not_kept = _apply(data, locked)
+    _check(wanted)
+    candidates, same_matricule = find_duplicates(wanted.evidence(), exclude=locked)
+    if same_matricule:
+        raise DuplicateIdentity(candidates, same_matricule=True)
+    fields = _changes(locked, wanted)
+    if not fields:
         return None
+    changed = _changed_fields(locked, wanted)
     earlier = versions.snapshot(locked, details_of(locked))
     written_at = locked.updated_at
     for name in changed:
-        setattr(locked, name, getattr(data, name))
+        setattr(locked, name, getattr(wanted, name))
     locked.version += 1
     locked.save(update_fields=[*changed, "match_key", "updated_at", "version"])
-    if data.details is not None:
-        if details_changed:
-            _store_details(locked, data.details)
+    if wanted.details is not None:
+        if "details" in fields:
+            _store_details(locked, wanted.details)
     else:
         _retire_replaced(locked, changed)
     PatientVersion.objects.create(
@@ -262,7 +279,7 @@ def _write_version(
         replaced_at=locked.updated_at,
         replaced_by=actor,
     )
-    return locked
+    return _Written(locked, fields, not_kept)
 
 
 def _store_details(patient: Patient, details: PatientDetails) -> None:
