@@ -171,7 +171,7 @@ def read_bundle(data: Json) -> Bundle:
             expression="resourceType",
         )
     kind = data.get("type")
-    if kind not in RESPONSE_TYPES:
+    if not isinstance(kind, str) or kind not in RESPONSE_TYPES:
         raise FhirError.single(
             400,
             _("The Bundle type must be transaction or batch, not “%(type)s”.")
@@ -217,7 +217,7 @@ def _entry(index: int, item: object, issues: list[Issue]) -> Entry | None:
         )
         return None
     method, url = request.get("method"), request.get("url")
-    if method not in ORDER:
+    if not isinstance(method, str) or method not in ORDER:
         issues.append(
             _bad(
                 _("The method must be GET, POST, PUT, PATCH or DELETE."),
