@@ -9,8 +9,13 @@ or writes a row.
   transaction, in the order FHIR prescribes (DELETE, POST, PUT/PATCH, GET),
   creates before the entries that refer to them; the first entry that fails
   undoes everything and its OperationOutcome is the answer. The refusals and
-  failures audited on the way are kept (``atomic_keeping_refusals``).
+  failures audited on the way are kept (``atomic_keeping_refusals``). One
+  asking for a type or method the server lacks is refused before it runs,
+  every such entry named.
 - A **batch** is independent entries, each answered with its own status.
+
+Each entry's response carries its Location, ETag and Last-Modified, and the
+warnings of what it did not keep in ``response.outcome``.
 
 ``fullUrl: urn:uuid:…`` (or ``urn:oid:``) names a resource the Bundle
 creates: every ``reference`` to it in a later entry is rewritten to the
