@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
-from oauth2_provider.models import AccessToken
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from maillage.accounts.noise import anonymous_failure
 from maillage.audit.actions import Event, record
@@ -76,3 +76,42 @@ def app_token(raw: str) -> AppToken | None:
         )
         return None
     return AppToken(user, tuple(token.scope.split()), token.application.client_id)
+
+
+@dataclass(frozen=True)
+class HeldToken:
+    """A token an app presents for revocation, as it was before."""
+
+    kind: str  # "access_token" or "refresh_token"
+    pk: int
+    user: User | None
+    client_id: str
+
+    def gone(self) -> bool:
+        if self.kind == "access_token":
+            return not AccessToken.objects.filter(pk=self.pk).exists()
+        return RefreshToken.objects.filter(pk=self.pk, revoked__isnull=False).exists()
+
+
+def held_token(raw: str) -> HeldToken | None:
+    """The live token with this value, to audit its revocation (never trusted for access)."""
+    if not raw or len(raw) > 255:
+        return None
+    checksum = hashlib.sha256(raw.encode()).hexdigest()
+    access = (
+        AccessToken.objects.select_related("application", "user")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if access is not None and access.application is not None:
+        return HeldToken(
+            "access_token", access.pk, acting_user(access), access.application.client_id
+        )
+    refresh = (
+        RefreshToken.objects.select_related("application", "user")
+        .filter(token_checksum=checksum, revoked__isnull=True)
+        .first()
+    )
+    if refresh is not None and refresh.application is not None:
+        return HeldToken("refresh_token", refresh.pk, refresh.user, refresh.application.client_id)
+    return None

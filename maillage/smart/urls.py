@@ -15,7 +15,7 @@ app_name = "oauth2_provider"
 urlpatterns = [
     path("authorize/", views.SmartAuthorizationView.as_view(), name="authorize"),
     path("token/", oauth.TokenView.as_view(), name="token"),
-    path("revoke_token/", oauth.RevokeTokenView.as_view(), name="revoke-token"),
+    path("revoke_token/", views.AuditedRevokeTokenView.as_view(), name="revoke-token"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
         oauth.ConnectDiscoveryInfoView.as_view(),

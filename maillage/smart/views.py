@@ -12,15 +12,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, RevokeTokenView
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
 
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action
 from maillage.smart import endpoints
 from maillage.smart.descriptions import describe
+from maillage.smart.tokens import held_token
 from maillage.smart.validator import scopes_fit
 
 # An origin as a CSP source: nothing that could end the directive.
@@ -123,3 +126,21 @@ def smart_configuration(request: HttpRequest) -> JsonResponse:
     # Read by apps running in a browser on another origin; it holds no secret.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class AuditedRevokeTokenView(RevokeTokenView):
+    """RFC 7009 revocation by the app, with an entry on the trail of the account it acted as."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        held = held_token(str(request.POST.get("token", "")))
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        if held is not None and response.status_code == 200 and held.gone():
+            record(
+                held.user,
+                Event(
+                    action=Action.APP_REVOKED,
+                    detail={"client_id": held.client_id, "by": "app", "kind": held.kind},
+                ),
+            )
+        return response

@@ -114,6 +114,37 @@ def test_a_revoked_token_opens_nothing(client, personas, app):
     assert response.status_code == 401
     # Revoking the access token revokes its refresh token too.
     assert _refresh(app, token["refresh_token"]).status_code == 400
+    from maillage.audit.models import Action, AuditEntry
+
+    entry = AuditEntry.objects.get(action=Action.APP_REVOKED)
+    assert entry.actor == personas.patient_user
+    assert entry.detail == {"client_id": app.client_id, "by": "app", "kind": "access_token"}
+
+
+def test_revoking_an_unknown_token_answers_200_and_audits_nothing(db, app):
+    from maillage.audit.models import Action, AuditEntry
+
+    response = Client().post("/o/revoke_token/", {"token": "inconnu", "client_id": app.client_id})
+
+    assert response.status_code == 200
+    assert not AuditEntry.objects.filter(action=Action.APP_REVOKED).exists()
+
+
+def test_an_app_cannot_revoke_the_token_of_another_app(client, personas, app):
+    from maillage.smart.testing import public_app
+
+    token = launch(client, personas.patient_user, app).token("patient/*.rs")
+    other = public_app("Autre appli")
+
+    Client().post(
+        "/o/revoke_token/", {"token": token["access_token"], "client_id": other.client_id}
+    )
+
+    response = Client().get(
+        f"{BASE}/Patient/{personas.patient.uuid}",
+        HTTP_AUTHORIZATION=f"Bearer {token['access_token']}",
+    )
+    assert response.status_code == 200
 
 
 def test_each_issued_token_is_audited_on_its_account(client, personas, app):
