@@ -11,10 +11,15 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from fhirclient import client as smart_client
 from fhirclient.models.documentreference import DocumentReference
 from fhirclient.models.patient import Patient as FhirPatient
-from fhirclient.server import FHIRNotFoundException, FHIRPermissionDeniedException
+from fhirclient.server import (
+    FHIRNotFoundException,
+    FHIRPermissionDeniedException,
+    FHIRUnauthorizedException,
+)
 from playwright.sync_api import Page, Route, expect
 
 from maillage.audit.models import Action, AuditEntry, Outcome
@@ -90,6 +95,18 @@ def test_a_patient_app_launches_and_sees_only_her(page: Page, live_url: str, per
             )
         )
     assert AuditEntry.objects.filter(action=Action.SCOPE_REFUSED).exists()
+    # No offline_access: no refresh token, so fhirclient cannot renew the access.
+    assert smart.server.auth.refresh_token is None
+    assert smart.server.reauthorize() is None
+    # Revoked by the app: the token opens nothing any more.
+    revoked = requests.post(
+        f"{live_url}/o/revoke_token/",
+        data={"token": smart.server.auth.access_token, "client_id": app.client_id},
+        timeout=30,
+    )
+    assert revoked.status_code == 200
+    with pytest.raises(FHIRUnauthorizedException):
+        FhirPatient.read(smart.patient_id, smart.server)
 
 
 def test_a_professional_app_launches_after_her_totp(page: Page, live_url: str, personas) -> None:
