@@ -27,6 +27,7 @@ from maillage.fhir.outcome import FhirError
 from maillage.fhir.result import FhirResult, Json, RawContent
 from maillage.fhir.router import Call, Interaction, Route
 from maillage.fhir.validation import emit
+from maillage.fhir.versions import version_headers
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.responses import content_disposition
@@ -61,7 +62,12 @@ def read(call: Call) -> FhirResult:
             code="not-supported",
         )
     data = _read(stored)
-    headers = {**PRIVATE, "Content-Disposition": content_disposition(stored)}
+    headers = {
+        **PRIVATE,
+        "Content-Disposition": content_disposition(stored),
+        # The same version as the Binary resource's.
+        **version_headers({"meta": meta(stored.created_at)}),
+    }
     return FhirResult({}, headers=headers, raw=RawContent(data, stored.mime))
 
 

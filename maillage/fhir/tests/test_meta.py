@@ -112,3 +112,18 @@ def test_a_client_holding_the_current_version_gets_304(api, personas):
     assert fhir_json(older)["meta"]["versionId"] == "1"
     # Each is still a read of her identity, on her trail.
     assert AuditEntry.objects.filter(action=Action.PATIENT_READ).count() == 5
+
+
+def test_the_bytes_of_a_binary_carry_its_version_too(api, personas):
+    in_care_team(personas.treating_doctor, personas.patient)
+    filed = document(personas.treating_doctor, personas.patient)
+    stored = filed.files.first()
+
+    response = api.get(f"Binary/{stored.uuid}", personas.treating_doctor, HTTP_ACCEPT="*/*")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["ETag"] == 'W/"1"'
+    assert parsedate_to_datetime(response["Last-Modified"]) == stored.created_at.replace(
+        microsecond=0
+    )
