@@ -7,11 +7,14 @@ named by its public id); an S3-compatible store can replace ``_write`` and
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -171,8 +174,39 @@ def store(data: bytes, name: str, *, by: User | None) -> StoredFile:
         created_by=by,
     )
     _write(str(stored.uuid), seal(data, ring, stored.uuid.bytes))
+    written = _new_blobs.get()
+    if written is not None:
+        written.append(str(stored.uuid))
     stored.save()
     return stored
+
+
+# The files stored inside ``removed_if_undone``.
+_new_blobs: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "maillage_new_blobs", default=None
+)
+
+
+@contextmanager
+def removed_if_undone() -> Iterator[None]:
+    """Files stored in the block are deleted from disk if it fails.
+
+    For a block that runs in a transaction rolled back on failure (a FHIR
+    transaction): their rows are gone, and a sealed copy of health data no
+    row points at must not stay on disk. Each file was new (a fresh id), so
+    nothing else refers to it.
+    """
+    written: list[str] = []
+    token = _new_blobs.set(written)
+    try:
+        yield
+    except BaseException:
+        _new_blobs.reset(token)
+        for file_uuid in written:
+            if not StoredFile.objects.filter(uuid=file_uuid).exists():
+                _path(file_uuid).unlink(missing_ok=True)
+        raise
+    _new_blobs.reset(token)
 
 
 def read(stored: StoredFile) -> bytes:

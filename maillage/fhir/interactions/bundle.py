@@ -50,6 +50,7 @@ from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call, FhirRequest, Interaction, Route, Router
 from maillage.fhir.search import shown
 from maillage.fhir.validation import MAX_ISSUES, load_json
+from maillage.files import storage
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -515,7 +516,8 @@ def process(bundle: Bundle, run: Run) -> Report:
     if bundle.type == "transaction":
         if not run.import_mode:
             _refuse_unsupported(bundle, run)
-        with atomic_keeping_refusals():
+        # Files stored by an entry leave the disk too when the transaction is undone.
+        with storage.removed_if_undone(), atomic_keeping_refusals():
             for entry in ordered:
                 answer = run.answer(entry)
                 if answer.failed:

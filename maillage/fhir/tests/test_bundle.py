@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.tests.conftest import FHIR_JSON, PDF, fhir_json, in_care_team, issues
+from maillage.files.models import StoredFile
 from maillage.patients.models import Patient
 from maillage.records.models import Document
 
@@ -232,6 +234,9 @@ def test_a_nurse_writing_a_doctors_type_in_a_transaction_undoes_it_all(api, pers
         "Votre rôle ne permet pas d'ajouter ce type de document au dossier."
     )
     assert not Document.objects.exists()
+    # The photo's sealed file, stored before the refusal, left the disk with its row.
+    assert not StoredFile.objects.exists()
+    assert not [p for p in Path(settings.MAILLAGE_FILES_DIR).rglob("*") if p.is_file()]
     failed = AuditEntry.objects.get(action=Action.DOCUMENT_CREATE)
     assert (failed.outcome, failed.patient, failed.detail["failure"]) == (
         Outcome.FAILED,
