@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 from maillage.fhir.outcome import FhirError
+from maillage.fhir.patch import PATCH_TYPES
 from maillage.fhir.result import FhirResult, Json
 
 if TYPE_CHECKING:
     from maillage.fhir.router import Call
 
-JSON_PATCH = "application/json-patch+json"
 # A version number is a positive integer; more digits than this names none.
 _MAX_DIGITS = 9
 
@@ -131,19 +131,20 @@ def stale(current: int) -> FhirError:
 
 
 def check_patch_type(content_type: str) -> None:
-    """A PATCH body is a JSON Patch (RFC 6902); FHIRPath Patch is not supported."""
-    media_type, *parameters = content_type.split(";")
+    """A PATCH body is a JSON Patch or a JSON Merge Patch; FHIRPath Patch is not supported."""
+    kind, *parameters = content_type.split(";")
     charsets = [
         value.strip().strip('"').lower()
         for name, _sep, value in (p.partition("=") for p in parameters)
         if name.strip().lower() == "charset"
     ]
-    if media_type.strip().lower() != JSON_PATCH or any(
-        c not in {"utf-8", "utf8"} for c in charsets
-    ):
+    if kind.strip().lower() not in PATCH_TYPES or any(c not in {"utf-8", "utf8"} for c in charsets):
         raise FhirError.single(
             415,
-            _("Send the patch as a JSON Patch, with Content-Type application/json-patch+json."),
+            _(
+                "Send the patch as a JSON Patch (application/json-patch+json) or a JSON Merge "
+                "Patch (application/merge-patch+json)."
+            ),
             code="not-supported",
         )
 

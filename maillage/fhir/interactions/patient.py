@@ -10,14 +10,11 @@ writer, and possible duplicates are shown only through
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-import jsonpatch
-import jsonpointer
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -27,6 +24,7 @@ from maillage.fhir.created import answer, created, not_kept_paths, updated
 from maillage.fhir.mapping.patient import GENDERS, patient_resource
 from maillage.fhir.mapping.patient_input import PatientInput, identity_from_fhir, patient_from_json
 from maillage.fhir.outcome import FhirError, Issue
+from maillage.fhir.patch import parse_patch
 from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call, Interaction, Route
 from maillage.fhir.search import (
@@ -348,11 +346,11 @@ def update(call: Call) -> FhirResult:
 def patch(call: Call) -> FhirResult:
     _refuse_role(call)
     expected = expected_version(call)
-    operations = _json_patch(call.request.body)
+    patching = parse_patch(call.request.body, call.request.header("content-type"))
     received = Received({})
 
     def change(current: Patient) -> tuple[IdentityInput, Sequence[str]]:
-        received.body = _patched(operations, patient_resource(current), call.resource_id)
+        received.body = patching.apply(patient_resource(current), call.resource_id)
         received.identity = identity_from_fhir(patient_from_json(received.body))
         return received.against(current)
 
@@ -416,60 +414,6 @@ def _as_update(received: PatientInput, as_shown: PatientInput, current: Patient)
         # The details as shown, sent back: none to replace.
         details=None if details == as_shown.identity.details else details,
     )
-
-
-def _json_patch(body: bytes) -> jsonpatch.JsonPatch:
-    """The body as a JSON Patch (RFC 6902), or a 400 naming what is wrong."""
-    try:
-        operations = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise FhirError.single(400, _("The body is not valid JSON."), code="structure") from None
-    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
-        raise FhirError.single(
-            400, _("A JSON Patch is a list of operations (objects)."), code="structure"
-        )
-    if len(operations) > MAX_PATCH_OPERATIONS:
-        raise FhirError.single(
-            400,
-            _("Too many operations in one patch: at most %(max)s.") % {"max": MAX_PATCH_OPERATIONS},
-            code="too-costly",
-        )
-    try:
-        return jsonpatch.JsonPatch(operations)
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):
-        raise FhirError.single(
-            400, _("This is not a valid JSON Patch (RFC 6902)."), code="structure"
-        ) from None
-
-
-MAX_PATCH_OPERATIONS = 100
-
-
-def _no_constant(value: str) -> float:
-    raise ValueError(value)
-
-
-def _patched(operations: jsonpatch.JsonPatch, current: Json, resource_id: str) -> Json:
-    """The current resource with the patch applied: a 422 when it cannot apply or ends elsewhere."""
-    try:
-        patched = operations.apply(current)
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError):
-        raise FhirError.single(
-            422,
-            _("The patch cannot be applied to the current version of the resource."),
-            code="processing",
-        ) from None
-    if (
-        not isinstance(patched, dict)
-        or patched.get("resourceType") != "Patient"
-        or patched.get("id") != resource_id
-    ):
-        raise FhirError.single(
-            422,
-            _("A patch may not change the resource's type or id."),
-            code="processing",
-        )
-    return patched
 
 
 def _change(
@@ -621,8 +565,9 @@ ROUTES = (
         "Patient",
         profile=FR_CORE_PATIENT,
         documentation=(
-            "JSON Patch (application/json-patch+json) applied to the current version, then "
-            "as an update."
+            "A JSON Patch (application/json-patch+json) or a JSON Merge Patch "
+            "(application/merge-patch+json, or application/json as fhirpy sends it) applied "
+            "to the current version, then as an update."
         ),
     ),
     Route(

@@ -107,3 +107,32 @@ def test_her_own_token_cannot_patch_her_identity(api, personas):
     response = patch(api, personas.patient, USED_NAME, personas.patient_user)
 
     assert response.status_code == 403
+
+
+def test_a_merge_patch_changes_the_elements_it_names(api, personas):
+    patient = personas.patient
+    changes = {"telecom": [{"system": "phone", "value": "0612345678"}]}
+
+    response = patch(api, patient, changes, personas.nurse, "application/merge-patch+json")
+
+    assert response.status_code == 200
+    resource = fhir_json(response)
+    assert resource["telecom"] == [{"system": "phone", "value": "0612345678"}]
+    assert resource["name"][0]["family"] == "GIRARD"
+    patient.refresh_from_db()
+    assert (patient.phone, patient.version) == ("0612345678", 2)
+
+
+def test_a_merge_patch_null_removes_and_cannot_change_the_id(api, personas):
+    patient = personas.patient
+    removed = patch(api, patient, {"birthDate": None}, personas.nurse, "application/json")
+    moved = patch(api, patient, {"id": "autre"}, personas.nurse, "application/json")
+    listed = patch(
+        api, patient, [{"op": "remove", "path": "/gender"}], personas.nurse, "application/json"
+    )
+
+    assert removed.status_code == 400  # an identity needs its birth date
+    assert moved.status_code == 422
+    assert listed.status_code == 400
+    patient.refresh_from_db()
+    assert patient.version == 1

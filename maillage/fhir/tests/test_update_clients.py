@@ -59,6 +59,20 @@ def test_fhirpy_creates_reads_updates_with_if_match_and_refreshes(fhir, personas
     ]
 
 
+def test_fhirpy_patches_the_elements_it_names(fhir, personas):
+    client = fhir(personas.nurse.user, **{"If-Match": 'W/"1"'})
+    patient = client.reference("Patient", str(personas.patient.uuid)).to_resource()
+
+    patient.patch(telecom=[{"system": "email", "value": "m.girard@example.org"}])
+
+    assert patient["meta"]["versionId"] == "2"
+    assert patient["telecom"] == [{"system": "email", "value": "m.girard@example.org"}]
+    personas.patient.refresh_from_db()
+    assert personas.patient.email == "m.girard@example.org"
+    with pytest.raises(MultipleResourcesFound):  # If-Match W/"1" is stale now
+        patient.patch(telecom=[{"system": "email", "value": "autre@example.org"}])
+
+
 def test_fhirclient_reads_a_patient_with_its_meta(live_server, personas):
     server = FHIRServer(None, base_uri=f"{live_server.url}/fhir/r4/")
     auth = FHIROAuth2Auth()
