@@ -13,7 +13,17 @@ from django.urls import reverse
 from maillage.accounts.signals import LAST_SEEN, SIGNED_IN_AT
 
 # Paths a signed-in professional may reach before the second factor.
-_OPEN_PREFIXES = ("/comptes/", "/static/", "/fhir/", "/favicon")
+# Only the pages that lead to the second factor, never the whole account
+# area: the token list (/comptes/jetons/) is for a checked person only.
+_OPEN_PREFIXES = (
+    "/comptes/connexion/",
+    "/comptes/second-facteur/",
+    "/comptes/deconnexion/",
+    "/comptes/mot-de-passe/",
+    "/static/",
+    "/fhir/",
+    "/favicon",
+)
 # The last-seen time is written at most this often, not on every request.
 _TOUCH_SECONDS = 60
 

@@ -5,6 +5,7 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from maillage.accounts.actions import create_api_token
 from maillage.audit.models import Action, AuditEntry
 from maillage.testing.factories import page_text
 
@@ -19,10 +20,28 @@ def _client_for(user) -> Client:
 @pytest.mark.parametrize("who", ["treating_doctor", "coordinator", "analyst", "admin", "regulator"])
 def test_it_keeps_professionals_out_until_their_code_is_checked(personas, who) -> None:
     client = _client_for(personas.user(who))
-    for path in ["/", "/annuaire/", f"/patients/{personas.patient.uuid}/", "/indicateurs/"]:
+    paths = ["/", "/annuaire/", f"/patients/{personas.patient.uuid}/", "/indicateurs/"]
+    # The account area too, but for the way to the code: a stolen password
+    # alone does not show (or revoke) the API tokens.
+    paths += ["/comptes/jetons/", "/applications/"]
+    for path in paths:
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith("/comptes/second-facteur/")
+
+
+@pytest.mark.django_db
+def test_a_password_alone_cannot_revoke_an_api_token(personas) -> None:
+    doctor = personas.treating_doctor.user
+    create_api_token(doctor, "script du cabinet")
+    token = doctor.api_tokens.get()
+
+    response = _client_for(doctor).post(f"/comptes/jetons/{token.uuid}/revoquer/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/comptes/second-facteur/")
+    token.refresh_from_db()
+    assert token.revoked_at is None
 
 
 @pytest.mark.django_db
