@@ -33,7 +33,12 @@ from maillage.fhir.search import (
     reject_parameters,
     shown,
 )
-from maillage.fhir.versions import check_patch_type, not_modified, with_version_headers
+from maillage.fhir.versions import (
+    NOT_MODIFIED_TYPES,
+    check_patch_type,
+    not_modified,
+    with_version_headers,
+)
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -297,7 +302,10 @@ class Router:
         result = route.handler(call)
         if route.interaction in VERSIONED:
             result = with_version_headers(result)
-        if route.interaction in {Interaction.READ, Interaction.VREAD}:
+        if (
+            route.interaction in {Interaction.READ, Interaction.VREAD}
+            and route.resource_type in NOT_MODIFIED_TYPES
+        ):
             return not_modified(request.header("if-none-match"), result)
         return result
 

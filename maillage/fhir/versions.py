@@ -65,6 +65,13 @@ def with_version_headers(result: FhirResult) -> FhirResult:
     return replace(result, headers={**result.headers, **added})
 
 
+# Types whose version changes with every change of what a reader gets: a
+# Patient (its counter) and a file's bytes (never changed). Others keep their
+# version while something shown changes (a directory entry, a mask on a
+# document, a read receipt): no 304 for them, a client always gets them anew.
+NOT_MODIFIED_TYPES = frozenset({"Patient", "Binary"})
+
+
 def not_modified(if_none_match: str, result: FhirResult) -> FhirResult:
     """304 without a body when the client already holds this version (If-None-Match)."""
     etag_sent = result.headers.get("ETag")

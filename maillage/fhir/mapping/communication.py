@@ -72,7 +72,7 @@ def communication(
     data: Json = {
         "resourceType": "Communication",
         "id": str(message.uuid),
-        # A message is never changed once sent.
+        # A message is never changed once sent, but for its reception.
         "meta": meta(message.sent_at),
         "status": "completed",
         "medium": [
@@ -96,6 +96,8 @@ def communication(
     received = _received(deliveries, context.viewer_id)
     if received is not None:
         data["received"] = received.isoformat()
+        # Its one change, as this reader sees it: when it was received.
+        data["meta"] = meta(received, 2)
     answered = context.previous.get(message.pk)
     if answered is not None:
         data["inResponseTo"] = [reference("Communication", answered)]

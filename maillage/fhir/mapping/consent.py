@@ -86,11 +86,9 @@ def consent_resource(consent: Consent, patient: uuid.UUID, *, superseded: bool) 
     data: Json = {
         "resourceType": "Consent",
         "id": str(consent.uuid),
-        # Withdrawing a statement is its one change.
+        # A statement changes once: withdrawn, or superseded by a later one.
         "meta": meta(
-            consent.withdrawn_at or consent.recorded_at,
-            1 if consent.withdrawn_at is None else 2,
-            FR_CORE_CONSENT,
+            consent.withdrawn_at or consent.recorded_at, 1 if in_force else 2, FR_CORE_CONSENT
         ),
         "status": "active" if in_force else "inactive",
         "scope": concept(CONSENT_SCOPE_SYSTEM, "patient-privacy", "Privacy Consent"),

@@ -127,3 +127,14 @@ def test_the_bytes_of_a_binary_carry_its_version_too(api, personas):
     assert parsedate_to_datetime(response["Last-Modified"]) == stored.created_at.replace(
         microsecond=0
     )
+
+
+def test_no_304_for_a_type_whose_version_stays_while_it_changes(api, personas):
+    # A directory entry keeps version 1 while it is edited: a client holding
+    # "1" always gets it anew rather than a stale copy.
+    response = api.get(
+        f"Practitioner/{personas.cardiologist.uuid}", personas.nurse, HTTP_IF_NONE_MATCH='W/"1"'
+    )
+
+    assert response.status_code == 200
+    assert fhir_json(response)["meta"]["versionId"] == "1"
