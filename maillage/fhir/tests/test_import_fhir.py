@@ -132,3 +132,34 @@ def test_a_batch_file_reports_each_entry_that_failed(personas, tmp_path):
     assert Patient.objects.count() == 2  # Liz, kept: a batch's entries stand alone
     index = len(bundle["entry"]) - 1
     assert f"failed, not imported: Bundle.entry[{index}] (POST Patient): 400" in err.getvalue()
+
+
+def test_a_file_that_is_not_a_bundle_is_named_and_nothing_of_it_kept(personas, tmp_path):
+    not_json = tmp_path / "notes.json"
+    not_json.write_text("pas du JSON")
+    patient = tmp_path / "patient.json"
+    patient.write_text(json.dumps(_synthea_patient(LIZ)))
+    missing = tmp_path / "absent.json"
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="3 of 4 files not imported"):
+        call_command(
+            "import_fhir",
+            str(not_json),
+            str(patient),
+            str(missing),
+            str(LIZ),
+            "--as",
+            personas.coordinator.username,
+            stdout=StringIO(),
+            stderr=err,
+        )
+
+    said = err.getvalue()
+    assert (
+        "notes.json: NOT imported (nothing kept): Le corps de la requête n'est pas du JSON valide."
+        in said
+    )
+    assert "patient.json: NOT imported (nothing kept): Envoyez à la base un Bundle" in said
+    assert "absent.json: NOT imported (nothing kept): cannot read the file" in said
+    assert Patient.objects.count() == 2  # Liz's bundle, the one good file
