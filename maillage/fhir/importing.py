@@ -112,7 +112,7 @@ def import_file(user: User, path: Path) -> FileReport:
     report = FileReport(path)
     try:
         data = load_json(path.read_bytes())
-        bundle = read_bundle(data)
+        bundle = read_bundle(data, _base_url())
         run = Run(
             Router(ROUTES, lambda _request: Caller(user)),
             Caller(user),

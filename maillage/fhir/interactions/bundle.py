@@ -167,8 +167,11 @@ def _bad(message: str, path: str, code: str = "invalid") -> Issue:
     return Issue(message, code=code, expression=(path,))
 
 
-def read_bundle(data: Json) -> Bundle:
-    """The Bundle's type and entries, or a 400 naming every structural problem."""
+def read_bundle(data: Json, base_url: str = "") -> Bundle:
+    """The Bundle's type and entries, or a 400 naming every structural problem.
+
+    An entry's url given absolute on this server's base is kept relative to it.
+    """
     if data.get("resourceType") != "Bundle":
         raise FhirError.single(
             400,
@@ -200,14 +203,16 @@ def read_bundle(data: Json) -> Bundle:
             expression="Bundle.entry",
         )
     issues: list[Issue] = []
-    entries = [e for i, item in enumerate(raw) if (e := _entry(i, item, issues)) is not None]
+    entries = [
+        e for i, item in enumerate(raw) if (e := _entry(i, item, issues, base_url)) is not None
+    ]
     issues += _check_full_urls(entries)
     if issues:
         raise FhirError(400, issues[:MAX_ISSUES])
     return Bundle(str(kind), tuple(entries))
 
 
-def _entry(index: int, item: object, issues: list[Issue]) -> Entry | None:
+def _entry(index: int, item: object, issues: list[Issue], base_url: str) -> Entry | None:
     path = f"Bundle.entry[{index}]"
     if not isinstance(item, dict):
         issues.append(_bad(_("This element must be a JSON object."), path, "structure"))
@@ -264,7 +269,10 @@ def _entry(index: int, item: object, issues: list[Issue]) -> Entry | None:
         )
         if isinstance(request.get(name), str)
     }
-    return Entry(index, method, url.strip(), full_url.strip(), resource, conditions)
+    url = url.strip()
+    if base_url and url.startswith(f"{base_url}/"):
+        url = url[len(base_url) + 1 :]
+    return Entry(index, method, url, full_url.strip(), resource, conditions)
 
 
 def _check_full_urls(entries: Sequence[Entry]) -> list[Issue]:
@@ -652,7 +660,7 @@ def _as(caller: Caller) -> Callable[[FhirRequest], Caller]:
 def transaction_or_batch(call: Call) -> FhirResult:
     if call.caller is None:
         raise FhirError(401)
-    bundle = read_bundle(load_json(call.request.body))
+    bundle = read_bundle(load_json(call.request.body), call.request.base_url)
     run = Run(Router(call.routes, _as(call.caller)), call.caller, call.request)
     try:
         report = process(bundle, run)
