@@ -226,9 +226,19 @@ def _save_edit(request: HttpRequest, uuid: str) -> HttpResponse:
     form = PatientIdentityForm(request.POST, user=user, patient=current)
     if form.is_valid():
         try:
-            patient = actions.update_patient(user, uuid, form.identity_input())
+            patient = actions.update_patient(
+                user, uuid, form.identity_input(), expected_version=_shown_version(request)
+            )
         except actions.DuplicateIdentity:
             form.add_error("ins_matricule", _("Another patient already has this matricule INS."))
+        except actions.StaleVersion:
+            form.add_error(
+                None,
+                _(
+                    "Someone else changed this identity while you were editing it: check the "
+                    "record as it is now, then save your change again."
+                ),
+            )
         else:
             messages.success(request, _("Identity updated."))
             return redirect("patients:detail", uuid=patient.uuid)
@@ -237,6 +247,12 @@ def _save_edit(request: HttpRequest, uuid: str) -> HttpResponse:
     opened.require(Action.PATIENT_UPDATE, detail={"step": "form"})
     patient = opened.patient
     return render(request, "patients/edit.html", {"form": form, "patient": patient}, status=400)
+
+
+def _shown_version(request: HttpRequest) -> int | None:
+    """The version the form was shown with; None from a form that did not say."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _own_record(user: User) -> Patient:
