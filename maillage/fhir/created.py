@@ -42,16 +42,21 @@ def not_kept_paths(warnings: Sequence[Issue]) -> list[str]:
     return [path for issue in warnings for path in issue.expression]
 
 
-def preferred_return(call: Call) -> str:
-    """The ``return`` preference of the Prefer header (RFC 7240), "" when none.
+def preference(call: Call, wanted: str) -> str:
+    """One preference of the Prefer header (RFC 7240), "" when not given.
 
     Split by hand rather than with a pattern: the header is the client's text.
     """
     for part in call.request.header("prefer").replace(";", ",").split(","):
         name, _sep, value = part.partition("=")
-        if name.strip().lower() == "return":
+        if name.strip().lower() == wanted:
             return value.strip().strip('"')
     return ""
+
+
+def preferred_return(call: Call) -> str:
+    """The ``return`` preference, "" when none."""
+    return preference(call, "return")
 
 
 def prefers_outcome(call: Call) -> bool:

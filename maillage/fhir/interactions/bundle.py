@@ -45,6 +45,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from maillage.audit.actions import atomic_keeping_refusals
+from maillage.fhir.created import preference
 from maillage.fhir.outcome import FhirError, Issue, fhir_json_bytes, operation_outcome
 from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call, FhirRequest, Interaction, Route, Router
@@ -553,7 +554,8 @@ def _refuse_unsupported(bundle: Bundle, run: Run) -> None:
         Issue(
             _(
                 "Nothing of the transaction was run: %(count)s of its entries ask for what "
-                "this server does not support."
+                "this server does not support (with Prefer: handling=lenient they are "
+                "skipped and named)."
             )
             % {"count": len(unsupported)},
             code="not-supported",
@@ -661,7 +663,12 @@ def transaction_or_batch(call: Call) -> FhirResult:
     if call.caller is None:
         raise FhirError(401)
     bundle = read_bundle(load_json(call.request.body), call.request.base_url)
-    run = Run(Router(call.routes, _as(call.caller)), call.caller, call.request)
+    # "Prefer: handling=lenient" (the FHIR preference for what a server cannot
+    # handle): entries of a type or method we have no route for are skipped and
+    # each is named in its response's outcome, as import_fhir does, instead of
+    # refusing the whole Bundle. Everything else stays all or nothing.
+    lenient = preference(call, "handling") == "lenient"
+    run = Run(Router(call.routes, _as(call.caller)), call.caller, call.request, import_mode=lenient)
     try:
         report = process(bundle, run)
     except TransactionFailed as failed:
@@ -676,7 +683,8 @@ ROUTES = (
         documentation=(
             "A Bundle of type transaction (all or nothing, urn:uuid references resolved) or "
             "batch (independent entries); each entry is answered by its own route, through "
-            "the same access policy and audit."
+            "the same access policy and audit. With Prefer: handling=lenient, entries of a "
+            "type or method the server cannot write are skipped, each named in its response."
         ),
     ),
 )

@@ -295,7 +295,8 @@ def test_a_transaction_refuses_a_resource_type_the_server_does_not_have(api, per
     summary, observation, *own = issues(response)
     assert summary["diagnostics"] == (
         "Rien de la transaction n'a été exécuté : 1 de ses entrées demandent ce que ce "
-        "serveur ne prend pas en charge."
+        "serveur ne prend pas en charge (avec Prefer: handling=lenient, elles sont "
+        "ignorées et nommées)."
     )
     assert observation["diagnostics"] == (
         "POST Observation (nombre : 1), la première en Bundle.entry[1]."
@@ -392,7 +393,10 @@ def test_it_refuses_a_bundle_inside_a_bundle(api, personas):
 
 # --- A Synthea bundle, posted -------------------------------------------------------
 
-SYNTHEA_LIZ = Path("/work/shared/data/synthea/Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json")
+SYNTHEA_LIZ = (
+    Path(__file__).resolve().parents[4]
+    / "shared/data/synthea/Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json"
+)
 needs_synthea = pytest.mark.skipif(
     not SYNTHEA_LIZ.exists(), reason="the Synthea bundles are not here"
 )
@@ -450,6 +454,61 @@ def test_a_synthea_bundle_posted_as_a_batch_creates_its_patient_and_answers_each
         (i.get("system"), i.get("value")) for i in kept["identifier"]
     }
     assert Patient.objects.count() == 2
+
+
+@needs_synthea
+def test_a_lenient_synthea_transaction_creates_its_patient_and_names_every_skipped_entry(
+    api, personas
+):
+    coordinator = personas.coordinator
+    bundle = _synthea()
+    sent = bundle["entry"][0]["resource"]
+
+    response = api.post("", bundle, coordinator, HTTP_PREFER="handling=lenient")
+
+    assert response.status_code == 200
+    answered = fhir_json(response)
+    assert answered["type"] == "transaction-response"
+    first, *others = answered["entry"]
+    assert first["response"]["status"] == "201 Created"
+    # Nothing the server cannot write is dropped silently: each entry says so.
+    assert len(others) == len(bundle["entry"]) - 1
+    for index, entry in enumerate(others, start=1):
+        (issue,) = entry["response"]["outcome"]["issue"]
+        assert (issue["severity"], issue["code"]) == ("warning", "not-supported")
+        assert issue["expression"] == [f"Bundle.entry[{index}]"]
+        assert bundle["entry"][index]["resource"]["resourceType"] in issue["diagnostics"]
+
+    # Read back: what a Patient here holds is as Synthea sent it.
+    kept = fhir_json(api.get(f"Patient/{first['resource']['id']}", coordinator))
+    assert (kept["gender"], kept["birthDate"]) == (sent["gender"], sent["birthDate"])
+    official = next(n for n in sent["name"] if n["use"] == "official")
+    kept_official = next(n for n in kept["name"] if n.get("use") == "official")
+    assert kept_official["family"].upper() == official["family"].upper()
+    assert kept_official["given"][0] == official["given"][0]
+    assert {(i["system"], i["value"]) for i in sent["identifier"]} <= {
+        (i.get("system"), i.get("value")) for i in kept["identifier"]
+    }
+    (address,) = kept["address"]
+    assert (address["city"], address["state"], address["country"]) == (
+        sent["address"][0]["city"],
+        sent["address"][0]["state"],
+        sent["address"][0]["country"],
+    )
+    assert {t["value"] for t in sent["telecom"]} <= {t["value"] for t in kept["telecom"]}
+    assert Patient.objects.count() == 2
+
+
+@needs_synthea
+def test_a_lenient_transaction_is_still_all_or_nothing_for_what_it_runs(api, personas):
+    # Lenient skips what the server cannot write, never what the policy refuses.
+    analyst = personas.analyst
+
+    response = api.post("", _synthea(), analyst, HTTP_PREFER="handling=lenient")
+
+    assert response.status_code == 403
+    assert Patient.objects.count() == 1
+    assert AuditEntry.objects.filter(actor=analyst, outcome=Outcome.DENIED).exists()
 
 
 # --- Updates in a Bundle -------------------------------------------------------------

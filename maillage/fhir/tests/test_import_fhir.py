@@ -15,7 +15,7 @@ from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.tests.conftest import fhir_json
 from maillage.patients.models import Patient
 
-SYNTHEA = Path("/work/shared/data/synthea")
+SYNTHEA = Path(__file__).resolve().parents[4] / "shared/data/synthea"
 LIZ = SYNTHEA / "Liz_Conn_27c911c6-f045-4ffa-af5d-6eba57ac94b2.json"
 GUSTAVO = SYNTHEA / "Gustavo_Mejia_59a8543c-e24f-4a01-b28b-47ccde6bc11d.json"
 
