@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from django.db.models import prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
 
 if TYPE_CHECKING:
     from maillage.directory.models import Structure
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Patient,
         PatientAddress,
         PatientContact,
+        PatientIdentifier,
         PatientTelecom,
     )
     from maillage.territory.models import Commune
@@ -232,4 +233,13 @@ def _contact(
         gender=row.gender,
         telecoms=tuple(_telecom(t) for t in telecoms if t.contact_id == row.pk),
         address=_address(address) if address is not None else None,
+    )
+
+
+def other_identifier_holders(system: str, value: str) -> QuerySet[PatientIdentifier, int]:
+    """The ids of the patients holding this identifier of another system (a subquery)."""
+    from maillage.patients.models import PatientIdentifier
+
+    return PatientIdentifier.objects.filter(system=system, value=value).values_list(
+        "patient_id", flat=True
     )

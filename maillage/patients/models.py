@@ -209,6 +209,8 @@ class PatientIdentifier(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "position"], name="patient_identifier_pos")
         ]
+        # A search by identifier=system|value, and If-None-Exist on it.
+        indexes = [models.Index(fields=["system", "value"], name="patient_identifier_sv")]
 
     def __str__(self) -> str:
         return f"{self.system}|{self.value}"

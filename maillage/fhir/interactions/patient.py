@@ -56,7 +56,7 @@ from maillage.fhir.versions import (
 )
 from maillage.lib.ins import InvalidMatricule, parse_matricule
 from maillage.patients import actions
-from maillage.patients.details import prefetch_details
+from maillage.patients.details import other_identifier_holders, prefetch_details
 from maillage.patients.identity import IdentityInput, matricule_message
 from maillage.patients.models import Patient
 from maillage.patients.queries import identity_version, identity_versions
@@ -71,7 +71,8 @@ SEARCH_PARAMS = (
     SearchParam(
         "identifier",
         ParamType.TOKEN,
-        "The matricule INS, as system|value (the INS system of this installation) or value.",
+        "The matricule INS, as system|value (the INS system of this installation) or value; "
+        "another system's identifier as system|value, matched exactly.",
     ),
     SearchParam(
         "family",
@@ -218,8 +219,9 @@ def _identifier_q(value: str) -> Q:
             code="code-invalid",
         )
     if wanted.system is not None and wanted.system not in ALL_INS_SYSTEMS:
-        # Only the matricule INS is an identifier of ours: another system matches nothing.
-        return Q(pk__in=[])
+        # Another system's identifier, kept as sent (a Synthea or hospital id):
+        # matched exactly, system and value, as If-None-Exist needs it.
+        return Q(pk__in=other_identifier_holders(wanted.system, wanted.code))
     try:
         matricule = parse_matricule(wanted.code)
     except InvalidMatricule as error:

@@ -116,3 +116,42 @@ def test_the_capability_statement_says_create_is_conditional(api, db):
         True,
         False,
     )
+
+
+SYNTHEA_ID = ("https://github.com/synthetichealth/synthea", "27c911c6-f045-4ffa-af5d-6eba57ac94b2")
+
+
+def _with_synthea_id(body):
+    system, value = SYNTHEA_ID
+    return body | {"identifier": [{"system": system, "value": value}]}
+
+
+def test_another_systems_identifier_makes_a_create_conditional_too(api, personas):
+    # The way an importer posts the same Synthea patient twice: once created, then found.
+    body = _with_synthea_id(_body())
+    condition = "identifier={}|{}".format(*SYNTHEA_ID)
+
+    first = api.post("Patient", body, personas.coordinator, HTTP_IF_NONE_EXIST=condition)
+    again = api.post("Patient", body, personas.coordinator, HTTP_IF_NONE_EXIST=condition)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert fhir_json(again)["id"] == fhir_json(first)["id"]
+    assert Patient.objects.count() == 2
+
+
+def test_a_search_by_another_systems_identifier_shows_only_whom_the_user_may_see(api, personas):
+    body = _with_synthea_id(_body())
+    made = fhir_json(api.post("Patient", body, personas.coordinator))
+    wanted = {"identifier": "{}|{}".format(*SYNTHEA_ID)}
+
+    found = fhir_json(api.get("Patient", personas.coordinator, data=wanted))
+    stranger = fhir_json(api.get("Patient", personas.stranger_coordinator, data=wanted))
+    other_value = fhir_json(
+        api.get("Patient", personas.coordinator, data={"identifier": f"{SYNTHEA_ID[0]}|autre"})
+    )
+    other_system = fhir_json(
+        api.get("Patient", personas.coordinator, data={"identifier": f"urn:x|{SYNTHEA_ID[1]}"})
+    )
+
+    assert [e["resource"]["id"] for e in found["entry"]] == [made["id"]]
+    assert (stranger["total"], other_value["total"], other_system["total"]) == (0, 0, 0)
