@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -350,6 +350,19 @@ def visible_patients_q(user: User, purpose: str) -> Q:
     return q
 
 
+def _refuse_search(user: User, described_as: Mapping[str, Any] | None) -> NoReturn:
+    """A role that may not search: the refusal audited, then NotAllowed."""
+    record(
+        user,
+        Event(
+            action=Action.SEARCH,
+            outcome=Outcome.DENIED,
+            detail={**(described_as or {}), "rule": "role"},
+        ),
+    )
+    raise NotAllowed
+
+
 def search_patients(
     user: User,
     criteria: Q,
@@ -369,15 +382,7 @@ def search_patients(
     """
     wanted = allowed_relations(user, Action.PATIENT_SEARCH)
     if not wanted:
-        record(
-            user,
-            Event(
-                action=Action.SEARCH,
-                outcome=Outcome.DENIED,
-                detail={**(described_as or {}), "rule": "role"},
-            ),
-        )
-        raise NotAllowed
+        _refuse_search(user, described_as)
     matching: QuerySet[Patient] = (
         Patient.objects.filter(visible_patients_q(user, Action.PATIENT_SEARCH))
         .filter(criteria)
@@ -425,15 +430,7 @@ def search_own_identity(
     """
     own = own_patient(user)
     if own is None or Relation.SELF not in allowed_relations(user, Action.PATIENT_READ):
-        record(
-            user,
-            Event(
-                action=Action.SEARCH,
-                outcome=Outcome.DENIED,
-                detail={**(described_as or {}), "rule": "role"},
-            ),
-        )
-        raise NotAllowed
+        _refuse_search(user, described_as)
     found = (
         Patient.objects.filter(pk=own.pk)
         .filter(criteria)

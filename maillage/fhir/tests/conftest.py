@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,6 +127,33 @@ def document(
     )
     DocumentFile.objects.create(document=made, file=stored)
     return made
+
+
+def patient_and_note(doctor_uuid: object, urn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new Patient and a consult note about her by ``urn``: one transaction's two entries."""
+    patient = {
+        "resourceType": "Patient",
+        "name": [{"use": "official", "family": "Durand", "given": ["Paul"]}],
+        "gender": "male",
+        "birthDate": "1960-05-02",
+        "generalPractitioner": [{"reference": f"Practitioner/{doctor_uuid}"}],
+    }
+    note = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
+        "subject": {"reference": urn},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "title": "cr.pdf",
+                    "data": base64.b64encode(PDF).decode(),
+                }
+            }
+        ],
+    }
+    return patient, note
 
 
 def in_care_team(professional: Professional, patient: Any) -> Any:

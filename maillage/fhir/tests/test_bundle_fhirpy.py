@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 from fhirpy import SyncFHIRClient
 
 from maillage.accounts.actions import create_api_token
-from maillage.fhir.tests.conftest import PDF
+from maillage.fhir.tests.conftest import patient_and_note
 from maillage.records.models import Document
 
 URN = "urn:uuid:2b7f9d1e-3c4a-4e8b-9f0a-1d2c3b4a5e6f"
@@ -23,28 +22,7 @@ def fhir(live_server: Any, personas: Any, private_files: None) -> SyncFHIRClient
 
 def test_fhirpy_posts_a_transaction_and_reads_back_what_it_created(fhir, personas):
     doctor = personas.treating_doctor
-    patient = {
-        "resourceType": "Patient",
-        "name": [{"use": "official", "family": "Durand", "given": ["Paul"]}],
-        "gender": "male",
-        "birthDate": "1960-05-02",
-        "generalPractitioner": [{"reference": f"Practitioner/{doctor.uuid}"}],
-    }
-    document = {
-        "resourceType": "DocumentReference",
-        "status": "current",
-        "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
-        "subject": {"reference": URN},
-        "content": [
-            {
-                "attachment": {
-                    "contentType": "application/pdf",
-                    "title": "cr.pdf",
-                    "data": base64.b64encode(PDF).decode(),
-                }
-            }
-        ],
-    }
+    patient, document = patient_and_note(doctor.uuid, URN)
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",

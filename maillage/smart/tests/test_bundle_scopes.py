@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 from django.test import Client
 
 from maillage.audit.models import Action, AuditEntry, Outcome
-from maillage.fhir.tests.conftest import BASE, FHIR_JSON, PDF, issues
+from maillage.fhir.tests.conftest import BASE, FHIR_JSON, issues, patient_and_note
 from maillage.patients.models import Patient
 from maillage.records.models import Document
 from maillage.smart.tests.conftest import launch
@@ -18,28 +17,7 @@ URN = "urn:uuid:6a0f0d3e-7c43-4d7b-8a51-3f1c2b9d0e42"
 
 
 def _bundle(doctor_uuid: object) -> dict[str, Any]:
-    patient = {
-        "resourceType": "Patient",
-        "name": [{"use": "official", "family": "Durand", "given": ["Paul"]}],
-        "gender": "male",
-        "birthDate": "1960-05-02",
-        "generalPractitioner": [{"reference": f"Practitioner/{doctor_uuid}"}],
-    }
-    document = {
-        "resourceType": "DocumentReference",
-        "status": "current",
-        "type": {"coding": [{"system": "http://loinc.org", "code": "11488-4"}]},
-        "subject": {"reference": URN},
-        "content": [
-            {
-                "attachment": {
-                    "contentType": "application/pdf",
-                    "title": "cr.pdf",
-                    "data": base64.b64encode(PDF).decode(),
-                }
-            }
-        ],
-    }
+    patient, document = patient_and_note(doctor_uuid, URN)
     return {
         "resourceType": "Bundle",
         "type": "transaction",
