@@ -51,6 +51,9 @@ class SmartAuthorizationView(AuthorizationView):
         self, request: HttpRequest
     ) -> tuple[list[str], dict[str, Any]]:
         scopes, credentials = super().validate_authorization_request(request)
+        # An app may name a scope twice (fhirclient adds launch/patient itself):
+        # each is asked, shown and granted once.
+        scopes = list(dict.fromkeys(scopes))
         state = credentials.get("state")
         redirect_uri = credentials.get("redirect_uri")
         # S256 only: a "plain" challenge is the verifier itself, readable by

@@ -49,6 +49,16 @@ def test_it_shows_the_consent_page_in_french(client, personas, app):
     assert "form-action 'self' https://app.example" in page["Content-Security-Policy"]
 
 
+def test_a_scope_named_twice_is_shown_and_asked_once(client, personas, app):
+    flow = launch(client, personas.patient_user, app)
+
+    page = flow.consent("launch/patient openid launch/patient patient/Patient.rs")
+
+    text = page.content.decode()
+    assert text.count("Savoir quel dossier patient est ouvert") == 1
+    assert 'value="launch/patient openid patient/Patient.rs"' in text
+
+
 def test_it_redirects_with_a_code_once_the_patient_allows(client, personas, app):
     flow = launch(client, personas.patient_user, app)
 
