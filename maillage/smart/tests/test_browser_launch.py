@@ -25,7 +25,14 @@ from playwright.sync_api import Page, Route, expect
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.smart.testing import public_app
 from maillage.testing import factories as f
-from maillage.testing.browser import check_accessibility, confirmed_device, current_totp, screenshot
+from maillage.testing.browser import (
+    PHONE,
+    assert_fits,
+    check_accessibility,
+    confirmed_device,
+    current_totp,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 CALLBACK = "http://app.example/callback"
@@ -128,6 +135,22 @@ def test_a_professional_app_launches_after_her_totp(page: Page, live_url: str, p
         actor=personas.treating_doctor.user,
         outcome=Outcome.GRANTED,
         channel="fhir",
+    ).exists()
+
+    # She changes her mind: from her home page to "Mes applications", one click.
+    page.goto(f"{live_url}/")
+    page.get_by_role("link", name="Mes applications").click()
+    expect(page.get_by_role("heading", name="Mes applications")).to_be_visible()
+    expect(page.get_by_text("Lire, rechercher")).to_be_visible()
+    check_accessibility(page)
+    assert_fits(page, PHONE)
+    screenshot(page, "smart-my-apps-phone")
+    page.get_by_role("button", name="Révoquer l'application Carnet de santé").click()
+    expect(page.get_by_text("Aucune application ne peut utiliser votre compte.")).to_be_visible()
+    with pytest.raises(FHIRUnauthorizedException):
+        FhirPatient.read(str(personas.patient.uuid), smart.server)
+    assert AuditEntry.objects.filter(
+        action=Action.APP_REVOKED, actor=personas.treating_doctor.user, outcome=Outcome.GRANTED
     ).exists()
 
 
