@@ -17,6 +17,15 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet, prefetch_related_objects
+from django.utils.functional import Promise
+
+from maillage.patients.labels import (
+    CONTACT_ROLES,
+    IDENTIFIER_TYPES,
+    TELECOM_SYSTEMS,
+    TELECOM_USES,
+    named,
+)
 
 if TYPE_CHECKING:
     from maillage.directory.models import Structure
@@ -42,6 +51,10 @@ class Coded:
     def __bool__(self) -> bool:
         return bool(self.system or self.code or self.display or self.text)
 
+    def label(self, words: dict[str, Promise]) -> str:
+        """What a page shows: the text or display as sent, else our word for the code."""
+        return self.text or self.display or named(words, self.code)
+
 
 @dataclass(frozen=True)
 class OtherIdentifier:
@@ -54,6 +67,10 @@ class OtherIdentifier:
     type_code: str = ""
     type_display: str = ""
     type_text: str = ""
+
+    @property
+    def type_label(self) -> str:
+        return self.type_text or self.type_display or named(IDENTIFIER_TYPES, self.type_code)
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,14 @@ class Telecom:
     # The phone or email the identity's own field was taken from.
     main: bool = False
 
+    @property
+    def label(self) -> str:
+        """"téléphone, portable": what kind of contact point, in French."""
+        words = [named(TELECOM_SYSTEMS, self.system)]
+        if self.use:
+            words.append(named(TELECOM_USES, self.use))
+        return ", ".join(words)
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -91,6 +116,10 @@ class Contact:
     gender: str = ""
     telecoms: tuple[Telecom, ...] = ()
     address: PostalAddress | None = None
+
+    @property
+    def relationship_label(self) -> str:
+        return self.relationship.label(CONTACT_ROLES)
 
 
 @dataclass(frozen=True)
