@@ -91,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the rest: a preflight of a browser app is answered without a session.
+    "maillage.smart.cors.cors",
     "maillage.front.middleware.content_security_policy",
     "maillage.front.middleware.private_no_store",
     "whitenoise.middleware.WhiteNoiseMiddleware",

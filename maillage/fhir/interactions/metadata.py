@@ -131,7 +131,8 @@ def capability_statement(routes: Sequence[Route], base_url: str) -> Json:
             {
                 "mode": "server",
                 "security": {
-                    "cors": False,
+                    # For the origins registered apps list (maillage.smart.cors).
+                    "cors": True,
                     "extension": [security_extension(base_url)],
                     "service": [
                         {
