@@ -65,7 +65,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -112,12 +112,12 @@ def _actor_fields(actor: User | None) -> dict[str, Any]:
 
 
 def _ensure_head() -> None:
-    """The head row comes with the migration; a test's flush may have emptied it."""
-    try:
-        with transaction.atomic():
-            AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
-    except IntegrityError:
-        pass  # another writer created it first: that is all we wanted
+    """The head row comes with the migration; a test's flush may have emptied it.
+
+    get_or_create reads the row a concurrent writer created first, in a
+    savepoint of its own.
+    """
+    AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
 
 
 def _advance_head(count: int) -> AuditChainHead:
