@@ -417,8 +417,15 @@ def _oidc_private_key() -> str:
             serialization.NoEncryption(),
         )
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_bytes(pem)
-        key_file.chmod(0o600)
+        try:
+            # Created private and only once: a second process starting at the
+            # same moment reads the first one's key instead of writing its own.
+            fd = os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as out:
+                out.write(pem)
     return key_file.read_text()
 
 

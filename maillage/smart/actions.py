@@ -77,6 +77,8 @@ def revoke_app(user: User, client_id: str) -> bool:
         return False
     with transaction.atomic():
         access = list(AccessToken.objects.filter(user=user, application=application))
+        # An expired token opened nothing any more: revoking only it changes nothing.
+        live = [t for t in access if t.expires > timezone.now()]
         refresh = list(
             RefreshToken.objects.filter(user=user, application=application, revoked__isnull=True)
         )
@@ -86,7 +88,7 @@ def revoke_app(user: User, client_id: str) -> bool:
             token.revoke()
         Grant.objects.filter(user=user, application=application).delete()
         detail = {"client_id": application.client_id, "application": application.name}
-        if not access and not refresh:
+        if not live and not refresh:
             record(
                 user,
                 Event(

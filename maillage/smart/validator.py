@@ -28,9 +28,16 @@ def _is_patient(user: Any) -> bool:
     return bool(user is not None and getattr(user, "role", "") == Role.PATIENT)
 
 
+MAX_SCOPES = 32
+
+
 def scopes_fit(names: list[str], grant_type: str, user: Any) -> bool:
     """Whether these scopes may be granted in this grant (to this user, when known)."""
-    if not names or not all(s.is_known(n) for n in names):
+    # Bounded, repeats included: a token's scopes are stored, audited and
+    # checked on every call it makes (the consent page folds a repeat).
+    if not names or len(names) > MAX_SCOPES:
+        return False
+    if not all(s.is_known(n) for n in names):
         return False
     clinical = [c for n in names if (c := s.parse_clinical(n)) is not None]
     contexts = {c.context for c in clinical}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -106,7 +106,8 @@ class SmartAuthorizationView(AuthorizationView):
     def form_valid(self, form: Any) -> HttpResponse:
         response: HttpResponse = super().form_valid(form)
         location = response.get("Location", "")
-        if form.cleaned_data.get("allow") and "code=" in location:
+        # A code in the redirect's query, not "code=" anywhere (the app's state may hold it).
+        if form.cleaned_data.get("allow") and "code" in parse_qs(urlsplit(location).query):
             record(
                 self.request.user,
                 Event(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from maillage.audit.actions import Event, record
-from maillage.audit.models import Action
+from maillage.audit.models import Action, Outcome
 from maillage.fhir.bulk import storage
 from maillage.fhir.bulk.models import ExportJob
 from maillage.fhir.bulk.tasks import export_later
@@ -57,9 +57,14 @@ def cancel_export(user: User, job: ExportJob) -> None:
     """Delete the job and its files; a running attempt then finds its claim gone and cleans up."""
     job_uuid = job.uuid
     with transaction.atomic():
-        ExportJob.objects.filter(pk=job.pk).delete()
+        deleted, _rows = ExportJob.objects.filter(pk=job.pk).delete()
+        # Gone already (the expiry upkeep came first): nothing was cancelled.
         record(
             user,
-            Event(action=Action.BULK_EXPORT, detail={"job": str(job_uuid), "step": "cancelled"}),
+            Event(
+                action=Action.BULK_EXPORT,
+                outcome=Outcome.GRANTED if deleted else Outcome.FAILED,
+                detail={"job": str(job_uuid), "step": "cancelled" if deleted else "already_gone"},
+            ),
         )
     storage.remove_job(job_uuid)

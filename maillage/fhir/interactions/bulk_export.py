@@ -99,7 +99,8 @@ def _types(request: FhirRequest) -> list[str]:
         for t in split_unescaped(value, ",")
         if t.strip()
     ]
-    unknown = [t for t in asked if t not in EXPORTED_TYPES]
+    # Each unknown type named once, ten at most: the answer stays small.
+    unknown = list(dict.fromkeys(t for t in asked if t not in EXPORTED_TYPES))[:10]
     if unknown:
         raise FhirError(
             400,
@@ -310,6 +311,12 @@ def download(call: Call) -> FhirResult:
     exported = access.file_for(call.actor, call.resource_id)
     if exported is None:
         raise FhirError(404)
+    try:
+        # Rights are asked again when the data leave, not only when the job ran:
+        # a role that may no longer export gets nothing of what was prepared.
+        require_purpose(call.actor, Action.BULK_EXPORT, {"fhir": "$export file"})
+    except NotAllowed:
+        raise FhirError(403) from None
     try:
         data = storage.read(exported)
     except CorruptedFile:
