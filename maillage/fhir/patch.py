@@ -91,6 +91,14 @@ def _json_patch(operations: object) -> jsonpatch.JsonPatch:
             _("Too many operations in one patch: at most %(max)s.") % {"max": MAX_PATCH_OPERATIONS},
             code="too-costly",
         )
+    if any(o.get("op") == "copy" for o in operations):
+        # Each copy may double the document: 25 of them make gigabytes. A
+        # client copies a value by sending it in an "add".
+        raise FhirError.single(
+            400,
+            _('The "copy" operation is not supported: send the value in an "add".'),
+            code="not-supported",
+        )
     try:
         return jsonpatch.JsonPatch(operations)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException):

@@ -49,9 +49,14 @@ def _entries(patient: Patient) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(patient=patient).order_by("-seq")
 
 
+def _seq(value: str) -> int | None:
+    """An AuditEvent id is its entry's sequence number: ASCII digits ("²" is a digit too)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def _seq_q(value: str) -> Q:
-    # AuditEvent ids are the entries' sequence numbers.
-    return Q(seq=int(value)) if value.isdigit() and len(value) <= 18 else Q(pk__in=[])
+    seq = _seq(value)
+    return Q(seq=seq) if seq is not None else Q(pk__in=[])
 
 
 def _actors(patient: Patient, entries: list[AuditEntry]) -> Actors:
@@ -64,9 +69,10 @@ def _actors(patient: Patient, entries: list[AuditEntry]) -> Actors:
 
 def read(call: Call) -> FhirResult:
     patient = patients_own(call.actor, Action.ACCESS_LOG_READ, None, "AuditEvent")
-    if not call.resource_id.isdigit() or len(call.resource_id) > 18:
+    seq = _seq(call.resource_id)
+    if seq is None:
         raise FhirError(404)
-    entry = _entries(patient).filter(seq=int(call.resource_id)).first()
+    entry = _entries(patient).filter(seq=seq).first()
     if entry is None:
         raise FhirError(404)
     return FhirResult(audit_event(entry, _actors(patient, [entry])))

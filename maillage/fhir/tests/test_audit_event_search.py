@@ -182,3 +182,13 @@ def test_it_pages(api, personas):
     assert bundle["total"] == 4
     assert len(bundle["entry"]) == 2
     assert "next" in {link["relation"] for link in bundle["link"]}
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "12a", "9" * 30])
+def test_an_id_that_is_no_sequence_number_finds_nothing(api, personas, value):
+    patient_user = personas.patient_user
+
+    response = api.get("AuditEvent", patient_user, data={"_id": value})
+
+    assert response.status_code == 200
+    assert fhir_json(response)["total"] == 0

@@ -136,3 +136,16 @@ def test_a_merge_patch_null_removes_and_cannot_change_the_id(api, personas):
     assert listed.status_code == 400
     patient.refresh_from_db()
     assert patient.version == 1
+
+
+def test_a_copy_that_would_double_the_patient_is_refused_before_anything(api, personas):
+    # 25 copies of the names into themselves would make gigabytes.
+    doubling = [{"op": "copy", "from": "/name", "path": "/name/-"}] * 25
+
+    response = patch(api, personas.patient, doubling, personas.treating_doctor)
+
+    assert response.status_code == 400
+    (issue,) = issues(response)
+    assert issue["code"] == "not-supported"
+    assert "« copy »" in issue["diagnostics"]
+    assert not PatientVersion.objects.exists()
