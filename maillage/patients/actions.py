@@ -371,6 +371,9 @@ def _store_details(patient: Patient, details: PatientDetails) -> None:
         setattr(patient, name, value)
     patient.details_kept = details.in_tables
     patient.save(update_fields=[*columns, "details_kept"])
+    # The rows read before the write (details_of) are cached on this object,
+    # which the caller answers with: the answer must show the new ones.
+    patient._prefetched_objects_cache = {}  # type: ignore[attr-defined]
 
 
 def _retire_replaced(patient: Patient, changed: list[str]) -> None:

@@ -57,6 +57,7 @@ from maillage.patients.details import (
     Telecom,
 )
 from maillage.patients.identity import IdentityInput, clean_matricule, matricule_message
+from maillage.patients.labels import TELECOM_SYSTEMS, TELECOM_USES
 from maillage.territory.models import Commune
 from maillage.territory.queries import find_communes
 
@@ -132,6 +133,18 @@ class _Reader:
             return []
         return list(items)
 
+    def code(self, value: Any, allowed: Iterable[str], path: str) -> str:
+        """A code of a required FHIR value set, or "" and a problem naming the set."""
+        if value is None or value == "":
+            return ""
+        accepted = sorted(allowed)
+        if value not in accepted:
+            self.problem(
+                _("This code is not one of: %(codes)s.") % {"codes": ", ".join(accepted)}, path
+            )
+            return ""
+        return str(value)
+
     def text(self, value: Any, path: str, max_length: int) -> str:
         text = (value or "").strip() if isinstance(value, str) else ""
         if len(text) > max_length:
@@ -153,6 +166,14 @@ def _element_path(path: str, key: str) -> str:
 
 def _has_control_character(text: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+# Required bindings of FHIR R4: nothing else is a valid code, and the columns
+# that keep them are short.
+IDENTIFIER_USES = frozenset({"usual", "official", "temp", "secondary", "old"})
+ADDRESS_USES = frozenset({"home", "work", "temp", "old", "billing"})
+ADDRESS_TYPES = frozenset({"postal", "physical", "both"})
+GENDERS = frozenset({"male", "female", "other", "unknown"})
 
 
 def patient_from_json(data: Json) -> FhirPatient:
@@ -508,7 +529,7 @@ def _other_identifiers(reader: _Reader, data: Json) -> tuple[OtherIdentifier, ..
             OtherIdentifier(
                 system=reader.text(system, f"{path}.system", columns.MAX_URI),
                 value=reader.text(identifier.get("value"), f"{path}.value", columns.MAX_VALUE),
-                use=identifier.get("use", ""),
+                use=reader.code(identifier.get("use"), IDENTIFIER_USES, f"{path}.use"),
                 type_system=type_system,
                 type_code=type_code,
                 type_display=type_display,
@@ -563,9 +584,9 @@ def _contact_point(reader: _Reader, point: Json, path: str, *, main: bool) -> Te
         return None
     reader.leftovers(point, {"system", "value", "use", "rank"}, path)
     return Telecom(
-        system=point["system"],
+        system=reader.code(point["system"], TELECOM_SYSTEMS, f"{path}.system"),
         value=reader.text(point["value"], f"{path}.value", columns.MAX_VALUE),
-        use=point.get("use", ""),
+        use=reader.code(point.get("use"), TELECOM_USES, f"{path}.use"),
         rank=point.get("rank"),
         main=main,
     )
@@ -600,7 +621,7 @@ def _contacts(reader: _Reader, data: Json) -> tuple[Contact, ...]:
             relationship=relationship,
             family=reader.text(name.get("family"), f"{path}.name.family", columns.MAX_LABEL),
             given=tuple(g for g in given if g),
-            gender=contact.get("gender", ""),
+            gender=reader.code(contact.get("gender"), GENDERS, f"{path}.gender"),
             telecoms=tuple(t for t in telecoms if t is not None),
             address=_postal_address(reader, address, f"{path}.address", main=False)
             if address
@@ -757,8 +778,8 @@ def _postal_address(reader: _Reader, address: Json, path: str, *, main: bool) ->
     handled = {"use", "type", "text", "line", "city", "district", "state", "postalCode"}
     reader.leftovers(address, handled | {"country", "extension"}, path)
     return PostalAddress(
-        use=address.get("use", ""),
-        type=address.get("type", ""),
+        use=reader.code(address.get("use"), ADDRESS_USES, f"{path}.use"),
+        type=reader.code(address.get("type"), ADDRESS_TYPES, f"{path}.type"),
         text=reader.text(address.get("text"), f"{path}.text", columns.MAX_ADDRESS_TEXT),
         lines=tuple(
             reader.text(v, f"{path}.line[{i}]", columns.MAX_LABEL) for i, v in enumerate(lines)

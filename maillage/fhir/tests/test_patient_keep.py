@@ -582,6 +582,10 @@ def test_an_update_keeps_and_replaces_the_details_as_sent(api, personas):
     answer = put(changed, unchanged["meta"]["versionId"])
 
     assert answer.status_code == 200, answer.content
+    # The answer is the version it names, not the details read before the write.
+    answered = fhir_json(answer)
+    assert answered["address"][0]["country"] == "CA"
+    assert answered["contact"] == changed["contact"]
     after = _read(api, personas, response)
     assert after["address"][0]["country"] == "CA"
     assert after["address"][0]["state"] == "Québec"
@@ -716,3 +720,31 @@ def test_a_compound_given_name_after_the_first_is_named(api, personas):
     read = _read(api, personas, response)
     # The first keeps its space; the next one reads back split, as the warning said.
     assert read["name"][0]["given"] == ["Anne Sophie", "Marie", "Claire"]
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        {"telecom": [{"system": "phone", "value": "0600000000", "use": "u" * 300}]},
+        {"telecom": [{"system": "pigeon", "value": "0600000000"}]},
+        {"identifier": [{"system": "urn:x", "value": "1", "use": "forever"}]},
+        {"address": [{"use": "h" * 300, "city": "Sancoins"}]},
+        {"address": [{"type": "cave", "city": "Sancoins"}]},
+        {"contact": [{"name": {"family": "Durand"}, "gender": "g" * 300}]},
+    ],
+)
+def test_a_code_outside_its_fhir_value_set_is_refused_in_french(api, personas, element):
+    body = {
+        "resourceType": "Patient",
+        "name": [{"use": "official", "family": "Codes", "given": ["Jean"]}],
+        "gender": "male",
+        "birthDate": "1960-05-02",
+        **element,
+    }
+    api.token(personas.treating_doctor)
+
+    response = api.post("Patient", body, personas.treating_doctor)
+
+    assert response.status_code == 400
+    assert "Ce code n'est pas l'un de" in issues(response)[0]["diagnostics"]
+    assert not Patient.objects.filter(birth_name="CODES").exists()
