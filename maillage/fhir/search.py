@@ -238,14 +238,16 @@ def _accepted_values(name: str, raw: str, accepted: Sequence[str]) -> Issue:
 
 
 def _sort_keys(raw: str, param: SearchParam, issues: list[Issue]) -> tuple[SortKey, ...]:
-    keys = []
+    keys: list[SortKey] = []
     for part in raw.split(","):
         descending = part.startswith("-")
         name = part.removeprefix("-")
         if name not in param.values:
             issues.append(_accepted_values("_sort", part, param.values))
             continue
-        keys.append(SortKey(name, descending))
+        if all(key.name != name for key in keys):
+            # A key named again adds nothing to the order, only work.
+            keys.append(SortKey(name, descending))
     return tuple(keys)
 
 
@@ -298,10 +300,16 @@ def _result_param(
         result.summary_count = raw == "count"
     elif name == "_elements":
         result.elements = _elements(raw, issues)
+    # Each include once, however often it is asked (each one is a search per
+    # match): at most the references the route declares.
     elif name == "_include":
-        result.includes += _includes(name, raw, param, issues)
+        result.includes = tuple(
+            dict.fromkeys(result.includes + _includes(name, raw, param, issues))
+        )
     else:
-        result.revincludes += _includes(name, raw, param, issues)
+        result.revincludes = tuple(
+            dict.fromkeys(result.revincludes + _includes(name, raw, param, issues))
+        )
 
 
 def parse_search(query: Sequence[tuple[str, str]], params: Sequence[SearchParam]) -> SearchQuery:

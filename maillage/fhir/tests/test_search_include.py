@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.directory.models import Practice
@@ -356,3 +358,26 @@ def test_it_includes_the_organization_of_a_location_and_the_roles_of_an_organiza
     assert {i for _t, i in _entries(organizations, "include")} == {
         str(p.uuid) for p in Practice.objects.filter(structure=personas.msp)
     }
+
+
+def test_an_include_asked_thirty_times_costs_what_asking_it_once_does(api, personas):
+    gp = personas.treating_doctor
+    document(gp, personas.patient, title="CR")
+    patient = str(personas.patient.uuid)
+
+    def queries(times: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = _documents(
+                api,
+                gp,
+                patient=patient,
+                _include=",".join(["DocumentReference:subject"] * times),
+                _sort=",".join(["-date"] * times),
+            )
+        assert response.status_code == 200
+        assert _entries(fhir_json(response), "include") == [("Patient", patient)]
+        return len(captured)
+
+    queries(1)  # the first call pays for what is cached per token and process
+    once = queries(1)
+    assert queries(30) == once
