@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages check lint typecheck pytest browser-deps makemessages bench clean
+.PHONY: run test install system-libs messages check lint typecheck pytest browser-deps makemessages bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	@touch $@
 
-install: $(STAMP) messages
+install: $(STAMP) messages system-libs
+
+# Debian's Pango for WeasyPrint (the PDF opinions and reports), when missing.
+system-libs:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	fi
 
 # Compiled catalogues are build products (.gitignore); Babel needs no system gettext.
 messages: $(STAMP)

@@ -46,6 +46,7 @@ class Personas:
 def personas(db: None) -> Personas:
     f.ensure_communes()
     f.ensure_habilitations()
+    f.ensure_expertise_data()
     msp = f.structure("Maison de santé de Sancoins", StructureKind.MSP, "18242")
     other_msp = f.structure("Maison de santé de Lignières", StructureKind.MSP, "18127")
     hospital = f.structure("Centre hospitalier de Bourges", StructureKind.HOSPITAL, "18033")

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "maillage.records",
     "maillage.regulation",
     "maillage.messaging",
+    "maillage.expertise",
     "maillage.realtime",
     "maillage.fhir",
     "oauth2_provider",
@@ -304,6 +305,9 @@ MAILLAGE_FILES_DIR = os.environ.get("MAILLAGE_FILES_DIR", str(VAR_DIR / "files")
 # how long they are kept once ready (then the job and its files are deleted).
 MAILLAGE_EXPORTS_DIR = os.environ.get("MAILLAGE_EXPORTS_DIR", str(VAR_DIR / "exports"))
 MAILLAGE_EXPORT_HOURS = float(os.environ.get("MAILLAGE_EXPORT_HOURS", "24"))
+# Tele-expertise: how long after a request ends its specialist keeps it, and
+# the place in the patient's care team the act gave (policy.expertise).
+MAILLAGE_EXPERTISE_ACCESS_DAYS = float(os.environ.get("MAILLAGE_EXPERTISE_ACCESS_DAYS", "30"))
 # Audit trail keys (HMAC of every entry, of the chain head and of checkpoints):
 # from the environment ("id:base64,..." and the current id), else a key file
 # beside the database (demo). Never in the database itself.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/", include("maillage.patients.urls")),
     path("dossier/", include("maillage.records.urls")),
     path("messagerie/", include("maillage.messaging.urls")),
+    path("teleexpertise/", include("maillage.expertise.urls")),
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),

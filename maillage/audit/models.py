@@ -71,6 +71,12 @@ class Action(models.TextChoices):
     # FHIR Bulk Data $export: the request, then one entry per patient exported.
     BULK_EXPORT = "fhir.export", _("exported the data in a bulk export")
     BULK_EXPORT_FILE = "fhir.export_file", _("downloaded a file of a bulk export")
+    # Tele-expertise (maillage.expertise): asking, reading, taking part, and a
+    # record document shared with a request, decided for each of its readers.
+    EXPERTISE_ASK = "expertise.ask", _("asked a tele-expertise about the patient")
+    EXPERTISE_READ = "expertise.read", _("read a tele-expertise about the patient")
+    EXPERTISE_WRITE = "expertise.write", _("took part in a tele-expertise about the patient")
+    EXPERTISE_DOCUMENT = "expertise.document", _("read a document shared with a tele-expertise")
 
 
 class Outcome(models.TextChoices):

@@ -41,6 +41,10 @@ class Relation(enum.StrEnum):
     IDENTITY_VIGILANCE = "identity_vigilance"
     # A professional of secure messaging receiving an exchange about the patient.
     EXCHANGE = "exchange"
+    # Taking part in a tele-expertise about the patient: its requester; its
+    # specialist while it is open and for a limited time after; a member of
+    # its pool while nobody has taken it (maillage.expertise).
+    EXPERTISE = "expertise"
     # Creating a record makes no relation yet; the creator's role suffices.
     CREATOR = "creator"
 
@@ -55,6 +59,7 @@ RELATION_LABELS = {
     Relation.INS_PROOF: _("identity proven by the INS"),
     Relation.IDENTITY_VIGILANCE: _("identity vigilance"),
     Relation.EXCHANGE: _("secure exchange between professionals"),
+    Relation.EXPERTISE: _("tele-expertise"),
     Relation.CREATOR: _("creation of the record"),
 }
 
@@ -119,6 +124,13 @@ def open_regulation_cases(user: User) -> QuerySet[Any]:
     )
 
 
+def expertise_requests(user: User) -> QuerySet[Any]:
+    """The tele-expertise requests the user takes part in now (``policy.expertise`` says how)."""
+    from maillage.policy.expertise import participating
+
+    return participating(user)
+
+
 def _patients_in(queryset: QuerySet[Any], ids: list[int]) -> set[int]:
     return set(queryset.filter(patient_id__in=ids).values_list("patient_id", flat=True))
 
@@ -180,6 +192,8 @@ def _holding(
         return {p.pk for p in patients if evidence is not None and evidence.proves_ins(p)}
     if relation is Relation.IDENTITY_VIGILANCE:
         return {p.pk for p in patients if evidence is not None and evidence.identifies(p)}
+    if relation is Relation.EXPERTISE:
+        return _patients_in(expertise_requests(user), ids)
     if relation is Relation.EXCHANGE:
         # Every role of secure messaging (the table names them), staff
         # included: a secretary told to book the patient receives the exchange.
@@ -222,6 +236,8 @@ def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
         q |= Q(pk__in=active_break_glass(user).values("patient_id"))
     if Relation.REGULATION_CASE in wanted:
         q |= Q(pk__in=open_regulation_cases(user).values("patient_id"))
+    if Relation.EXPERTISE in wanted:
+        q |= Q(pk__in=expertise_requests(user).values("patient_id"))
     if Relation.EXCHANGE in wanted:
         q |= Q(pk__isnull=False)
     return q

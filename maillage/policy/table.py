@@ -73,6 +73,18 @@ _RECORD_WRITE: Mapping[str, frozenset[Relation]] = {
     Role.NURSE: frozenset({Relation.CARE_TEAM}),
     Role.PHARMACIST: frozenset({Relation.CARE_TEAM}),
 }
+# Tele-expertise: asked from the record by a professional who follows the
+# patient or is in her care team (no emergency opening: the act is planned);
+# read and written by those who take part in it (``policy.expertise`` then
+# checks the request is theirs). Midwives, physiotherapists, orthoptists and
+# speech therapists ask too (STANDARDS.md) where their account's role is one of these.
+_EXPERTISE_ASK: Mapping[str, frozenset[Relation]] = {
+    Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
+    Role.NURSE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+}
+_EXPERTISE: Mapping[str, frozenset[Relation]] = dict.fromkeys(
+    _EXPERTISE_ASK, frozenset({Relation.EXPERTISE})
+)
 _RECEIVE: Mapping[str, frozenset[Relation]] = dict.fromkeys(RECEIVING_ROLES, _EXCHANGE)
 
 POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
@@ -118,6 +130,12 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.MESSAGE_RECEIVE: _RECEIVE,
     Action.MESSAGE_READ: _RECEIVE,
     Action.DOCUMENT_RECEIVE: _RECEIVE,
+    Action.EXPERTISE_ASK: _EXPERTISE_ASK,
+    Action.EXPERTISE_READ: _EXPERTISE,
+    Action.EXPERTISE_WRITE: _EXPERTISE,
+    # A record document shared with a request, for each of its readers: the
+    # document rules apply as for reading it in the record.
+    Action.EXPERTISE_DOCUMENT: _EXPERTISE,
     # A bulk export ($export) lists the patients reading them would, never
     # through an emergency opening or a regulation case: those are for one
     # patient in front of the professional, not for a list. A patient exports
@@ -138,6 +156,7 @@ DOCUMENT_PURPOSES = frozenset(
         Action.DOCUMENT_REPLACE,
         Action.DOCUMENT_WITHDRAW,
         Action.DOCUMENT_RECEIVE,
+        Action.EXPERTISE_DOCUMENT,
     }
 )
 

@@ -30,12 +30,15 @@ logger = logging.getLogger(__name__)
 MESSAGE_NEW = "message.new"
 # A background worker delivered (or gave up) a message to an outside address.
 DELIVERY_STATUS = "delivery.status"
+# A tele-expertise request changed (asked, taken, answered, late...): its id and step.
+EXPERTISE_CHANGED = "expertise.changed"
 # Every kind an event may have, with its label on the notifications page.
 # Its data hold identifiers and counts only (the consumer asks the policy
 # for anything more, for the receiver, when it sends).
 KINDS = {
     MESSAGE_NEW: _("New message in a conversation"),
     DELIVERY_STATUS: _("A message left Maillage, or could not"),
+    EXPERTISE_CHANGED: _("A tele-expertise request changed"),
 }
 # A reconnecting client gets at most this many events; beyond, it reloads.
 RESUME_LIMIT = 500

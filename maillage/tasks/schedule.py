@@ -63,6 +63,9 @@ JOBS: tuple[Periodic, ...] = (
     Periodic("bulk_export_expiry", 60, "maillage.fhir.bulk.upkeep.expire"),
     # Idempotent: deletes the expired OAuth tokens and codes of SMART apps.
     Periodic("oauth_token_expiry", 60, "maillage.smart.upkeep.clear_expired_tokens"),
+    # Idempotent: each reminder and escalation of a request is sent once
+    # (a conditional UPDATE of its sent time, and an idempotent notice).
+    Periodic("expertise_deadlines", 1, "maillage.expertise.deadlines.remind"),
 )
 
 # Other claimed work swept at every tick beside mail and runs: ``f(now) -> count``.

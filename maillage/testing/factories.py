@@ -43,6 +43,27 @@ def ensure_habilitations() -> None:
         )
 
 
+def ensure_expertise_data() -> None:
+    """Tele-expertise priorities and tariffs come by migration; transactional tests empty them."""
+    from maillage.expertise.defaults import ensure
+    from maillage.expertise.models import Priority, Tariff
+
+    ensure(Priority, Tariff)
+
+
+def pool(name: str, specialty: str, members: tuple[Any, ...], **kw: Any) -> Any:
+    """A tele-expertise pool of directory entries (``(entry, True)`` for a coordinator)."""
+    from maillage.expertise.models import Pool, PoolKind, PoolMember
+
+    created = Pool.objects.create(
+        name=name, specialty=specialty, kind=kw.pop("kind", PoolKind.SPECIALTY), **kw
+    )
+    for member in members:
+        entry, coordinates = member if isinstance(member, tuple) else (member, False)
+        PoolMember.objects.create(pool=created, professional=entry, is_coordinator=coordinates)
+    return created
+
+
 def commune(insee_code: str) -> Commune:
     ensure_communes()
     return Commune.objects.get(insee_code=insee_code)
