@@ -25,16 +25,20 @@ from django.utils.translation import override
 from maillage.accounts.models import User
 from maillage.directory.models import Professional
 from maillage.expertise import notify
+from maillage.expertise.actions import pool_responders
 from maillage.expertise.models import RUNNING_STATUSES, Request
 from maillage.realtime.events import EXPERTISE_CHANGED, publish
 
 BATCH = 500
 
 
-def _assignee_users(request: Request) -> list[User]:
-    if request.assignee is None or request.assignee.user is None:
+def _holders(request: Request) -> list[User]:
+    """Who must answer: the assigned specialist, or, while nobody took it, the pool's responders."""
+    if request.assignee is not None:
+        return [request.assignee.user] if request.assignee.user is not None else []
+    if request.pool is None:
         return []
-    return [request.assignee.user]
+    return [entry.user for entry in pool_responders(request.pool) if entry.user is not None]
 
 
 def _late_users(request: Request) -> list[User]:
@@ -56,8 +60,8 @@ def _late_users(request: Request) -> list[User]:
 
 # The steps: the time column, the sent column, who is told, and what.
 STEPS: tuple[tuple[str, str, str, Callable[[Request], list[User]]], ...] = (
-    ("half", "remind_half_at", "half_sent_at", _assignee_users),
-    ("ninety", "remind_ninety_at", "ninety_sent_at", _assignee_users),
+    ("half", "remind_half_at", "half_sent_at", _holders),
+    ("ninety", "remind_ninety_at", "ninety_sent_at", _holders),
     ("late", "due_at", "late_sent_at", _late_users),
 )
 
@@ -71,11 +75,11 @@ def _subject(step: str) -> tuple[str, str]:
     if step == "ninety":
         return (
             _("Maillage: a tele-expertise request is nearly due"),
-            _("A request you hold is due soon."),
+            _("A tele-expertise request waiting for you is due soon."),
         )
     return (
         _("Maillage: half the time of a tele-expertise request has passed"),
-        _("A request you hold is half-way to its due time."),
+        _("A tele-expertise request waiting for you is half-way to its due time."),
     )
 
 
