@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,13 @@ from maillage.files import storage
 from maillage.files.storage import RejectedUpload, Upload
 from maillage.policy import expertise as policy
 from maillage.policy.expertise import RequestAccess, Side
-from maillage.policy.gate import PatientNotFound, authorize, decide_document, load_patient
+from maillage.policy.gate import (
+    Grant,
+    PatientNotFound,
+    authorize,
+    decide_document,
+    load_patient,
+)
 from maillage.records.models import CareTeamMember, CareTeamReason, Document
 
 if TYPE_CHECKING:
@@ -93,6 +100,29 @@ class Conclusion:
     text: str
     recommendation: str = Recommendation.NONE
     uploads: Sequence[Upload] = field(default_factory=tuple)
+
+
+class _Lost(Exception):
+    """A step lost to a concurrent change, found inside its transaction."""
+
+    def __init__(self, failure: str, message: str) -> None:
+        super().__init__(failure)
+        self.failure = failure
+        self.message = message
+
+
+@contextmanager
+def _changing(grant: Grant) -> Iterator[None]:
+    """The step's transaction; a step lost inside it is audited after the rollback, then told.
+
+    Written inside, the failure's entry would be rolled back with the step.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except _Lost as lost:
+        grant.failed(lost.failure)
+        raise ExpertiseRuleBroken(lost.message) from None
 
 
 # --- Checks (nothing written) -------------------------------------------------------
@@ -294,7 +324,7 @@ def submit(user: User, draft_uuid: object) -> Request:
         raise
     now = timezone.now()
     hours = dt.timedelta(hours=request.priority.hours)
-    with transaction.atomic():
+    with _changing(grant):
         changed = Request.objects.filter(pk=request.pk, status=Status.DRAFT).update(
             status=Status.WAITING,
             submitted_at=now,
@@ -306,8 +336,7 @@ def submit(user: User, draft_uuid: object) -> Request:
             version=F("version") + 1,
         )
         if changed != 1:
-            grant.failed("not_draft")
-            raise ExpertiseRuleBroken(_("This draft was sent or cancelled meanwhile."))
+            raise _Lost("not_draft", _("This draft was sent or cancelled meanwhile."))
         message = _message(request, user, MessageKind.QUESTION, request.question, now)
         Attachment.objects.filter(request=request, message__isnull=True).update(message=message)
         grant.done(receivers=[f"user:{r.pk}" for r in receivers])
@@ -376,7 +405,7 @@ def claim(user: User, request_uuid: object) -> Request:
     request = access.request
     me = Professional.objects.get(user_id=user.pk)
     now = timezone.now()
-    with transaction.atomic():
+    with _changing(grant):
         changed = (
             Request.objects.filter(pk=request.pk, status=Status.WAITING)
             .filter(assignee__isnull=True)
@@ -391,8 +420,7 @@ def claim(user: User, request_uuid: object) -> Request:
             status=Status.CLAIMED, claimed_at=now, updated_at=now, version=F("version") + 1
         )
         if changed != 1:
-            grant.failed("taken")
-            raise ExpertiseRuleBroken(_("A colleague took this request first."))
+            raise _Lost("taken", _("A colleague took this request first."))
         request.refresh_from_db()
         _open_care_team_place(request, me, user)
         _message(request, user, MessageKind.CLAIMED, "", now)
@@ -442,15 +470,14 @@ def hand_over(user: User, request_uuid: object, colleague_uuid: object) -> Reque
         grant.failed("receiver_refused")
         raise ExpertiseRuleBroken(_refusal_message(refused), "colleague")
     now = timezone.now()
-    with transaction.atomic():
+    with _changing(grant):
         changed = Request.objects.filter(
             pk=request.pk, status__in=(Status.WAITING, Status.CLAIMED), assignee=request.assignee
         ).update(
             assignee=colleague, status=Status.WAITING, updated_at=now, version=F("version") + 1
         )
         if changed != 1:
-            grant.failed("not_open")
-            raise ExpertiseRuleBroken(_("This request changed meanwhile; look at it again."))
+            raise _Lost("not_open", _("This request changed meanwhile; look at it again."))
         _close_care_team_place(request, now)
         Request.objects.filter(pk=request.pk).update(care_team_place=None)
         _message(request, user, MessageKind.HANDED_OVER, colleague.display_name, now)
@@ -501,11 +528,10 @@ def _specialist_writes(
     changes: dict[str, Any] = {"updated_at": now, "version": F("version") + 1}
     if kind == MessageKind.INFO_REQUEST:
         changes.update(status=Status.ON_HOLD, hold_started_at=now)
-    with transaction.atomic():
+    with _changing(grant):
         changed = Request.objects.filter(pk=request.pk, status=Status.CLAIMED).update(**changes)
         if changed != 1:
-            grant.failed("not_claimed")
-            raise ExpertiseRuleBroken(_("Take the request before you answer it."))
+            raise _Lost("not_claimed", _("Take the request before you answer it."))
         Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
             first_answer_at=now
         )
@@ -531,7 +557,7 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
     )
     request = access.request
     now = timezone.now()
-    with transaction.atomic():
+    with _changing(grant):
         changed = Request.objects.filter(
             pk=request.pk, status__in=(Status.CLAIMED, Status.ON_HOLD)
         ).update(
@@ -543,8 +569,7 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
             version=F("version") + 1,
         )
         if changed != 1:
-            grant.failed("not_claimed")
-            raise ExpertiseRuleBroken(_("Take the request before you conclude it."))
+            raise _Lost("not_claimed", _("Take the request before you conclude it."))
         _end_hold(request, now)
         Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
             first_answer_at=now
@@ -596,7 +621,7 @@ def reply(
     )
     request = access.request
     now = timezone.now()
-    with transaction.atomic():
+    with _changing(grant):
         resumed = Request.objects.filter(pk=request.pk, status=Status.ON_HOLD).update(
             status=Status.CLAIMED, updated_at=now, version=F("version") + 1
         )
@@ -608,8 +633,7 @@ def reply(
                 updated_at=now, version=F("version") + 1
             )
             if not still_open:
-                grant.failed("not_open")
-                raise ExpertiseRuleBroken(_("This request is closed."))
+                raise _Lost("not_open", _("This request is closed."))
             kind = MessageKind.ADDITION
         message = _message(request, user, kind, text, now)
         _attach(request, message, uploads, user)
@@ -628,15 +652,14 @@ def cancel(user: User, request_uuid: object, reason: str = "") -> Request:
     )
     request = access.request
     now = timezone.now()
-    with transaction.atomic():
+    with _changing(grant):
         changed = Request.objects.filter(
             pk=request.pk, status__in=(Status.DRAFT, *OPEN_STATUSES)
         ).update(
             status=Status.CANCELLED, cancelled_at=now, updated_at=now, version=F("version") + 1
         )
         if changed != 1:
-            grant.failed("not_open")
-            raise ExpertiseRuleBroken(_("This request is closed."))
+            raise _Lost("not_open", _("This request is closed."))
         if request.status != Status.DRAFT:
             _end_hold(request, now)
             _message(request, user, MessageKind.CANCELLED, text, now)
