@@ -80,12 +80,15 @@ def _specialist_q(professional_id: int, now: dt.datetime) -> Q:
 
 
 def _pool_q(professional_id: int) -> Q:
+    # As routing reaches them (``expertise.actions.answering``): a member whose
+    # directory entry was closed is sent nothing, and reads nothing either.
     return Q(
         status=Status.WAITING,
         assignee__isnull=True,
         pool__active=True,
         pool__members__professional_id=professional_id,
         pool__members__professional__accepts_teleexpertise=True,
+        pool__members__professional__active=True,
     )
 
 
