@@ -18,12 +18,13 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from maillage.accounts.models import User
-from maillage.directory.models import Professional
 from maillage.expertise import notify
 from maillage.expertise.actions import pool_responders
 from maillage.expertise.models import RUNNING_STATUSES, Request
@@ -44,13 +45,8 @@ def _holders(request: Request) -> list[User]:
 def _late_users(request: Request) -> list[User]:
     """When late: the pool's other responders, its coordinators and the requester."""
     users: dict[int, User] = {request.requester_id: request.requester}
-    if request.pool_id is not None:
-        others = Professional.objects.filter(
-            expertise_pools__pool_id=request.pool_id,
-            accepts_teleexpertise=True,
-            user__is_active=True,
-        ).select_related("user")
-        for entry in others:
+    if request.pool is not None:
+        for entry in pool_responders(request.pool):
             if entry.user is not None and entry.pk != request.assignee_id:
                 users[entry.user.pk] = entry.user
     for user in notify.coordinators(request):
@@ -58,12 +54,16 @@ def _late_users(request: Request) -> list[User]:
     return list(users.values())
 
 
-# The steps: the time column, the sent column, who is told, and what.
+# The steps, latest first: the time column, the sent column, who is told. A step
+# sent also closes the earlier ones not sent yet (the worker was down, or the
+# request came back from a hold already late): a late request gets the
+# escalation, not a "half-way" reminder in the same minute.
 STEPS: tuple[tuple[str, str, str, Callable[[Request], list[User]]], ...] = (
-    ("half", "remind_half_at", "half_sent_at", _holders),
-    ("ninety", "remind_ninety_at", "ninety_sent_at", _holders),
     ("late", "due_at", "late_sent_at", _late_users),
+    ("ninety", "remind_ninety_at", "ninety_sent_at", _holders),
+    ("half", "remind_half_at", "half_sent_at", _holders),
 )
+SENT_FIELDS = tuple(sent for _step, _at, sent, _who in STEPS)
 
 
 def _subject(step: str) -> tuple[str, str]:
@@ -84,7 +84,11 @@ def _subject(step: str) -> tuple[str, str]:
 
 
 def remind(due_at: dt.datetime | None = None) -> int:
-    """Send every reminder and escalation due now, each once; how many were sent."""
+    """Send every reminder and escalation due now, each once; how many were sent.
+
+    ``due_at`` is the scheduled minute, unused: the job reads the clock, so a
+    run that comes late (the worker was down) still sends what is due now.
+    """
     now = timezone.now()
     sent = 0
     with override("fr"):
@@ -106,9 +110,10 @@ def _send_once(
     now: dt.datetime,
 ) -> int:
     with transaction.atomic():
+        earlier = SENT_FIELDS[SENT_FIELDS.index(sent_field) + 1 :]
         taken = Request.objects.filter(
             pk=pk, status__in=RUNNING_STATUSES, **{f"{sent_field}__isnull": True}
-        ).update(**{sent_field: now})
+        ).update(**{sent_field: now}, **{name: Coalesce(name, Value(now)) for name in earlier})
         if taken != 1:
             return 0
         request = Request.objects.select_related("requester", "assignee__user", "pool").get(pk=pk)
