@@ -3,8 +3,9 @@
 Loaded by migration into HabilitationRule rows, which an administrator can
 change in the admin; the gate reads the rows, never this table. The defaults
 follow the spirit of the DMP matrix: doctors everything; nurses the clinical
-follow-up; pharmacists prescriptions and biology (and the measures they take
-during an assisted teleconsultation); the regulator what an emergency needs;
+follow-up (with the opinions of the tele-expertises they may ask);
+pharmacists prescriptions and biology (and the measures they take during an
+assisted teleconsultation); the regulator what an emergency needs;
 social workers, secretaries and analysts no clinical document. An
 unclassified document (a LOINC type that names none of ours) is read and
 written by doctors only: without knowing what it holds, the matrix cannot
@@ -21,6 +22,8 @@ DEFAULT_MATRIX: dict[str, dict[str, tuple[bool, bool]]] = {
     "doctor": {t.value: RW for t in T},
     "nurse": {
         T.TELECONSULTATION_REPORT: R,
+        # A nurse may ask a tele-expertise (STANDARDS.md): she reads its opinion.
+        T.TELEEXPERTISE_OPINION: R,
         T.PRESCRIPTION: R,
         T.LAB_RESULTS: R,
         T.IMAGING_REPORT: R,

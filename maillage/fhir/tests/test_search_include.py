@@ -229,8 +229,8 @@ def test_a_coordinator_lists_patients_but_gets_none_of_their_documents(api, pers
 def test_a_nurse_gets_only_the_documents_her_profession_reads(api, personas):
     in_care_team(personas.nurse, personas.patient)
     report = document(personas.treating_doctor, personas.patient, title="CR")
-    # The habilitation matrix gives nurses no tele-expertise opinion.
-    document(personas.treating_doctor, personas.patient, "teleexpertise_opinion", title="Avis")
+    # The habilitation matrix gives nurses no unclassified document (doctors only).
+    document(personas.treating_doctor, personas.patient, "unclassified", title="Inconnu")
 
     bundle = fhir_json(
         api.get("Patient", personas.nurse, data={"_revinclude": "DocumentReference:subject"})
