@@ -5,5 +5,22 @@ from maillage.expertise import views
 app_name = "expertise"
 
 urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("file/", views.queue, name="queue"),
+    path("retards/", views.late, name="late"),
+    path("demander/<uuid:patient_uuid>/", views.ask, name="ask"),
+    path("pieces-jointes/<uuid:file_uuid>/", views.attachment, name="attachment"),
     path("<uuid:uuid>/", views.detail, name="detail"),
+    path("<uuid:uuid>/brouillon/", views.edit, name="edit"),
+    path("<uuid:uuid>/direct/", views.live, name="live"),
+    path("<uuid:uuid>/prendre/", views.claim, name="claim"),
+    path("<uuid:uuid>/ecrire/", views.write, name="write"),
+    path("<uuid:uuid>/conclure/", views.conclude, name="conclude"),
+    path("<uuid:uuid>/confier/", views.hand_over, name="hand_over"),
+    path("<uuid:uuid>/annuler/", views.cancel, name="cancel"),
+    path(
+        "<uuid:uuid>/documents/<uuid:document_uuid>/<uuid:file_uuid>/",
+        views.shared_file,
+        name="shared_file",
+    ),
 ]

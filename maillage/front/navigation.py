@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role, User
+from maillage.expertise.queries import answers_expertise, may_use_expertise
 from maillage.policy.gate import can_create, can_search, may_break_glass
 from maillage.policy.messages import may_use_messaging
 from maillage.regulation.actions import may_regulate
@@ -32,6 +33,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("Regulation"), reverse("regulation:cases")))
     if may_use_messaging(user):
         links.append(Link(_("Messaging"), reverse("messaging:inbox")))
+    if may_use_expertise(user):
+        links.append(Link(_("Tele-expertise"), reverse("expertise:mine")))
     links.append(Link(_("Directory"), reverse("directory:search")))
     if user.role in {Role.ANALYST, Role.ADMIN}:
         links.append(Link(_("Indicators"), reverse("front:indicators")))
@@ -103,6 +106,25 @@ def actions_for(user: User) -> list[Link]:
                     "Write to professionals of the directory, about a patient or not; "
                     "read receipts, attachments filed into the record in one click."
                 ),
+            ),
+        ),
+        (
+            may_use_expertise(user),
+            Link(
+                _("Tele-expertise"),
+                reverse("expertise:mine"),
+                _(
+                    "Ask a specialist or a pool from a patient's record; follow your requests: "
+                    "waiting, to complete, concluded."
+                ),
+            ),
+        ),
+        (
+            may_use_expertise(user) and answers_expertise(user),
+            Link(
+                _("Tele-expertise requests to answer"),
+                reverse("expertise:queue"),
+                _("Your queue and your pools' requests nobody took yet, the soonest due first."),
             ),
         ),
         (

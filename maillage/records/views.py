@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from maillage.accounts.models import Role, User
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
+from maillage.expertise import queries as expertise_queries
 from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
@@ -62,6 +63,8 @@ def record_view(request: HttpRequest, uuid: str) -> HttpResponse:
             "writable": opened.writable_types(),
             "break_glass_access": _active_break_glass(user, opened),
             "act_form": CareTeamActForm(),
+            "may_ask_expertise": opened.allows(Action.EXPERTISE_ASK),
+            "expertise_drafts": expertise_queries.drafts_of(user, opened.patient.pk)[:5],
         },
     )
 

@@ -46,8 +46,13 @@ SHORTCUTS = {"get_object_or_404", "get_list_or_404", "admin.register", "admin.si
 # Modules the policy's callers run on what it opened: every public function
 # that reads takes an opening (RecordAccess, PatientAccess), a thread the
 # messaging policy handed out, or the user whose own data it reads.
-OWNED_QUERIES = {"records/queries.py", "messaging/queries.py", "patients/queries.py"}
-OPENED = {"RecordAccess", "PatientAccess", "Thread", "User"}
+OWNED_QUERIES = {
+    "records/queries.py",
+    "messaging/queries.py",
+    "patients/queries.py",
+    "expertise/queries.py",
+}
+OPENED = {"RecordAccess", "PatientAccess", "Thread", "User", "RequestAccess"}
 
 # Anything else that must still read, each with the reason it may.
 ALLOWED: dict[str, str] = {
