@@ -425,7 +425,6 @@ def claim(user: User, request_uuid: object) -> Request:
         _open_care_team_place(request, me, user)
         _message(request, user, MessageKind.CLAIMED, "", now)
         grant.done()
-        notify.changed(request, exclude=user)
         notify.taken(request, by=user)
     return request
 
@@ -484,7 +483,7 @@ def hand_over(user: User, request_uuid: object, colleague_uuid: object) -> Reque
         grant.done(to=str(colleague.uuid))
         request.refresh_from_db()
         notify.asked(request, [u for u in [colleague.user] if u is not None])
-        notify.changed(request, exclude=user)
+        notify.changed(request, exclude=[user, *[u for u in [colleague.user] if u is not None]])
     return request
 
 
@@ -540,7 +539,6 @@ def _specialist_writes(
         grant.done(message=str(message.uuid))
         request.refresh_from_db()
         notify.to_requester(request, kind)
-        notify.changed(request, exclude=user)
     return message
 
 
@@ -585,7 +583,6 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
             opinion.file_and_send(user, request)
         request.refresh_from_db()
         notify.to_requester(request, MessageKind.CONCLUSION)
-        notify.changed(request, exclude=user)
     return request
 
 
@@ -640,7 +637,6 @@ def reply(
         grant.done(message=str(message.uuid))
         request.refresh_from_db()
         notify.to_specialist(request)
-        notify.changed(request, exclude=user)
     return message
 
 
@@ -666,7 +662,7 @@ def cancel(user: User, request_uuid: object, reason: str = "") -> Request:
         _close_care_team_place(request, now)
         grant.done()
         request.refresh_from_db()
-        notify.changed(request, exclude=user)
+        notify.changed(request, exclude=[user])
     return request
 
 

@@ -33,10 +33,15 @@ def _notice(user: User, request: Request, step: str, subject: str, line: str) ->
     publish(user.pk, EXPERTISE_CHANGED, {"request": str(request.uuid), "step": step})
 
 
-def changed(request: Request, *, exclude: User | None = None) -> None:
-    """A live event for everyone who has the request open now (the page refreshes itself)."""
+def changed(request: Request, *, exclude: Iterable[User] = ()) -> None:
+    """A live event for the participants not told otherwise (their open page refreshes itself).
+
+    Whoever got a notice of the same step got its event with it (``_notice``):
+    the bell counts each step once.
+    """
+    skipped = {user.pk for user in exclude}
     for user in participants(request):
-        if exclude is not None and user.pk == exclude.pk:
+        if user.pk in skipped:
             continue
         publish(
             user.pk,

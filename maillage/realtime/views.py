@@ -27,10 +27,19 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 def _link(kind: str, data: object) -> str:
     """Where a notification leads: identifiers only; the page there asks the policy."""
-    thread = data.get("thread") if isinstance(data, dict) else None
-    if kind not in {events.MESSAGE_NEW, events.DELIVERY_STATUS} or not isinstance(thread, str):
+    if not isinstance(data, dict):
+        return ""
+    if kind in {events.MESSAGE_NEW, events.DELIVERY_STATUS}:
+        return _url("messaging:thread", data.get("thread"))
+    if kind == events.EXPERTISE_CHANGED:
+        return _url("expertise:detail", data.get("request"))
+    return ""
+
+
+def _url(name: str, value: object) -> str:
+    if not isinstance(value, str):
         return ""
     try:
-        return reverse("messaging:thread", kwargs={"uuid": uuid.UUID(thread)})
+        return reverse(name, kwargs={"uuid": uuid.UUID(value)})
     except ValueError:
         return ""
