@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
 from maillage.directory.terminology import TELEEXPERTISE_RESPONDERS, Profession
-from maillage.expertise import notify
+from maillage.expertise import figures, notify
 from maillage.expertise.models import (
     ANSWER_KINDS,
     OPEN_STATUSES,
@@ -333,6 +333,7 @@ def submit(user: User, draft_uuid: object) -> Request:
             remind_half_at=now + hours * 0.5,
             remind_ninety_at=now + hours * 0.9,
             specialty=_specialty_of(request),
+            asked_month=figures.month_of(now),
             version=F("version") + 1,
         )
         if changed != 1:
@@ -531,9 +532,7 @@ def _specialist_writes(
         changed = Request.objects.filter(pk=request.pk, status=Status.CLAIMED).update(**changes)
         if changed != 1:
             raise _Lost("not_claimed", _("Take the request before you answer it."))
-        Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
-            first_answer_at=now
-        )
+        _first_answer(request, now)
         message = _message(request, user, kind, text, now)
         _attach(request, message, uploads, user)
         grant.done(message=str(message.uuid))
@@ -569,9 +568,8 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
         if changed != 1:
             raise _Lost("not_claimed", _("Take the request before you conclude it."))
         _end_hold(request, now)
-        Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
-            first_answer_at=now
-        )
+        _first_answer(request, now)
+        _concluded_times(request, now)
         message = _message(request, user, MessageKind.CONCLUSION, text, now)
         _attach(request, message, conclusion.uploads, user)
         _close_care_team_place(request, now + policy.access_days())
@@ -584,6 +582,25 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
         request.refresh_from_db()
         notify.to_requester(request, MessageKind.CONCLUSION)
     return request
+
+
+def _first_answer(request: Request, now: dt.datetime) -> None:
+    """The first answer's time and its duration for the figures, written once."""
+    times = figures.response_times(request.submitted_at, now, None, 0, None)
+    Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
+        first_answer_at=now, answer_seconds=times.answer_seconds
+    )
+
+
+def _concluded_times(request: Request, now: dt.datetime) -> None:
+    """At the conclusion (its hold ended): the duration without holds, and whether on time."""
+    current = Request.objects.get(pk=request.pk)
+    times = figures.response_times(
+        current.submitted_at, current.first_answer_at, now, current.held_seconds, current.due_at
+    )
+    Request.objects.filter(pk=request.pk).update(
+        conclusion_seconds=times.conclusion_seconds, concluded_on_time=times.concluded_on_time
+    )
 
 
 def _end_hold(request: Request, now: dt.datetime) -> None:
