@@ -17,6 +17,8 @@ from maillage.fhir.interactions import (
     patient,
     practitioner,
     practitioner_role,
+    service_request,
+    task,
 )
 from maillage.fhir.router import Route, Router
 
@@ -32,6 +34,8 @@ ROUTES: tuple[Route, ...] = (
     *binary.ROUTES,
     *consent.ROUTES,
     *communication.ROUTES,
+    *service_request.ROUTES,
+    *task.ROUTES,
     *audit_event.ROUTES,
     *bulk_export.ROUTES,
 )

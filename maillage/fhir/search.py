@@ -59,6 +59,8 @@ MANDATORY_ELEMENTS: Mapping[str, frozenset[str]] = {
     "Communication": frozenset({"status"}),
     "Consent": frozenset({"status", "scope", "category"}),
     "AuditEvent": frozenset({"type", "recorded", "agent", "source"}),
+    "ServiceRequest": frozenset({"status", "intent", "subject"}),
+    "Task": frozenset({"status", "intent"}),
 }
 ALWAYS_KEPT = frozenset({"resourceType", "id", "meta"})
 _ELEMENT = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
@@ -841,6 +843,15 @@ INCLUDE_ELEMENTS: Mapping[str, str] = {
     "Communication:patient": "subject",
     "Communication:sender": "sender",
     "Communication:recipient": "recipient",
+    "Communication:part-of": "partOf",
+    "ServiceRequest:patient": "subject",
+    "ServiceRequest:subject": "subject",
+    "ServiceRequest:requester": "requester",
+    "ServiceRequest:performer": "performer",
+    "Task:focus": "focus",
+    "Task:patient": "for",
+    "Task:owner": "owner",
+    "Task:requester": "requester",
 }
 # _revinclude: the search parameter of the other resource that names a matched one.
 REVINCLUDE_PARAMS: Mapping[str, str] = {
@@ -848,6 +859,8 @@ REVINCLUDE_PARAMS: Mapping[str, str] = {
     "DocumentReference:patient": "patient",
     "PractitionerRole:practitioner": "practitioner",
     "PractitionerRole:organization": "organization",
+    "Task:focus": "focus",
+    "Communication:part-of": "part-of",
 }
 
 

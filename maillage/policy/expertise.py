@@ -37,6 +37,7 @@ from maillage.audit.models import Action, Outcome
 from maillage.expertise.models import (
     OPEN_STATUSES,
     Attachment,
+    Message,
     Request,
     Status,
 )
@@ -242,6 +243,11 @@ def request_for_change(
     return RequestAccess(subject, request, side), Grant(
         user, request.patient, decision, full_detail
     )
+
+
+def request_of_message(message_uuid: uuid.UUID) -> uuid.UUID | None:
+    """The request a message is in, unchecked: only to ask ``open_request`` about it."""
+    return Message.objects.filter(uuid=message_uuid).values_list("request__uuid", flat=True).first()
 
 
 def shared_document(access: RequestAccess, document_uuid: object) -> Document:

@@ -3,7 +3,9 @@
 ``Binary/<file id>`` is the ``url`` of each DocumentReference and
 Communication attachment. A file attached to a message of a thread the caller
 takes part in is served through ``policy.messages.get_attachment_file``
-(audited as a read of the thread). Otherwise it is served only through a
+(audited as a read of the thread), one sent with a tele-expertise through
+``policy.expertise.attachment_of`` (audited as a read of the request).
+Otherwise it is served only through a
 document the caller may see: every document holding it is tried through
 ``policy.gate.get_document`` (each attempt audited, as a document read)
 until one shows it; none, and it is "not found".
@@ -32,6 +34,7 @@ from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.files.responses import content_disposition
 from maillage.policy import gate as access
+from maillage.policy.expertise import RequestNotFound, attachment_of
 from maillage.policy.gate import DocumentNotFound
 from maillage.policy.messages import AttachmentNotFound, get_attachment_file
 
@@ -79,6 +82,13 @@ def _gated_file(call: Call) -> tuple[Json, StoredFile]:
         pass
     else:
         return reference("Communication", attached.message.uuid), attached.file
+    try:
+        # A file sent with a tele-expertise, for the request's participants.
+        request_access, request_file = attachment_of(call.actor, call.resource_id)
+    except RequestNotFound:
+        pass
+    else:
+        return reference("ServiceRequest", request_access.request.uuid), request_file
     try:
         document, stored = access.get_document_file(call.actor, call.resource_id)
     except DocumentNotFound:

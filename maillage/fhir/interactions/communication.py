@@ -10,6 +10,11 @@ thread about a patient on the page returned is read through the same gate.
 
 Reading through the API does not set a read receipt: ``received`` stays the
 time a person opened the thread on the messaging pages.
+
+The steps of a tele-expertise are Communications too, under ids of their
+own (``interactions.expertise_communication``): a read asks the gate of the
+kind its id belongs to; a search naming ``part-of`` (a request's Task)
+lists those steps; a create is always such a step.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from maillage.accounts.models import User
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
 from maillage.directory.models import Professional
+from maillage.fhir.interactions import expertise_communication as expertise
 from maillage.fhir.interactions.common import uuid_or_404
 from maillage.fhir.mapping.communication import MESSAGE_ID_SYSTEM, MessageContext, communication
 from maillage.fhir.outcome import FhirError
@@ -77,6 +83,12 @@ SEARCH_PARAMS = (
         ParamType.TOKEN,
         f"The mail's Message-ID ({MESSAGE_ID_SYSTEM}|<id@host>), for mail through the gateway.",
     ),
+    SearchParam(
+        "part-of",
+        ParamType.REFERENCE,
+        "A tele-expertise's Task (Task/id): the steps of its conversation, in order, instead "
+        "of secure messages.",
+    ),
     # A message never changes: its last update is when it was sent.
     *general_params(
         sort=("sent", "_lastUpdated", "_id"),
@@ -85,6 +97,7 @@ SEARCH_PARAMS = (
             "Communication:patient",
             "Communication:sender",
             "Communication:recipient",
+            "Communication:part-of",
         ),
     ),
 )
@@ -124,9 +137,13 @@ def _resource(message: Message, context: MessageContext) -> dict[str, object]:
 
 
 def read(call: Call) -> FhirResult:
-    _require_messaging(call.actor)
     wanted = uuid_or_404(call.resource_id)
     thread_uuid = thread_of_message(wanted)
+    if thread_uuid is None:
+        step = expertise.read(call, wanted)
+        if step is not None:
+            return step
+    _require_messaging(call.actor)
     if thread_uuid is None:
         raise FhirError(404)
     try:
@@ -141,6 +158,8 @@ def read(call: Call) -> FhirResult:
 
 def search(call: Call) -> FhirResult:
     query = call.query
+    if query.occurrences("part-of"):
+        return expertise.search(call)
     # Checked before the gate: a bad parameter is the client's mistake, not an access.
     criteria = (
         all_of(query, "patient", lambda v: _reference_q("patient", v, "Patient", "thread__patient"))
@@ -201,7 +220,10 @@ _DOCUMENTATION = (
     "Secure messages between professionals, one Communication per message, for the "
     "participants of the thread only; patients and analysts get 403, others 404, and "
     "each attempt about a patient is audited. Attachments are Binary urls the "
-    "participants may read."
+    "participants may read. The steps of a tele-expertise are Communications partOf its "
+    "Task, read by its participants and searched by part-of=Task/id; a create is such a "
+    "step (the specialist's answer, or with the category info_request a question back; "
+    "the requester's reply)."
 )
 
 ROUTES = (
@@ -213,4 +235,5 @@ ROUTES = (
         SEARCH_PARAMS,
         documentation=_DOCUMENTATION,
     ),
+    Route(Interaction.CREATE, expertise.create, "Communication", documentation=_DOCUMENTATION),
 )

@@ -15,6 +15,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from maillage.accounts.actions import create_api_token
 from maillage.accounts.models import User
 from maillage.directory.models import Professional
+from maillage.expertise.tests.conftest import dermatology  # noqa: F401 (the tele-expertise pool)
 
 BASE = "/fhir/r4"
 FHIR_JSON = "application/fhir+json"
