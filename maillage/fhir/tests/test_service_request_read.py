@@ -45,6 +45,7 @@ def test_the_requester_reads_the_question_sent_to_a_pool(api, personas, dermatol
     assert parts["recorder"]["valueReference"]["reference"] == (
         f"Practitioner/{personas.treating_doctor.uuid}"
     )
+    assert request.consent_recorded_at is not None
     assert parts["time"]["valueDateTime"].startswith(str(request.consent_recorded_at.date()))
     assert resource["meta"]["versionId"] == str(request.version)
     assert response["ETag"] == f'W/"{request.version}"'

@@ -40,6 +40,7 @@ def test_a_waiting_request_is_a_requested_task_owned_by_the_pool(api, personas, 
         "system": POOL_SYSTEM,
         "value": str(dermatology.pool.uuid),
     }
+    assert request.due_at is not None
     assert task["restriction"]["period"]["end"].startswith(str(request.due_at.date()))
     assert "output" not in task
     entry = AuditEntry.objects.latest("seq")
@@ -73,6 +74,7 @@ def test_a_concluded_task_outputs_the_conclusion_and_the_filed_opinion(api, pers
         "code": "consultation",
     }
     opinion = outputs["opinion"]["valueReference"]["reference"]
+    assert request.opinion is not None
     assert opinion == f"DocumentReference/{request.opinion.uuid}"
     # The GP reads the filed opinion through the record's gate.
     assert api.get(opinion, personas.treating_doctor).status_code == 200
