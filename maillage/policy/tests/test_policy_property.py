@@ -7,7 +7,12 @@ imports neither the policy's table nor its rules and reads no row. For every
 user x patient x document x purpose, the audited gate (identity, record,
 document, the record's document list), the list filter, the receivers of a
 send and the attachments of a thread must say what the model says, and each
-refusal must be audited on the patient naming the model's rule. A sample of
+refusal must be audited on the patient naming the model's rule. Tele-expertise
+adds the relation EXPERTISE (requester, named specialist, pool member while
+untaken, for a limited time after the end) and the act's care-team place:
+each request is opened or refused for each user by ``open_request`` (the
+request-level ``not_participant`` included), with the side and the shared
+documents the model gives. A sample of
 worlds also goes through the record page and FHIR ``DocumentReference``.
 """
 
@@ -30,12 +35,20 @@ from maillage.front.tests.test_home import signed_in
 from maillage.messaging import queries as messaging_queries
 from maillage.patients.models import Patient
 from maillage.policy import gate
+from maillage.policy.decide import Subject, decide
+from maillage.policy.expertise import (
+    open_request,
+    participating,
+    shared_document,
+)
 from maillage.policy.messages import get_attachment
 from maillage.policy.receivers import Receiver, check_receivers
 from maillage.policy.tests.world import (
+    POOL_MEMBERS,
     REGULATOR,
     Built,
     DocSpec,
+    ExpertiseSpec,
     PatientSpec,
     World,
     build,
@@ -53,8 +66,9 @@ TEAM = "care_team"
 GLASS = "break_glass"
 CASE = "regulation_case"
 EXCHANGE = "exchange"
+EXPERTISE = "expertise"
 # "The first wanted relation the user has": the order in which relations are named.
-ORDER = (SELF, TREATING, STRUCTURE, TEAM, GLASS, CASE, EXCHANGE)
+ORDER = (SELF, TREATING, STRUCTURE, TEAM, GLASS, CASE, EXCHANGE, EXPERTISE)
 # Time-limited openings that an opposition to emergency access closes.
 EMERGENCY = {GLASS, CASE}
 
@@ -97,7 +111,16 @@ RECEIVE: dict[str, set[str]] = {
         "social_worker",
     )
 }
+# Tele-expertise: asked by a doctor who follows the patient or is in her care
+# team, or by a nurse through a structure or the team (never an emergency
+# opening); read, written and its documents seen by those taking part.
+ASK: dict[str, set[str]] = {"doctor": {TREATING, STRUCTURE, TEAM}, "nurse": {STRUCTURE, TEAM}}
+TAKING_PART: dict[str, set[str]] = {"doctor": {EXPERTISE}, "nurse": {EXPERTISE}}
 TABLE: dict[str, dict[str, set[str]]] = {
+    Action.EXPERTISE_ASK: ASK,
+    Action.EXPERTISE_READ: TAKING_PART,
+    Action.EXPERTISE_WRITE: TAKING_PART,
+    Action.EXPERTISE_DOCUMENT: TAKING_PART,
     Action.PATIENT_READ: IDENTITY,
     Action.PATIENT_SEARCH: {r: v for r, v in IDENTITY.items() if r != "patient"},
     Action.RECORD_READ: RECORD,
@@ -106,7 +129,40 @@ TABLE: dict[str, dict[str, set[str]]] = {
     Action.MESSAGE_READ: RECEIVE,
     Action.DOCUMENT_RECEIVE: RECEIVE,
 }
-DOCUMENT_PURPOSES = {Action.DOCUMENT_READ, Action.DOCUMENT_RECEIVE}
+DOCUMENT_PURPOSES = {Action.DOCUMENT_READ, Action.DOCUMENT_RECEIVE, Action.EXPERTISE_DOCUMENT}
+EXPERTISE_PURPOSES = (Action.EXPERTISE_ASK, Action.EXPERTISE_READ, Action.EXPERTISE_WRITE)
+# The specialist takes part while the request is open and until the limit
+# after it ended; the act's care-team place lasts while it is open and until
+# the limit after a conclusion (a cancellation ends it at once).
+SPECIALIST_STATES = {"waiting", "claimed", "on_hold", "concluded", "cancelled"}
+PLACE_STATES = {"claimed", "on_hold", "concluded"}
+
+
+def side(world: World, who: str, request: ExpertiseSpec) -> str | None:
+    """How ``who`` takes part in the request: its requester always; nobody else in a draft;
+    its specialist; an answering member of its pool while it waits untaken."""
+    if request.requester == who:
+        return "requester"
+    if request.state == "draft" or not has_directory_entry(world, who):
+        return None
+    if request.assignee == who:
+        return "specialist" if request.state in SPECIALIST_STATES else None
+    if (
+        request.pool
+        and request.state == "waiting"
+        and request.assignee is None
+        and who in POOL_MEMBERS
+        and who in world.answering
+    ):
+        return "pool"
+    return None
+
+
+def in_act_care_team(world: World, who: str, p: int) -> bool:
+    return any(
+        r.patient == p and r.took_place and r.assignee == who and r.state in PLACE_STATES
+        for r in world.expertise
+    )
 
 
 def held(world: World, who: str, p: int) -> set[str]:
@@ -121,6 +177,10 @@ def held(world: World, who: str, p: int) -> set[str]:
         found.add(STRUCTURE)
     if any(q == p and w == who and k in ("named", "act") for q, w, k in world.care_team):
         found.add(TEAM)
+    if in_act_care_team(world, who, p):
+        found.add(TEAM)
+    if any(r.patient == p and side(world, who, r) for r in world.expertise):
+        found.add(EXPERTISE)
     if any(w == who and q == p and active for w, q, active in world.break_glass):
         found.add(GLASS)
     if any(w == who and q == p and s == "open" for w, q, s in world.regulation):
@@ -178,6 +238,15 @@ def model(world: World, who: str, p: int, purpose: str, doc: int | None = None) 
     return relation, ""
 
 
+def request_model(world: World, who: str, k: int, purpose: str) -> tuple[str, str]:
+    """One request: the patient's rules first, then whether *this* request is the user's."""
+    request = world.expertise[k]
+    expected = model(world, who, request.patient, purpose)
+    if expected[0] and side(world, who, request) is None:
+        return "", "not_participant"
+    return expected
+
+
 def outside_rule(spec: PatientSpec, doc: int) -> str:
     """An outside address receives the exchange, never a refused, masked or withdrawn document."""
     if sharing_refused(spec):
@@ -225,6 +294,8 @@ def check_world(world: World, built: Built) -> None:
             Action.PATIENT_SEARCH,
             Action.RECORD_READ,
             Action.MESSAGE_READ,
+            Action.EXPERTISE_ASK,
+            Action.EXPERTISE_READ,
         ):
             listed = set(
                 Patient.objects.filter(gate.visible_patients_q(user, purpose)).values_list(
@@ -254,6 +325,7 @@ def check_world(world: World, built: Built) -> None:
     for p in range(len(built.patients)):
         _check_send(world, built, p)
         _check_attachments(world, built, p)
+    _check_requests(world, built)
 
 
 def _check_identity_and_record(world: World, built: Built, who: str, p: int) -> None:
@@ -263,6 +335,18 @@ def _check_identity_and_record(world: World, built: Built, who: str, p: int) -> 
     got = _asked(lambda: gate.access_patient(user, patient, Action.PATIENT_READ))
     assert (got is not None) == bool(expected[0]), f"identity: {what} {expected}"
     _assert_audited(expected, Action.PATIENT_READ, patient, f"identity: {what}")
+
+    # Asking, and taking part in some request about her: decided (unaudited here;
+    # the audited doors are the action's gate and ``open_request``, below).
+    subject = Subject.of(user, patient)
+    for purpose in EXPERTISE_PURPOSES:
+        decision = decide(subject, purpose)
+        got = (decision.relation or "", "") if decision.granted else ("", decision.rule)
+        assert got == model(world, who, p, purpose), f"{purpose}: {what}"
+    for i, document in enumerate(built.documents[p]):
+        decision = decide(subject, Action.EXPERTISE_DOCUMENT, document=document)
+        got = (decision.relation or "", "") if decision.granted else ("", decision.rule)
+        assert got == model(world, who, p, Action.EXPERTISE_DOCUMENT, i), f"shared {i}: {what}"
 
     expected = model(world, who, p, Action.RECORD_READ)
     opened = _asked(lambda: gate.open_record(user, patient))
@@ -285,6 +369,36 @@ def _check_identity_and_record(world: World, built: Built, who: str, p: int) -> 
         assert (got is not None) == bool(expected[0]), f"document {i}: {what} {expected}"
         _assert_audited(expected, Action.DOCUMENT_READ, patient, f"document {i}: {what}")
         assert _last_entry().detail["document"] == str(document.uuid)
+
+
+def _check_requests(world: World, built: Built) -> None:
+    """Each request, for each user: opened or refused (and why), its side, its documents."""
+    for who, user in built.users.items():
+        mine = {
+            built.requests[k].pk
+            for k, request in enumerate(world.expertise)
+            if side(world, who, request)
+        }
+        assert set(participating(user).values_list("pk", flat=True)) == mine, f"{who} takes part"
+        for k, request in enumerate(built.requests):
+            spec = world.expertise[k]
+            what = f"request {k} ({spec}) to {who}"
+            expected = request_model(world, who, k, Action.EXPERTISE_READ)
+            access = _asked(partial(open_request, user, request.uuid))
+            assert (access is not None) == bool(expected[0]), f"{what}: {expected}"
+            _assert_audited(expected, Action.EXPERTISE_READ, request.patient, what)
+            assert _last_entry().detail["request"] == str(request.uuid)
+            if access is None:
+                continue
+            assert access.side == side(world, who, spec), what
+            documents, shared = built.documents[spec.patient], Action.EXPERTISE_DOCUMENT
+            shown = {i for i in spec.documents if model(world, who, spec.patient, shared, i)[0]}
+            assert {documents.index(d) for d in access.documents()} == shown, f"documents: {what}"
+            for i in spec.documents:
+                expected = model(world, who, spec.patient, shared, i)
+                got = _asked(partial(shared_document, access, documents[i].uuid))
+                assert (got is not None) == bool(expected[0]), f"document {i}: {what} {expected}"
+                _assert_audited(expected, shared, request.patient, f"document {i}: {what}")
 
 
 OUTSIDE = "dr.durand@ch-bourges.mssante.fr"
@@ -409,6 +523,85 @@ EMERGENCY_OPPOSED = World(
     readable=_ALL_READ,
 )
 
+# Tele-expertise at its stages. Patient 0: the GP asked the cardiologist by
+# name (concluded two days ago: he is in her care team until the limit), with
+# a report the patient masked since, and the nurse asked the pool (waiting:
+# the cardiologist answers, the GP is a member who does not). Patient 1: the
+# GP's pool request the cardiologist concluded beyond the limit, the nurse's
+# pool request the GP took (the cardiologist, a member, is out), and the
+# nurse's draft to the cardiologist (only she sees it).
+EXPERTISE_AT_EVERY_STAGE = World(
+    places=(("gp", frozenset({"A"})), ("nurse", frozenset({"A"}))),
+    regulator_is_professional=True,
+    patients=(
+        PatientSpec(
+            treating_doctor="gp",
+            followed_by=frozenset({"A"}),
+            documents=(
+                DocSpec("teleconsultation_report", "nurse", "current", False),
+                DocSpec("lab_results", "gp", "current", False),
+            ),
+            sharing=(),
+            sharing_rows=(),
+            oppositions=(),
+            emergency=(),
+            masks=((0, False),),
+        ),
+        PatientSpec(
+            treating_doctor=None,
+            followed_by=frozenset({"A"}),
+            documents=(DocSpec("prescription", "gp", "current", False),),
+            sharing=(),
+            sharing_rows=(),
+            oppositions=(),
+            emergency=(),
+            masks=(),
+        ),
+    ),
+    care_team=(),
+    break_glass=(),
+    regulation=(),
+    readable=_ALL_READ,
+    expertise=(
+        ExpertiseSpec(0, "gp", False, "concluded", None, (0, 1)),
+        ExpertiseSpec(0, "nurse", True, "waiting", None, (1,)),
+        ExpertiseSpec(1, "gp", True, "concluded_long_ago", "cardio", (0,)),
+        ExpertiseSpec(1, "nurse", True, "claimed", "gp", (0,)),
+        ExpertiseSpec(1, "nurse", False, "draft", None, ()),
+    ),
+    answering=frozenset({"cardio"}),
+)
+# The patient opposed the cardiologist and refused sharing: the pool's other
+# answering member takes part, he does not; the nurse's request on hold and
+# one cancelled within the limit keep their specialist (the GP) in.
+EXPERTISE_OPPOSED = World(
+    places=_NOBODY,
+    regulator_is_professional=False,
+    patients=(
+        PatientSpec(
+            treating_doctor=None,
+            followed_by=frozenset(),
+            documents=(DocSpec("lab_results", "nurse", "current", False),),
+            sharing=(False,),
+            sharing_rows=(0,),
+            oppositions=(("cardio", False),),
+            emergency=(),
+            masks=(),
+        ),
+    ),
+    care_team=(),
+    break_glass=(),
+    regulation=(),
+    readable=_ALL_READ,
+    expertise=(
+        ExpertiseSpec(0, "nurse", True, "waiting", None, (0,)),
+        ExpertiseSpec(0, "nurse", True, "on_hold", "gp", (0,)),
+        ExpertiseSpec(0, "nurse", False, "cancelled", None, ()),
+        ExpertiseSpec(0, "nurse", True, "cancelled_long_ago", "gp", ()),
+    ),
+    answering=frozenset({"cardio", "gp"}),
+)
+
 
 class _Rollback(Exception):
     """Ends one example: its world is undone before the next one is built."""
@@ -443,6 +636,8 @@ _SETTINGS = settings(
 @given(world=worlds())
 @example(world=REFUSED_SHARING_AND_MASKED)
 @example(world=EMERGENCY_OPPOSED)
+@example(world=EXPERTISE_AT_EVERY_STAGE)
+@example(world=EXPERTISE_OPPOSED)
 def test_the_policy_agrees_with_the_reference_model(db: None, world: World) -> None:
     _in_a_world(world, check_world)
 
@@ -541,3 +736,44 @@ def test_the_forced_world_is_the_refused_sharing_and_masked_case() -> None:
     assert model(world, "pharma", 0, Action.DOCUMENT_READ, 2) == ("", "withdrawn")
     # The nurse's opening has expired: the care team's act is her relation.
     assert model(world, "nurse", 0, Action.DOCUMENT_READ, 0) == ("", "sharing_refused")
+
+
+def test_the_forced_expertise_worlds_are_the_cases_the_issue_names() -> None:
+    """The model itself: requester, named specialist, pool member before and after a claim,
+    after the conclusion and after the limited time."""
+    world = EXPERTISE_AT_EVERY_STAGE
+    read, record = Action.EXPERTISE_READ, Action.RECORD_READ
+    # The named specialist, concluded within the limit: the request and, by the
+    # act's care-team place, the record; the masked report no longer.
+    assert request_model(world, "cardio", 0, read) == (EXPERTISE, "")
+    assert model(world, "cardio", 0, record) == (TEAM, "")
+    assert model(world, "cardio", 0, Action.EXPERTISE_DOCUMENT, 0) == ("", "masked")
+    assert model(world, "cardio", 0, Action.EXPERTISE_DOCUMENT, 1) == (EXPERTISE, "")
+    # The pool waits: its answering member is in, the member who does not answer is not
+    # (the GP reads it as no participant: her own request gives her the relation).
+    assert request_model(world, "cardio", 1, read) == (EXPERTISE, "")
+    assert side(world, "gp", world.expertise[1]) is None
+    assert request_model(world, "gp", 1, read) == ("", "not_participant")
+    # Beyond the limit, and a pool request another member took: nothing on patient 1.
+    assert request_model(world, "cardio", 2, read) == ("", "relation")
+    assert request_model(world, "cardio", 3, read) == ("", "relation")
+    assert model(world, "cardio", 1, record) == ("", "relation")
+    # The one who took it is in the care team; the requester always reads hers.
+    assert model(world, "gp", 1, record) == (TEAM, "")
+    assert request_model(world, "gp", 2, read) == (EXPERTISE, "")
+    # A draft: its requester only; the role of the structure's coordinator, never.
+    assert request_model(world, "nurse", 4, read) == (EXPERTISE, "")
+    assert request_model(world, "cardio", 4, read) == ("", "relation")
+    assert request_model(world, "coord", 0, read) == ("", "role")
+
+    world = EXPERTISE_OPPOSED
+    assert request_model(world, "cardio", 0, read) == ("", "opposed_professional")
+    assert request_model(world, "gp", 0, read) == (EXPERTISE, "")
+    assert side(world, "gp", world.expertise[0]) == "pool"
+    assert side(world, "gp", world.expertise[1]) == "specialist"
+    assert model(world, "gp", 0, Action.EXPERTISE_DOCUMENT, 0) == ("", "sharing_refused")
+    # Cancelled: the specialist reads it until the limit (his place ended at once),
+    # not beyond it, though his other requests keep him in with the patient.
+    assert request_model(world, "cardio", 2, read) == ("", "opposed_professional")
+    assert not in_act_care_team(world, "cardio", 0)
+    assert request_model(world, "gp", 3, read) == ("", "not_participant")

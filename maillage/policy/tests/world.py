@@ -12,12 +12,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from hypothesis import strategies as st
 
 from maillage.accounts.models import Role, User
 from maillage.directory.models import Professional, Structure, StructureKind
-from maillage.directory.terminology import Profession
+from maillage.directory.terminology import Profession, Specialty
+from maillage.expertise.models import Pool, PoolMember, Priority, Request, Status
 from maillage.files import storage
 from maillage.files.models import StoredFile
 from maillage.messaging.models import Attachment, Message, Participant, Thread
@@ -79,6 +81,23 @@ MATRIX_ROLES = (
 )
 CARE_TEAM_KINDS = ("named", "act", "act_expired", "ended")
 CASE_STATES = ("open", "expired", "closed")
+# Tele-expertise: asked by the GP or the nurse, to the cardiologist by name or
+# to a pool of two doctors (who of them answers tele-expertise is drawn: the
+# directory's flag), in one of these states. "_long_ago" ends beyond
+# MAILLAGE_EXPERTISE_ACCESS_DAYS; the others ended within it.
+REQUESTERS = ("gp", "nurse")
+NAMED_SPECIALIST = "cardio"
+POOL_MEMBERS = ("cardio", "gp")
+EXPERTISE_STATES = (
+    "draft",
+    "waiting",
+    "claimed",
+    "on_hold",
+    "concluded",
+    "concluded_long_ago",
+    "cancelled",
+    "cancelled_long_ago",
+)
 
 
 def role_of(world: World, who: str) -> str:
@@ -121,6 +140,30 @@ class PatientSpec:
 
 
 @dataclass(frozen=True)
+class ExpertiseSpec:
+    patient: int
+    requester: str
+    # To the pool (POOL_MEMBERS), else to the named specialist.
+    pool: bool
+    state: str
+    # Who took a pool request (None: nobody did; a waiting or draft one, or
+    # one cancelled while waiting). A named request's specialist is set from
+    # the start.
+    claimant: str | None
+    # Indexes of the patient's documents shared with the request.
+    documents: tuple[int, ...] = ()
+
+    @property
+    def assignee(self) -> str | None:
+        return self.claimant if self.pool else NAMED_SPECIALIST
+
+    @property
+    def took_place(self) -> bool:
+        """The specialist took it: the act's care-team place was made (and maybe ended)."""
+        return self.assignee is not None and self.state not in ("draft", "waiting")
+
+
+@dataclass(frozen=True)
 class World:
     places: tuple[tuple[str, frozenset[str]], ...]
     regulator_is_professional: bool
@@ -133,6 +176,9 @@ class World:
     regulation: tuple[tuple[str, int, str], ...]
     # (role, type) pairs the habilitation matrix lets read
     readable: frozenset[tuple[str, str]]
+    expertise: tuple[ExpertiseSpec, ...] = ()
+    # Pool members who answer tele-expertise (the directory's flag).
+    answering: frozenset[str] = frozenset()
 
     def structures_of(self, who: str) -> frozenset[str]:
         return dict(self.places).get(who, frozenset())
@@ -185,6 +231,27 @@ def patient_specs(draw: st.DrawFn) -> PatientSpec:
 
 
 @st.composite
+def expertise_specs(draw: st.DrawFn, patients: tuple[PatientSpec, ...]) -> ExpertiseSpec:
+    p = draw(st.integers(0, len(patients) - 1))
+    state = draw(st.sampled_from(EXPERTISE_STATES))
+    pool = draw(st.booleans())
+    claimant = None
+    if pool and state not in ("draft", "waiting"):
+        untaken = [None] if state.startswith("cancelled") else []
+        claimant = draw(st.sampled_from([*POOL_MEMBERS, *untaken]))
+    count = len(patients[p].documents)
+    shared = draw(st.sets(st.integers(0, count - 1))) if count else set()
+    return ExpertiseSpec(
+        patient=p,
+        requester=draw(st.sampled_from(REQUESTERS)),
+        pool=pool,
+        state=state,
+        claimant=claimant,
+        documents=tuple(sorted(shared)),
+    )
+
+
+@st.composite
 def worlds(draw: st.DrawFn) -> World:
     patients = tuple(draw(st.lists(patient_specs(), min_size=1, max_size=2)))
     patient_index = st.integers(0, len(patients) - 1)
@@ -226,6 +293,8 @@ def worlds(draw: st.DrawFn) -> World:
         readable=draw(
             st.frozensets(st.sampled_from([(r, str(t)) for r in MATRIX_ROLES for t in TYPES]))
         ),
+        expertise=tuple(draw(st.lists(expertise_specs(patients), max_size=2))),
+        answering=draw(st.frozensets(st.sampled_from(POOL_MEMBERS))),
     )
 
 
@@ -243,6 +312,8 @@ class Built:
     threads: list[Thread] = field(default_factory=list)
     # attachments[p][i] carries documents[p][i]
     attachments: list[list[Attachment]] = field(default_factory=list)
+    # requests[k] is world.expertise[k]
+    requests: list[Request] = field(default_factory=list)
 
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nCompte rendu\n%%EOF"
@@ -278,8 +349,15 @@ def build(world: World, *, sealed: bool = False) -> Built:
         return tuple(structures[s] for s in sorted(world.structures_of(who)))
 
     for who, (role, profession) in PROFESSIONALS.items():
+        answers = who in world.answering
         professionals[who] = f.professional(
-            who, last_name=who.upper(), profession=profession, role=role, structures=posts(who)
+            who,
+            last_name=who.upper(),
+            profession=profession,
+            role=role,
+            structures=posts(who),
+            accepts_teleexpertise=answers,
+            teleexpertise_response_hours=48 if answers else None,
         )
     if world.regulator_is_professional:
         professionals[REGULATOR] = f.professional(
@@ -363,7 +441,81 @@ def build(world: World, *, sealed: bool = False) -> Built:
         )
     built = Built(users, patients, documents)
     _threads(built)
+    _expertise(world, built, professionals, now)
     return built
+
+
+def _expertise(
+    world: World, built: Built, professionals: dict[str, Professional], now: dt.datetime
+) -> None:
+    """The requests as the actions leave them at each stage, with the act's care-team place."""
+    if not world.expertise:
+        return
+    f.ensure_expertise_data()
+    priority = Priority.objects.get(code="soon")
+    pool = Pool.objects.create(name="Cardiologie", kind="specialty", specialty=Specialty.CARDIOLOGY)
+    PoolMember.objects.bulk_create(
+        [PoolMember(pool=pool, professional=professionals[who]) for who in POOL_MEMBERS]
+    )
+    limit = dt.timedelta(days=float(settings.MAILLAGE_EXPERTISE_ACCESS_DAYS))
+    asked = now - limit - dt.timedelta(days=5)
+    ended = {
+        "concluded": now - dt.timedelta(days=2),
+        "concluded_long_ago": now - limit - dt.timedelta(days=2),
+        "cancelled": now - dt.timedelta(hours=1),
+        "cancelled_long_ago": now - limit - dt.timedelta(days=2),
+    }
+    status = {
+        "draft": Status.DRAFT,
+        "waiting": Status.WAITING,
+        "claimed": Status.CLAIMED,
+        "on_hold": Status.ON_HOLD,
+        "concluded": Status.CONCLUDED,
+        "concluded_long_ago": Status.CONCLUDED,
+        "cancelled": Status.CANCELLED,
+        "cancelled_long_ago": Status.CANCELLED,
+    }
+    for spec in world.expertise:
+        end = ended.get(spec.state)
+        requester = built.users[spec.requester]
+        assignee = professionals[spec.assignee] if spec.assignee else None
+        sent = spec.state != "draft"
+        request = Request.objects.create(
+            patient=built.patients[spec.patient],
+            requester=requester,
+            requester_professional=professionals[spec.requester],
+            pool=pool if spec.pool else None,
+            assignee=assignee,
+            specialty=Specialty.CARDIOLOGY if sent else "",
+            question="Souffle systolique, échographie ?",
+            priority=priority,
+            consent_recorded_by=requester,
+            consent_recorded_at=asked,
+            status=status[spec.state],
+            created_at=asked,
+            submitted_at=asked if sent else None,
+            due_at=asked + dt.timedelta(hours=priority.hours) if sent else None,
+            claimed_at=asked if spec.took_place else None,
+            concluded_at=end if spec.state.startswith("concluded") else None,
+            cancelled_at=end if spec.state.startswith("cancelled") else None,
+            hold_started_at=now if spec.state == "on_hold" else None,
+        )
+        request.documents.set([built.documents[spec.patient][i] for i in spec.documents])
+        if spec.took_place and assignee is not None:
+            # As the claim made it; the conclusion limited it, a cancellation ended it.
+            if spec.state.startswith("concluded") and end is not None:
+                until: dt.datetime | None = end + limit
+            else:
+                until = end
+            request.care_team_place = CareTeamMember.objects.create(
+                patient=request.patient,
+                professional=assignee,
+                reason=CareTeamReason.ACT,
+                valid_until=until,
+                added_by=built.users[spec.assignee or ""],
+            )
+            request.save(update_fields=["care_team_place"])
+        built.requests.append(request)
 
 
 def _consents(
