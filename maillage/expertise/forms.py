@@ -83,6 +83,11 @@ def hours_label(hours: int | None) -> str:
     return str(_("answers within %(hours)d h") % {"hours": hours})
 
 
+def priority_label(priority: Priority) -> str:
+    due = _("answer within %(hours)s h") % {"hours": priority.hours}
+    return f"{priority.get_code_display()} — {due}"
+
+
 def specialist_label(entry: Professional) -> str:
     what = entry.get_specialty_display() if entry.specialty else entry.get_profession_display()
     return f"{entry.display_name} — {what} — {hours_label(entry.teleexpertise_response_hours)}"
@@ -161,7 +166,7 @@ class AskForm(_Files):
             *[(str(s.uuid), specialist_label(s)) for s in specialists],
         ]
         self.fields["priority"].choices = [  # type: ignore[attr-defined]
-            (p.code, f"{p.get_code_display()} — {hours_label(p.hours)}") for p in priorities
+            (p.code, priority_label(p)) for p in priorities
         ]
         self.fields["documents"].choices = [  # type: ignore[attr-defined]
             (str(d.uuid), document_label(d)) for d in documents

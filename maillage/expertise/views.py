@@ -27,7 +27,7 @@ from maillage.accounts.models import User
 from maillage.audit.models import Action
 from maillage.expertise import actions, billing, queries
 from maillage.expertise.forms import AskForm, CancelForm, ConcludeForm, HandOverForm, WriteForm
-from maillage.expertise.models import OPEN_STATUSES, Priority, Request, Status
+from maillage.expertise.models import OPEN_STATUSES, MessageKind, Priority, Request, Status
 from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.front.input_limits import page_number
@@ -168,11 +168,14 @@ def _clock(item: Request, now: dt.datetime) -> dict[str, Any]:
 def _live_context(access: RequestAccess) -> dict[str, Any]:
     item = access.request
     now = timezone.now()
+    steps = queries.conversation(access)
     return {
         "access": access,
         "item": item,
         "side": access.side,
-        "conversation": queries.conversation(access),
+        # The question stands above the conversation, with its files.
+        "asked": next((m for m in steps if m.kind == MessageKind.QUESTION), None),
+        "conversation": [m for m in steps if m.kind != MessageKind.QUESTION],
         "clock": _clock(item, now),
         "now": now,
     }
