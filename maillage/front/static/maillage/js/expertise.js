@@ -22,6 +22,13 @@
   var busy = false;
   var again = false;
 
+  function tellReload(node) {
+    var notice = node.querySelector("[data-reload-notice]");
+    if (notice) {
+      notice.hidden = false;
+    }
+  }
+
   function put(text) {
     var parsed = new DOMParser().parseFromString(text, "text/html");
     var fresh = parsed.querySelector("[data-expertise-live]");
@@ -30,10 +37,7 @@
     }
     var node = document.importNode(fresh, true);
     if (node.getAttribute("data-status") !== status) {
-      var notice = node.querySelector("[data-reload-notice]");
-      if (notice) {
-        notice.hidden = false;
-      }
+      tellReload(node);
     }
     live.replaceWith(node);
     live = node;
@@ -48,7 +52,12 @@
     window
       .fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {
-        return response.ok ? response.text() : "";
+        if (!response.ok) {
+          // Taken by a colleague, or no longer ours: the reload says which.
+          tellReload(live);
+          return "";
+        }
+        return response.text();
       })
       .then(function (text) {
         if (text) {
