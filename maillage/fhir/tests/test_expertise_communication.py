@@ -160,7 +160,7 @@ def test_the_specialist_answers_and_the_gp_replies_by_post(api, personas, dermat
 
     answered = api.post("Communication", step(request, "Bénin.", request.uuid), specialist)
     assert answered.status_code == 201
-    assert request.messages.last().kind == MessageKind.ANSWER
+    assert request.messages.latest("pk").kind == MessageKind.ANSWER
 
 
 def test_a_pool_member_answers_only_once_she_took_it(api, personas, dermatology):

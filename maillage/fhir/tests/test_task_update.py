@@ -77,7 +77,7 @@ def test_ask_for_more_then_the_reply_then_conclude_by_put(api, personas, dermato
     assert fhir_json(response)["status"] == "on-hold"
     request.refresh_from_db()
     assert request.status == Status.ON_HOLD
-    assert request.messages.last().kind == MessageKind.INFO_REQUEST
+    assert request.messages.latest("pk").kind == MessageKind.INFO_REQUEST
 
     actions.reply(personas.treating_doctor.user, request.uuid, "8 mm, bords irréguliers.")
     done = task_of(api, request, specialist)
@@ -142,7 +142,7 @@ def test_the_specialist_cannot_cancel_but_the_requester_can(api, personas, derma
     assert fhir_json(response)["status"] == "cancelled"
     request.refresh_from_db()
     assert request.status == Status.CANCELLED
-    assert request.messages.last().body == "Vu en consultation entre-temps."
+    assert request.messages.latest("pk").body == "Vu en consultation entre-temps."
     sr = fhir_json(api.get(f"ServiceRequest/{request.uuid}", personas.treating_doctor))
     assert sr["status"] == "revoked"
 
