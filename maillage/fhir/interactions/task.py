@@ -14,12 +14,14 @@ workflow it means, which decides for the caller's side and audits the write:
   code of ``…/CodeSystem/expertise-recommendation``, ``none`` by default):
   ``conclude``; the opinion is filed and its DocumentReference is then an output;
 - → cancelled (the requester, with an optional ``note`` as the reason): ``cancel``;
-- a new ``owner`` Practitioner while requested or accepted: ``hand_over``.
+- a new ``owner`` Practitioner while requested or accepted: ``hand_over``;
+- draft → requested (the requester): ``submit``.
 
 The requester answering a question is a Communication (``partOf`` the Task),
 not a status. A change the caller's side may not make is refused like a
 stranger's (404, audited); a change the workflow does not have is a 422,
-and a request that moved meanwhile a 409 (or 412 with ``If-Match``).
+and a request that moved meanwhile a 409 (or 412 with ``If-Match``). Any
+other element changed is not kept, and named in a warning (``created``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from fhir.resources.R4B.task import Task
 from maillage.accounts.models import User
 from maillage.expertise import actions
 from maillage.expertise.models import Recommendation, Request
-from maillage.fhir.created import updated
+from maillage.fhir.created import not_kept, updated
 from maillage.fhir.interactions.service_request import (
     PERFORMER_FIELDS,
     REQUESTER_FIELDS,
@@ -55,7 +57,7 @@ from maillage.fhir.mapping.task import (
     RECOMMENDATION_SYSTEM,
     task,
 )
-from maillage.fhir.outcome import FhirError
+from maillage.fhir.outcome import FhirError, Issue
 from maillage.fhir.patch import parse_patch
 from maillage.fhir.result import FhirResult, Json
 from maillage.fhir.router import Call, Interaction, Route
@@ -181,13 +183,13 @@ def _change(call: Call, change: Callable[[Json], Json]) -> FhirResult:
     wanted = change(current)
     parse(Task, wanted)
     try:
-        _act(user, request, current, wanted)
+        used = _act(user, request, current, wanted)
     except RequestNotFound:
         raise FhirError(404) from None
     except actions.ExpertiseRuleBroken as error:
         raise rule_broken(error, PATHS) from None
     request.refresh_from_db()
-    return updated(call, task(request), ())
+    return updated(call, task(request), _not_kept(current, wanted, used))
 
 
 # Where each field of the action's refusals is in the Task.
@@ -197,18 +199,26 @@ PATHS = {
     "conclusion": "Task.output",
     "recommendation": "Task.output",
     "colleague": "Task.owner",
+    # A draft sent: what it lacks is on its ServiceRequest (the focus) or its owner.
+    "question": "Task.focus",
+    "consent": "Task.focus",
+    "pool": "Task.owner",
+    "specialist": "Task.owner",
 }
 
 
-def _act(user: User, request: Request, current: Json, wanted: Json) -> None:
-    """The one action the change means; no change is no action."""
+def _act(user: User, request: Request, current: Json, wanted: Json) -> set[str]:
+    """The one action the change means (no change is no action); the elements it used."""
     before, after = current["status"], wanted.get("status")
     if after == before:
         colleague = _new_owner(current, wanted)
-        if colleague is not None:
-            actions.hand_over(user, request.uuid, colleague)
-        return
-    if after == "accepted":
+        if colleague is None:
+            return set()
+        actions.hand_over(user, request.uuid, colleague)
+        return {"owner"}
+    if before == "draft" and after == "requested":
+        actions.submit(user, request.uuid)
+    elif after == "accepted":
         actions.claim(user, request.uuid)
     elif after == "on-hold":
         actions.ask_for_more(user, request.uuid, _note(wanted))
@@ -227,6 +237,21 @@ def _act(user: User, request: Request, current: Json, wanted: Json) -> None:
             code="business-rule",
             expression="Task.status",
         )
+    return {"status", "note", "output"}
+
+
+# Elements the server writes itself: sent back as read, they are no change.
+_OURS = frozenset({"resourceType", "id", "meta"})
+
+
+def _not_kept(current: Json, wanted: Json, used: set[str]) -> list[Issue]:
+    """A warning for each element the client changed that no action of the workflow took."""
+    changed = {
+        name
+        for name in {*current, *wanted}
+        if name not in _OURS and name not in used and current.get(name) != wanted.get(name)
+    }
+    return [not_kept(f"Task.{name}") for name in sorted(changed)]
 
 
 def _new_owner(current: Json, wanted: Json) -> str | None:

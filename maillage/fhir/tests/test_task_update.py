@@ -235,3 +235,46 @@ def test_bodies_that_are_no_task_are_400(api, personas, dermatology):
         send(api, "PATCH", path, patch, gp, content_type="application/json-patch+json").status_code
         == 400
     )
+
+
+def test_a_note_without_a_change_of_status_is_named_not_kept(api, personas, dermatology):
+    request = ask_pool(personas, dermatology)
+    actions.claim(dermatology.first.user, request.uuid)
+    version = Request.objects.get().version
+
+    response = merge_patch(
+        api, f"Task/{request.uuid}", {"note": [{"text": "Je regarde."}]}, dermatology.first
+    )
+
+    assert response.status_code == 200
+    assert response["Warning"] == '299 maillage "Not kept: Task.note"'
+    assert Request.objects.get().version == version
+
+
+def test_the_requester_sends_her_draft_by_its_task(api, personas, dermatology):
+    gp = personas.treating_doctor
+    draft = actions.save_draft(
+        gp.user,
+        personas.patient.uuid,
+        actions.Ask(question="Prurit diffus ?", pool_uuid=dermatology.pool.uuid),
+    )
+    path = f"Task/{draft.uuid}"
+
+    assert fhir_json(api.get(path, gp))["status"] == "draft"
+    assert merge_patch(api, path, {"status": "requested"}, dermatology.first).status_code == 404
+    unconsented = merge_patch(api, path, {"status": "requested"}, gp)
+    assert unconsented.status_code == 422
+    assert issues(unconsented)[0]["expression"] == ["Task.focus"]
+    actions.save_draft(
+        gp.user,
+        personas.patient.uuid,
+        actions.Ask(question="Prurit diffus ?", pool_uuid=dermatology.pool.uuid, consent=True),
+        draft.uuid,
+    )
+
+    sent = merge_patch(api, path, {"status": "requested"}, gp)
+
+    assert sent.status_code == 200, sent.content
+    assert fhir_json(sent)["status"] == "requested"
+    assert Request.objects.get().status == Status.WAITING
+    assert fhir_json(api.get(path, dermatology.first))["status"] == "requested"
