@@ -752,6 +752,68 @@ PROFESSIONALS: tuple[ProfessionalData, ...] = (
     ProfessionalData("Nicolas", "Delorme", Profession.PHYSIOTHERAPIST, ("msp-lamotte",)),
 )
 
+
+@dataclass(frozen=True)
+class PoolData:
+    """A tele-expertise pool: a specialty across the territory, or a team (ESS, hospital)."""
+
+    key: str
+    name: str
+    specialty: Specialty
+    # (first name, last name, coordinates): who answers is the directory's flag.
+    members: tuple[tuple[str, str, bool], ...]
+    # The team's structure; none for a specialty pool of the territory.
+    structure: str | None = None
+
+
+POOLS: tuple[PoolData, ...] = (
+    PoolData(
+        "cardio-cher",
+        "Cardiologie — Cher",
+        _S.CARDIOLOGY,
+        (
+            # The demo cardiologist answers and coordinates (he sees the late list).
+            ("Bertrand", "Lefèvre", True),
+            ("Isabelle", "Marchetti", False),
+            ("Philippe", "Auclair", False),
+            ("Nadia", "Kaddour", False),
+            ("Xavier", "Dupré", False),
+            # In the pool, not answering tele-expertise (no flag): never reached.
+            ("Emmanuel", "Cordier", False),
+        ),
+    ),
+    PoolData(
+        "cardio-41",
+        "Cardiologie — Loir-et-Cher",
+        _S.CARDIOLOGY,
+        (
+            ("Fabienne", "Roussel", True),
+            ("Guillaume", "Perrin", False),
+            ("Sandrine", "Vallée", False),
+        ),
+    ),
+    PoolData(
+        "derm",
+        "Dermatologie — Cher et Loir-et-Cher",
+        _S.DERMATOLOGY,
+        (("Claire-Marie", "Boutin", True), ("Jérôme", "Lacroix", False)),
+    ),
+    PoolData(
+        "pneumo-ch-bourges",
+        "Service de pneumologie — CH de Bourges",
+        _S.PNEUMOLOGY,
+        (("Stéphane", "Marot", True),),
+        structure="ch-bourges",
+    ),
+    PoolData(
+        "ess-diabeto",
+        "ESS diabétologie du Berry",
+        _S.ENDOCRINOLOGY_DIABETES,
+        (("Rémi", "Faucher", True),),
+        structure="ess-diabeto-berry",
+    ),
+)
+
 # How many patients each GP follows, relative to the others (default 1).
 GP_PATIENT_WEIGHTS: dict[tuple[str, str], float] = {
     ("Claire", "Dubreuil"): 2.5,
@@ -782,7 +844,8 @@ LOGINS: tuple[LoginData, ...] = (
         "Dubreuil",
         "ouvrir le dossier de Jacqueline Berthon (sa patiente) ; lire la messagerie "
         "(l'infirmier et le pharmacien lui ont écrit) ; chercher un cardiologue à 50 km de "
-        "Sancoins dans l'annuaire",
+        "Sancoins dans l'annuaire ; ses télé-expertises (/teleexpertise/) : en attente, une à "
+        "compléter, des avis reçus en PDF, un brouillon, une annulée",
         professional=("Claire", "Dubreuil"),
     ),
     LoginData(
@@ -791,8 +854,19 @@ LOGINS: tuple[LoginData, ...] = (
         "Bertrand",
         "Lefèvre",
         "voir les patients suivis par le CH de Bourges ; le dossier de Jacqueline Berthon "
-        "lui reste introuvable (aucun lien avec elle) sauf accès en urgence motivé",
+        "lui reste introuvable (aucun lien avec elle) sauf accès en urgence motivé ; sa file "
+        "de télé-expertise (pôle cardiologie du Cher) : une demande à prendre, une prise, une "
+        "en retard qu'il voit comme coordinateur",
         professional=("Bertrand", "Lefèvre"),
+    ),
+    LoginData(
+        "dermatologue",
+        Role.DOCTOR,
+        "Claire-Marie",
+        "Boutin",
+        "la file du pôle de dermatologie : une demande à prendre ; l'avis qu'elle a rendu "
+        "sur Jacqueline Berthon (conversation, PDF classé dans le dossier)",
+        professional=("Claire-Marie", "Boutin"),
     ),
     LoginData(
         "infirmier",

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from maillage.accounts.models import User
 from maillage.files import storage
 from maillage.policy.gate import PatientNotFound, open_record
+from maillage.records.models import DocumentType
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +26,13 @@ def test_it_files_readable_pdfs_once(capsys) -> None:
     doctor = User.objects.get(username="medecin.traitant")
     patient = User.objects.get(username="patient").patient_record
     documents = open_record(doctor, patient).documents()
-    assert len(documents) == 3
+    # Three filed by her, and the dermatologist's tele-expertise opinion (test_demo_expertise).
+    assert len(documents) == 4
+    assert sum(d.type == DocumentType.TELEEXPERTISE_OPINION for d in documents) == 1
     for document in documents:
         data = storage.read(document.document_files.get().file)
-        assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+        assert data.startswith(b"%PDF-1.") and data.rstrip().endswith(b"%%EOF")
     nurse = User.objects.get(username="infirmier")
-    assert len(open_record(nurse, patient).documents()) == 3
+    assert len(open_record(nurse, patient).documents()) == 4
     with pytest.raises(PatientNotFound):
         open_record(User.objects.get(username="cardiologue"), patient)

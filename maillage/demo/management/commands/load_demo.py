@@ -23,6 +23,8 @@ _CREATED_LABELS = {
     "followed by": "suivis de patients par une structure",
     "documents": "documents dans le dossier de la patiente de démonstration",
     "messages": "messages sécurisés entre professionnels",
+    "pools": "pôles de télé-expertise et leurs membres",
+    "requests": "demandes de télé-expertise",
 }
 
 
