@@ -11,6 +11,7 @@ from maillage.audit.models import Action, AuditEntry
 from maillage.fhir.router import Interaction
 from maillage.fhir.routes import ROUTES
 from maillage.fhir.tests.conftest import FHIR_JSON, document, fhir_json, in_care_team
+from maillage.fhir.tests.expertise_helpers import ask_pool
 from maillage.messaging.tests.conftest import send_about_patient
 from maillage.records import actions
 
@@ -39,8 +40,11 @@ def _reads(personas):
     return api_reads
 
 
-def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, personas):
+def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, personas, dermatology):
     reads = _reads(personas)
+    asked = ask_pool(personas, dermatology)
+    reads["ServiceRequest"] = (f"ServiceRequest/{asked.uuid}", personas.treating_doctor)
+    reads["Task"] = (f"Task/{asked.uuid}", personas.treating_doctor)
     entry = AuditEntry.objects.filter(patient=personas.patient).earliest("seq")
     reads["AuditEvent"] = (f"AuditEvent/{entry.seq}", personas.patient_user)
     readable = {r.resource_type for r in ROUTES if r.interaction is Interaction.READ}
