@@ -166,10 +166,14 @@ if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
+    # PostgreSQL's own options; a sqlite:// URL (a throwaway demo database)
+    # takes none of them.
+    _postgresql = DATABASES["default"]["ENGINE"].endswith("postgresql")
     # No JIT: it pays off for reports, not for pages; the patient search's
     # estimate crossed jit_above_cost and compiled for 70 ms a 50 ms query.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
-    _pool_size = int(os.environ.get("MAILLAGE_DB_POOL_SIZE", "20"))
+    if _postgresql:
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    _pool_size = int(os.environ.get("MAILLAGE_DB_POOL_SIZE", "20")) if _postgresql else 0
     if _pool_size > 0:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, _pool_size),
