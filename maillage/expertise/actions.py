@@ -248,11 +248,16 @@ def save_draft(user: User, patient_uuid: object, ask: Ask, draft_uuid: object = 
     grant = authorize(
         user, patient, Action.EXPERTISE_ASK, detail={"draft": str(draft.uuid) if draft else "new"}
     )
-    pool, specialist = _target(ask)
-    documents = _documents(user, patient, ask.document_uuids)
-    priority = _priority(ask.priority) or Priority.objects.order_by("-hours").first()
-    if priority is None:
-        raise ExpertiseRuleBroken(_("Choose a priority from the list."), "priority")
+    try:
+        pool, specialist = _target(ask)
+        documents = _documents(user, patient, ask.document_uuids)
+        priority = _priority(ask.priority) or Priority.objects.order_by("-hours").first()
+        if priority is None:
+            raise ExpertiseRuleBroken(_("Choose a priority from the list."), "priority")
+    except ExpertiseRuleBroken as broken:
+        # The grant says how the attempt ended, once: a wrong choice is a failure.
+        grant.failed(broken.field or "invalid")
+        raise
     now = timezone.now()
     with transaction.atomic():
         if draft is None:
