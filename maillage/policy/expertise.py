@@ -99,7 +99,9 @@ def participating(user: User) -> QuerySet[Request]:
     professional_id = professional_id_of(user)
     if professional_id is not None:
         now = timezone.now()
-        q |= ~Q(status=Status.DRAFT) & (
+        # A request never sent (a draft, or a draft the requester dropped:
+        # cancelled, its specialist named) is the requester's alone.
+        q |= Q(submitted_at__isnull=False) & (
             _specialist_q(professional_id, now) | _pool_q(professional_id)
         )
     return Request.objects.filter(q)
@@ -110,7 +112,7 @@ def side_of(user: User, request: Request) -> Side | None:
     if request.requester_id == user.pk:
         return Side.REQUESTER
     professional_id = professional_id_of(user)
-    if professional_id is None or request.status == Status.DRAFT:
+    if professional_id is None or request.submitted_at is None:
         return None
     if request.assignee_id == professional_id:
         if request.status in OPEN_STATUSES:
