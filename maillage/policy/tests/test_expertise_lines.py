@@ -377,3 +377,20 @@ def test_a_pool_member_whose_directory_entry_closed(personas: Any, cardiology: C
     Professional.objects.filter(pk=cardiology.colleague.pk).update(active=False)
     _refused(_user(cardiology.colleague), request, "relation")
     assert open_request(_user(cardiology.named), request.uuid).side == "pool"
+
+
+@pytest.mark.django_db
+def test_a_dropped_draft_never_reaches_its_named_specialist(
+    personas: Any, cardiology: Cardiology
+) -> None:
+    """A draft named to him and dropped by the requester was never sent: nothing opens it."""
+    gp, cardio = _user(personas.treating_doctor), _user(cardiology.named)
+    draft = _ask(gp, personas.patient, specialist=cardiology.named, send=False)
+    _refused(cardio, draft, "relation")
+    actions.cancel(gp, draft.uuid)
+    draft.refresh_from_db()
+    assert draft.status == Status.CANCELLED and draft.submitted_at is None
+    _refused(cardio, draft, "relation")
+    with pytest.raises(RequestNotFound):
+        attachment_of(cardio, draft.attachments.get().file.uuid)
+    assert not participating(cardio).exists()

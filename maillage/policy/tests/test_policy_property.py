@@ -46,6 +46,7 @@ from maillage.policy.receivers import Receiver, check_receivers
 from maillage.policy.tests.world import (
     POOL_MEMBERS,
     REGULATOR,
+    UNSENT,
     Built,
     DocSpec,
     ExpertiseSpec,
@@ -139,11 +140,12 @@ PLACE_STATES = {"claimed", "on_hold", "concluded"}
 
 
 def side(world: World, who: str, request: ExpertiseSpec) -> str | None:
-    """How ``who`` takes part in the request: its requester always; nobody else in a draft;
+    """How ``who`` takes part in the request: its requester always; nobody else in one never
+    sent (a draft, kept or dropped);
     its specialist; an answering member of its pool while it waits untaken."""
     if request.requester == who:
         return "requester"
-    if request.state == "draft" or not has_directory_entry(world, who):
+    if request.state in UNSENT or not has_directory_entry(world, who):
         return None
     if request.assignee == who:
         return "specialist" if request.state in SPECIALIST_STATES else None
@@ -529,7 +531,8 @@ EMERGENCY_OPPOSED = World(
 # the cardiologist answers, the GP is a member who does not). Patient 1: the
 # GP's pool request the cardiologist concluded beyond the limit, the nurse's
 # pool request the GP took (the cardiologist, a member, is out), and the
-# nurse's draft to the cardiologist (only she sees it).
+# nurse's draft to the cardiologist (only she sees it). Back on patient 0, a
+# draft the GP named to the cardiologist and dropped: never sent, never his.
 EXPERTISE_AT_EVERY_STAGE = World(
     places=(("gp", frozenset({"A"})), ("nurse", frozenset({"A"}))),
     regulator_is_professional=True,
@@ -568,6 +571,7 @@ EXPERTISE_AT_EVERY_STAGE = World(
         ExpertiseSpec(1, "gp", True, "concluded_long_ago", "cardio", (0,)),
         ExpertiseSpec(1, "nurse", True, "claimed", "gp", (0,)),
         ExpertiseSpec(1, "nurse", False, "draft", None, ()),
+        ExpertiseSpec(0, "gp", False, "dropped", None, (1,)),
     ),
     answering=frozenset({"cardio"}),
 )
@@ -765,6 +769,9 @@ def test_the_forced_expertise_worlds_are_the_cases_the_issue_names() -> None:
     assert request_model(world, "nurse", 4, read) == (EXPERTISE, "")
     assert request_model(world, "cardio", 4, read) == ("", "relation")
     assert request_model(world, "coord", 0, read) == ("", "role")
+    # A draft she dropped was never sent: its named specialist is no participant.
+    assert side(world, "cardio", world.expertise[5]) is None
+    assert request_model(world, "cardio", 5, read) == ("", "not_participant")
 
     world = EXPERTISE_OPPOSED
     assert request_model(world, "cardio", 0, read) == ("", "opposed_professional")

@@ -97,7 +97,11 @@ EXPERTISE_STATES = (
     "concluded_long_ago",
     "cancelled",
     "cancelled_long_ago",
+    # A draft the requester dropped: cancelled, never sent.
+    "dropped",
 )
+# Never sent: the requester's alone.
+UNSENT = ("draft", "dropped")
 
 
 def role_of(world: World, who: str) -> str:
@@ -160,7 +164,7 @@ class ExpertiseSpec:
     @property
     def took_place(self) -> bool:
         """The specialist took it: the act's care-team place was made (and maybe ended)."""
-        return self.assignee is not None and self.state not in ("draft", "waiting")
+        return self.assignee is not None and self.state not in (*UNSENT, "waiting")
 
 
 @dataclass(frozen=True)
@@ -236,7 +240,7 @@ def expertise_specs(draw: st.DrawFn, patients: tuple[PatientSpec, ...]) -> Exper
     state = draw(st.sampled_from(EXPERTISE_STATES))
     pool = draw(st.booleans())
     claimant = None
-    if pool and state not in ("draft", "waiting"):
+    if pool and state not in (*UNSENT, "waiting"):
         untaken = [None] if state.startswith("cancelled") else []
         claimant = draw(st.sampled_from([*POOL_MEMBERS, *untaken]))
     count = len(patients[p].documents)
@@ -464,6 +468,7 @@ def _expertise(
         "concluded_long_ago": now - limit - dt.timedelta(days=2),
         "cancelled": now - dt.timedelta(hours=1),
         "cancelled_long_ago": now - limit - dt.timedelta(days=2),
+        "dropped": now - dt.timedelta(hours=1),
     }
     status = {
         "draft": Status.DRAFT,
@@ -474,12 +479,13 @@ def _expertise(
         "concluded_long_ago": Status.CONCLUDED,
         "cancelled": Status.CANCELLED,
         "cancelled_long_ago": Status.CANCELLED,
+        "dropped": Status.CANCELLED,
     }
     for spec in world.expertise:
         end = ended.get(spec.state)
         requester = built.users[spec.requester]
         assignee = professionals[spec.assignee] if spec.assignee else None
-        sent = spec.state != "draft"
+        sent = spec.state not in UNSENT
         request = Request.objects.create(
             patient=built.patients[spec.patient],
             requester=requester,
@@ -497,7 +503,7 @@ def _expertise(
             due_at=asked + dt.timedelta(hours=priority.hours) if sent else None,
             claimed_at=asked if spec.took_place else None,
             concluded_at=end if spec.state.startswith("concluded") else None,
-            cancelled_at=end if spec.state.startswith("cancelled") else None,
+            cancelled_at=end if status[spec.state] == Status.CANCELLED else None,
             hold_started_at=now if spec.state == "on_hold" else None,
         )
         request.documents.set([built.documents[spec.patient][i] for i in spec.documents])
