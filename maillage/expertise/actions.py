@@ -93,6 +93,9 @@ class Ask:
     document_uuids: Sequence[object] = ()
     uploads: Sequence[Upload] = ()
     consent: bool = False
+    # When the patient's consent was recorded, if the requester says (the API's
+    # oral-consent time); now otherwise, and never later than now.
+    consent_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,8 @@ def save_draft(user: User, patient_uuid: object, ask: Ask, draft_uuid: object = 
         draft.priority = priority
         draft.updated_at = now
         if ask.consent and draft.consent_recorded_at is None:
-            draft.consent_recorded_by, draft.consent_recorded_at = user, now
+            recorded_at = min(ask.consent_at, now) if ask.consent_at else now
+            draft.consent_recorded_by, draft.consent_recorded_at = user, recorded_at
         elif not ask.consent:
             draft.consent_recorded_by, draft.consent_recorded_at = None, None
         draft.save()
