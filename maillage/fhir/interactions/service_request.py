@@ -413,9 +413,11 @@ def _documents(resource: ServiceRequest) -> list[uuid.UUID]:
     return found
 
 
-def _consent(resource: ServiceRequest, me: Professional, warnings: list[Issue]) -> bool:
-    """Whether the patient's oral consent is recorded, by the caller, at a past time."""
-    consent = False
+def _consent(
+    resource: ServiceRequest, me: Professional, warnings: list[Issue]
+) -> dt.datetime | None:
+    """When the patient's oral consent was recorded, by the caller, at a past time; None if not."""
+    consent = None
     for index, extension in enumerate(resource.extension or []):
         path = f"ServiceRequest.extension[{index}]"
         if extension.url != ORAL_CONSENT_EXTENSION:
@@ -438,7 +440,7 @@ def _consent(resource: ServiceRequest, me: Professional, warnings: list[Issue]) 
                 _("Give the time the consent was given (a past dateTime with its zone)."),
                 f"{path}.time",
             )
-        consent = True
+        consent = when
     return consent
 
 
@@ -452,7 +454,7 @@ def asked_from_fhir(resource: ServiceRequest, me: Professional, body: dict[str, 
     pool, specialist = _target(resource)
     consent = _consent(resource, me, warnings)
     send = resource.status == "active"
-    if send and not consent:
+    if send and consent is None:
         raise _invalid(
             _(
                 "The patient's consent to the tele-expertise is required: record it in the "
@@ -467,7 +469,8 @@ def asked_from_fhir(resource: ServiceRequest, me: Professional, body: dict[str, 
         pool_uuid=pool,
         specialist_uuid=specialist,
         document_uuids=_documents(resource),
-        consent=consent,
+        consent=consent is not None,
+        consent_at=consent,
     )
     return Asked(_patient(resource), ask, send, warnings)
 

@@ -193,3 +193,19 @@ def test_an_invalid_resource_is_a_400(api, personas, dermatology):
     assert api.post("ServiceRequest", "{", personas.treating_doctor).status_code == 400
     wrong = {"resourceType": "ServiceRequest", "status": "active"}  # no intent, no subject
     assert api.post("ServiceRequest", wrong, personas.treating_doctor).status_code == 400
+
+
+def test_the_consent_time_sent_is_the_one_kept(api, personas, dermatology):
+    body = service_request(
+        personas,
+        pool_performer(dermatology.pool),
+        extension=[consent(personas.treating_doctor.uuid, "2026-11-30T09:00:00+01:00")],
+    )
+
+    response = api.post("ServiceRequest", body, personas.treating_doctor)
+
+    assert response.status_code == 201
+    recorded = Request.objects.get().consent_recorded_at
+    assert recorded is not None and recorded.isoformat() == "2026-11-30T08:00:00+00:00"
+    shown = fhir_json(response)["extension"][0]["extension"]
+    assert {"url": "time", "valueDateTime": "2026-11-30T08:00:00Z"} in shown
