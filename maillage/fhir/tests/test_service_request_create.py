@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from maillage.audit.models import Action, AuditEntry, Outcome
-from maillage.expertise.models import Request, Status
+from maillage.directory.terminology import Specialty
+from maillage.expertise.models import PoolKind, Request, Status
 from maillage.fhir.mapping.service_request import ORAL_CONSENT_EXTENSION
 from maillage.fhir.tests.conftest import document, fhir_json, issues
 from maillage.fhir.tests.expertise_helpers import QUESTION, consent, pool_performer, service_request
 from maillage.tasks.models import OutgoingMail
+from maillage.testing import factories as f
 
 pytestmark = pytest.mark.usefixtures("private_files")
 
@@ -135,8 +137,6 @@ def test_bad_targets_and_priorities_are_422_at_their_element(api, personas, derm
 
 
 def test_a_document_of_another_record_is_refused(api, personas, dermatology):
-    from maillage.testing import factories as f
-
     other = f.patient("MARTIN", "Paul", treating_doctor=personas.treating_doctor)
     elsewhere = document(personas.treating_doctor, other)
     body = service_request(
@@ -209,3 +209,27 @@ def test_the_consent_time_sent_is_the_one_kept(api, personas, dermatology):
     assert recorded is not None and recorded.isoformat() == "2026-11-30T08:00:00+00:00"
     shown = fhir_json(response)["extension"][0]["extension"]
     assert {"url": "time", "valueDateTime": "2026-11-30T08:00:00Z"} in shown
+
+
+def test_an_organization_means_its_team(api, personas, dermatology):
+    team = f.pool(
+        "Dermatologie du CH",
+        Specialty.DERMATOLOGY,
+        (dermatology.first,),
+        kind=PoolKind.TEAM,
+        structure=personas.hospital,
+    )
+    body = service_request(personas, {"reference": f"Organization/{personas.hospital.uuid}"})
+    nowhere = service_request(personas, {"reference": f"Organization/{personas.msp.uuid}"})
+
+    response = api.post("ServiceRequest", body, personas.treating_doctor)
+    refused = api.post("ServiceRequest", nowhere, personas.treating_doctor)
+
+    assert response.status_code == 201
+    assert Request.objects.get().pool == team
+    assert refused.status_code == 422
+    assert "CareTeam" in issues(refused)[0]["diagnostics"]
+    found = api.get(
+        f"ServiceRequest?performer=Organization/{personas.hospital.uuid}", dermatology.first
+    )
+    assert [e["resource"]["id"] for e in fhir_json(found)["entry"]] == [fhir_json(response)["id"]]
