@@ -161,7 +161,10 @@ SORT_FIELDS = {"_lastUpdated": ("updated_at",), "_id": ("uuid",), "authored": ("
 
 
 def searched_requests(
-    call: Call, criteria: Q, resource_type: str
+    call: Call,
+    criteria: Q,
+    resource_type: str,
+    sort_fields: Mapping[str, tuple[str, ...]] = SORT_FIELDS,
 ) -> tuple[list[RequestAccess], int]:
     """One page of the caller's requests matching ``criteria``, each opened (audited)."""
     query = call.query
@@ -170,7 +173,7 @@ def searched_requests(
         policy.participating(call.actor)
         .filter(criteria)
         .distinct()
-        .order_by(*ordering(query, SORT_FIELDS, ("-updated_at", "-pk")))
+        .order_by(*ordering(query, sort_fields, ("-updated_at", "-pk")))
     )
     found, total = page(rows.only("uuid"), query)
     accesses = []

@@ -92,6 +92,11 @@ OWNER_FIELDS = {
     "PractitionerRole": PERFORMER_FIELDS["PractitionerRole"],
 }
 TASK_STATUSES = {fhir: (ours,) for fhir, ours in OURS.items()}
+TASK_SORT_FIELDS = {
+    "_lastUpdated": SORT_FIELDS["_lastUpdated"],
+    "_id": SORT_FIELDS["_id"],
+    "authored-on": SORT_FIELDS["authored"],
+}
 
 SEARCH_PARAMS = (
     SearchParam(
@@ -121,7 +126,7 @@ SEARCH_PARAMS = (
     ),
     SearchParam("authored-on", ParamType.DATE, "When it was sent, with a prefix if needed."),
     *general_params(
-        sort=tuple(SORT_FIELDS),
+        sort=tuple(TASK_SORT_FIELDS),
         include=("Task:focus", "Task:patient", "Task:owner", "Task:requester"),
         revinclude=("Communication:part-of",),
     ),
@@ -147,7 +152,7 @@ def search(call: Call) -> FhirResult:
         & ids_q(query)
         & period_q(query, "_lastUpdated", "updated_at")
     )
-    accesses, total = searched_requests(call, criteria, "Task")
+    accesses, total = searched_requests(call, criteria, "Task", TASK_SORT_FIELDS)
     return searchset(call, [Match(task(a.request)) for a in accesses], total)
 
 

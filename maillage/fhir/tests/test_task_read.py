@@ -138,3 +138,16 @@ def test_search_includes_the_service_request_and_revincludes_the_exchanges(
         ("ServiceRequest", "include"),
         ("Communication", "include"),  # the question
     ]
+
+
+def test_search_sorts_by_when_it_was_sent(api, personas, dermatology):
+    first = ask_pool(personas, dermatology)
+    second = ask_pool(personas, dermatology)
+    me = personas.treating_doctor
+
+    oldest_first = ids(api.get("Task?_sort=authored-on", me))
+    newest_first = ids(api.get("Task?_sort=-authored-on", me))
+
+    assert oldest_first == [str(first.uuid), str(second.uuid)]
+    assert newest_first == [str(second.uuid), str(first.uuid)]
+    assert api.get("Task?_sort=authored", me).status_code == 400
