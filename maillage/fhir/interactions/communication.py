@@ -140,7 +140,8 @@ def read(call: Call) -> FhirResult:
     wanted = uuid_or_404(call.resource_id)
     thread_uuid = thread_of_message(wanted)
     if thread_uuid is None:
-        step = expertise.read(call, wanted)
+        # A role with messaging gets 404 for an id of nothing, one without 403: the same here.
+        step = expertise.read(call, wanted, 404 if may_use_messaging(call.actor) else 403)
         if step is not None:
             return step
     _require_messaging(call.actor)

@@ -89,12 +89,20 @@ def _resources(call: Call, access: RequestAccess, shown: Sequence[Message]) -> l
 # --- read --------------------------------------------------------------------------
 
 
-def read(call: Call, wanted: uuid.UUID) -> FhirResult | None:
-    """The step with this id, through the request's gate; None when no step has it."""
+def read(call: Call, wanted: uuid.UUID, role_refused: int = 403) -> FhirResult | None:
+    """The step with this id, through the request's gate; None when no step has it.
+
+    A role that never takes part in a tele-expertise is refused (audited)
+    with ``role_refused``: the status it gets for an id of nothing, so that
+    the answer does not tell a step from no resource.
+    """
     request_uuid = policy.request_of_message(wanted)
     if request_uuid is None:
         return None
-    require_expertise(call.actor, _TYPE)
+    try:
+        require_expertise(call.actor, _TYPE)
+    except FhirError:
+        raise FhirError(role_refused) from None
     access = opened(call.actor, str(request_uuid), _TYPE, message=str(wanted))
     steps = [m for m in _steps(access) if m.uuid == wanted]
     if not steps:

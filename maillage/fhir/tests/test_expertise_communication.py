@@ -197,3 +197,20 @@ def test_a_communication_that_is_no_step_is_refused(api, personas, dermatology):
     assert blank.status_code == 422
     assert issues(blank)[0]["expression"] == ["Communication.payload"]
     assert request.messages.count() == 1
+
+
+def test_a_secretary_cannot_tell_a_step_from_nothing(api, personas, dermatology):
+    request = ask_pool(personas, dermatology)
+    question = request.messages.get()
+    secretary = personas.coordinator
+
+    step_read = api.get(f"Communication/{question.uuid}", secretary)
+    nothing = api.get(f"Communication/{uuid.uuid4()}", secretary)
+
+    assert step_read.status_code == nothing.status_code == 404
+    refused = AuditEntry.objects.filter(action=Action.EXPERTISE_READ).latest("seq")
+    assert (refused.actor, refused.outcome, refused.detail["rule"]) == (
+        secretary,
+        Outcome.DENIED,
+        "role",
+    )
