@@ -278,3 +278,33 @@ def test_the_requester_sends_her_draft_by_its_task(api, personas, dermatology):
     assert fhir_json(sent)["status"] == "requested"
     assert Request.objects.get().status == Status.WAITING
     assert fhir_json(api.get(path, dermatology.first))["status"] == "requested"
+
+
+def test_a_json_patch_takes_it_too(api, personas, dermatology):
+    request = ask_pool(personas, dermatology)
+    operations = [
+        {"op": "test", "path": "/status", "value": "requested"},
+        {"op": "replace", "path": "/status", "value": "accepted"},
+    ]
+
+    response = send(
+        api,
+        "PATCH",
+        f"Task/{request.uuid}",
+        operations,
+        dermatology.second,
+        content_type="application/json-patch+json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert Request.objects.get().assignee == dermatology.second
+    # The same patch again no longer applies: the Task is accepted now.
+    again = send(
+        api,
+        "PATCH",
+        f"Task/{request.uuid}",
+        operations,
+        dermatology.second,
+        content_type="application/json-patch+json",
+    )
+    assert again.status_code == 422
