@@ -133,10 +133,16 @@ def _patient_q(name: str, value: str) -> Q:
     return Q(patient__uuid=found) if found is not None else Q(pk__in=[])
 
 
-def status_q(query: SearchQuery, statuses: Mapping[str, tuple[str, ...]]) -> Q:
+REQUEST_STATUS_SYSTEM = "http://hl7.org/fhir/request-status"
+
+
+def status_q(query: SearchQuery, statuses: Mapping[str, tuple[str, ...]], system: str) -> Q:
+    """``status`` as codes (of ``system`` if one is named; several separated by commas)."""
+
     def one(value: str) -> Q:
-        code = token(value).code
-        if code not in statuses:
+        wanted = token(value)
+        code = wanted.code
+        if wanted.system not in (None, system) or code not in statuses:
             raise invalid_value(
                 "status",
                 value,
@@ -243,7 +249,7 @@ def search(call: Call) -> FhirResult:
         patient_q(query)
         & all_of(query, "requester", lambda v: party_q("requester", v, REQUESTER_FIELDS))
         & all_of(query, "performer", lambda v: party_q("performer", v, PERFORMER_FIELDS))
-        & status_q(query, STATUSES_OF)
+        & status_q(query, STATUSES_OF, REQUEST_STATUS_SYSTEM)
         & period_q(query, "authored", "submitted_at")
         & ids_q(query)
         & period_q(query, "_lastUpdated", "updated_at")

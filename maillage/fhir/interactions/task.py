@@ -92,6 +92,7 @@ OWNER_FIELDS = {
     "PractitionerRole": PERFORMER_FIELDS["PractitionerRole"],
 }
 TASK_STATUSES = {fhir: (ours,) for fhir, ours in OURS.items()}
+TASK_STATUS_SYSTEM = "http://hl7.org/fhir/task-status"
 TASK_SORT_FIELDS = {
     "_lastUpdated": SORT_FIELDS["_lastUpdated"],
     "_id": SORT_FIELDS["_id"],
@@ -147,7 +148,7 @@ def search(call: Call) -> FhirResult:
         & patient_q(query)
         & all_of(query, "owner", lambda v: party_q("owner", v, OWNER_FIELDS))
         & all_of(query, "requester", lambda v: party_q("requester", v, REQUESTER_FIELDS))
-        & status_q(query, TASK_STATUSES)
+        & status_q(query, TASK_STATUSES, TASK_STATUS_SYSTEM)
         & period_q(query, "authored-on", "submitted_at")
         & ids_q(query)
         & period_q(query, "_lastUpdated", "updated_at")

@@ -151,3 +151,15 @@ def test_search_sorts_by_when_it_was_sent(api, personas, dermatology):
     assert oldest_first == [str(first.uuid), str(second.uuid)]
     assert newest_first == [str(second.uuid), str(first.uuid)]
     assert api.get("Task?_sort=authored", me).status_code == 400
+
+
+def test_status_alternatives_are_separated_by_commas(api, personas, dermatology):
+    request = ask_pool(personas, dermatology)
+    me = personas.treating_doctor
+
+    with_system = api.get("Task?status=http://hl7.org/fhir/task-status|requested", me)
+    piped = api.get("Task?status=requested|accepted", me)
+
+    assert ids(with_system) == [str(request.uuid)]
+    # "requested|accepted" would be the code accepted of a system "requested": refused, not guessed.
+    assert piped.status_code == 400
