@@ -25,7 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.formats import date_format
 from django.utils.timezone import localdate
+from django.utils.translation import gettext as _
 
 from maillage.accounts.models import Role, User
 from maillage.directory.terminology import Specialty
@@ -128,6 +130,7 @@ def scope_for(user: User) -> Scope | None:
             is_coordinator=True,
             professional__user_id=user.pk,
             professional__active=True,
+            pool__active=True,
         )
         .order_by("pool_id")
         .values_list("pool_id", flat=True)
@@ -140,6 +143,20 @@ def scope_for(user: User) -> Scope | None:
 # --- The aggregates --------------------------------------------------------------------
 
 
+def duration_text(seconds: float | None) -> str:
+    """A duration as a reader says it: "45 min", "3 h 05", "2 d 4 h" (French: "2 j 4 h")."""
+    if seconds is None:
+        return "—"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": minutes}
+    days, hours = divmod(hours, 24)
+    return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+
+
 @dataclass(frozen=True)
 class Measure:
     """Quartiles of one duration over ``count`` requests (seconds); hidden when too few."""
@@ -149,6 +166,19 @@ class Measure:
     median: float | None
     p75: float | None
     hidden: bool = False
+
+    @property
+    def median_text(self) -> str:
+        return duration_text(self.median)
+
+    @property
+    def quartiles_text(self) -> str:
+        if self.p25 is None or self.p75 is None:
+            return "—"
+        return _("%(low)s to %(high)s") % {
+            "low": duration_text(self.p25),
+            "high": duration_text(self.p75),
+        }
 
 
 @dataclass(frozen=True)
@@ -309,9 +339,6 @@ def _row(label: str, raw: Raw, suppress: bool) -> Row:
 
 
 def _shape(raw: dict[tuple[str, object], Raw], scope: Scope) -> Figures:
-    from django.utils.formats import date_format
-    from django.utils.translation import gettext as _
-
     empty: Raw = (0, None, 0, None, 0)
     suppress = scope.suppress
     figures = Figures(overall=_row(_("All requests"), raw.get(("all", None), empty), suppress))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maillage.expertise import views
+from maillage.expertise import views, views_figures
 
 app_name = "expertise"
 
@@ -23,4 +23,9 @@ urlpatterns = [
         views.shared_file,
         name="shared_file",
     ),
+]
+
+# Response times and billing facts (views_figures).
+urlpatterns += [
+    path("chiffres/", views_figures.response_times, name="figures"),
 ]

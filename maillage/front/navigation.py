@@ -9,7 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role, User
-from maillage.expertise.queries import answers_expertise, may_use_expertise
+from maillage.expertise.queries import answers_expertise, coordinates_pools, may_use_expertise
 from maillage.policy.gate import can_create, can_search, may_break_glass
 from maillage.policy.messages import may_use_messaging
 from maillage.regulation.actions import may_regulate
@@ -125,6 +125,17 @@ def actions_for(user: User) -> list[Link]:
                 _("Tele-expertise requests to answer"),
                 reverse("expertise:queue"),
                 _("Your queue and your pools' requests nobody took yet, the soonest due first."),
+            ),
+        ),
+        (
+            user.role in {Role.ANALYST, Role.ADMIN} or coordinates_pools(user),
+            Link(
+                _("Tele-expertise response times"),
+                reverse("expertise:figures"),
+                _(
+                    "Time to the first answer and to the conclusion, by specialty, pool and "
+                    "month; the share concluded within its due time."
+                ),
             ),
         ),
         (

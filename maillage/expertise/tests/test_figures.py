@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 import pytest
@@ -10,11 +11,13 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, override
 
 from maillage.directory.terminology import Specialty
 from maillage.expertise import actions, figures
 from maillage.expertise.models import Priority, Recommendation, Request, Status
+from maillage.front.tests.test_home import signed_in
+from maillage.messaging.tests.conftest import fr
 from maillage.testing import factories as f
 
 
@@ -193,3 +196,57 @@ def test_both_ways_of_computing_agree(personas: Any, spread: Any) -> None:
         assert (answered, concluded, on_time) == (other[0], other[2], other[4])
         assert list(answer_q or []) == pytest.approx(list(other[1] or []))
         assert list(conclusion_q or []) == pytest.approx(list(other[3] or []))
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+def _page(response: Any) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_page_shows_the_analyst_aggregates_with_small_counts_hidden(
+    personas: Any, spread: Any
+) -> None:
+    response = signed_in(personas.analyst).get("/teleexpertise/chiffres/")
+    assert response.status_code == 200
+    page = _page(response)
+    assert fr("Tele-expertise response times") in page
+    assert spread.pool.name in page and fr("Asked to a named specialist") in page
+    assert "6 h 30" in page  # the dermatology median of the first answer
+    assert "&lt; 11" in response.content.decode()  # the three cardiology requests
+    assert "50 %" in page
+    # No patient, ever.
+    assert personas.patient.display_name not in page
+    home = _page(signed_in(personas.analyst).get("/"))
+    assert "/teleexpertise/chiffres/" in home
+
+
+@pytest.mark.django_db
+def test_the_page_shows_a_coordinator_their_pools_and_refuses_others(
+    personas: Any, spread: Any
+) -> None:
+    other = f.pool("Cardiologie — Indre", Specialty.CARDIOLOGY, ((personas.cardiologist, True),))
+    _requests(personas, other, [60] * 4, specialty=Specialty.CARDIOLOGY, month=dt.date(2026, 9, 1))
+    coordinator = signed_in(spread.coordinator.user)
+    page = _page(coordinator.get("/teleexpertise/chiffres/"))
+    assert spread.pool.name in page and other.name not in page
+    assert "/teleexpertise/chiffres/" in _page(coordinator.get("/"))
+    # The other pool's coordinator sees its four requests, not hidden for a coordinator.
+    cardiology = _page(signed_in(personas.cardiologist.user).get("/teleexpertise/chiffres/"))
+    assert other.name in cardiology and spread.pool.name not in cardiology
+    assert "1 min" in cardiology
+    # A pool member who does not coordinate, a GP, a patient: refused, and no link home.
+    for user in (spread.first.user, personas.treating_doctor.user, personas.patient_user):
+        client = signed_in(user)
+        assert client.get("/teleexpertise/chiffres/").status_code == 403
+        assert "/teleexpertise/chiffres/" not in _page(client.get("/"))
+
+
+def test_durations_read_as_people_say_them() -> None:
+    with override("fr"):
+        assert figures.duration_text(None) == "—"
+        assert figures.duration_text(44 * 60) == "44 min"
+        assert figures.duration_text(3 * 3600 + 5 * 60) == "3 h 05"
+        assert figures.duration_text(2 * 86400 + 4 * 3600) == "2 j 4 h"
