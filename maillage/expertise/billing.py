@@ -6,13 +6,20 @@ request was concluded; nothing here is a constant of the convention.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.timezone import localdate
 
 from maillage.expertise.models import ActCode, Request, Status, Tariff
+from maillage.policy.relations import professional_id_of
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -71,3 +78,100 @@ def acts_of(request: Request) -> list[Act]:
             )
         )
     return acts
+
+
+# --- A professional's statement of a month ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    day: dt.date
+    reference: str
+    act: Act
+    # Shown only when the professional may read the request now; else None.
+    patient_name: str | None
+    birth_date: dt.date | None
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """The month in local time, as [start, end) instants."""
+    from django.utils.timezone import get_current_timezone
+
+    zone = get_current_timezone()
+    start = dt.datetime(year, month, 1, tzinfo=zone)
+    following = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, following
+
+
+def statement(user: User, year: int, month: int) -> list[StatementLine]:
+    """The user's own acts of the month's concluded requests; the patients shown are audited."""
+    from maillage.policy import expertise as policy
+
+    me = professional_id_of(user)
+    lines: list[StatementLine] = []
+    shown: list[Request] = []
+    for request in policy.billed_by(user, *month_bounds(year, month)):
+        visible = policy.shows_patient(user, request)
+        if visible:
+            shown.append(request)
+        assert request.concluded_at is not None
+        for act in acts_of(request):
+            if act.professional_id != me:
+                continue
+            lines.append(
+                StatementLine(
+                    day=localdate(request.concluded_at),
+                    reference=str(request.uuid)[:8],
+                    act=act,
+                    patient_name=request.patient.display_name if visible else None,
+                    birth_date=request.patient.birth_date if visible else None,
+                )
+            )
+    if shown:
+        policy.audit_listed(user, shown)
+    return lines
+
+
+def statement_csv(lines: list[StatementLine]) -> str:
+    """French spreadsheets: ``;`` between cells, a decimal comma, a BOM so Excel reads UTF-8."""
+    from django.utils.translation import gettext as _
+
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Date"),
+            _("Request reference"),
+            _("Act"),
+            _("Label"),
+            _("Amount (EUR)"),
+            _("Patient"),
+            _("Birth date"),
+            _("Warning"),
+        ]
+    )
+    for line in lines:
+        warning = ""
+        if line.act.over_limit:
+            warning = _(
+                "Over the yearly limit: tele-expertise %(count)d of %(limit)d for this patient"
+            ) % {"count": line.act.count_in_year, "limit": line.act.yearly_limit}
+        writer.writerow(
+            [
+                line.day.strftime("%d/%m/%Y"),
+                line.reference,
+                line.act.code,
+                line.act.label,
+                f"{line.act.amount:.2f}".replace(".", ","),
+                _safe_cell(line.patient_name) if line.patient_name else "—",
+                line.birth_date.strftime("%d/%m/%Y") if line.birth_date else "—",
+                warning,
+            ]
+        )
+    return out.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """A name starting with = + - @ is not a formula to a spreadsheet (CSV injection)."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from maillage.expertise import views, views_figures
 
@@ -28,4 +28,10 @@ urlpatterns = [
 # Response times and billing facts (views_figures).
 urlpatterns += [
     path("chiffres/", views_figures.response_times, name="figures"),
+    # Fixed widths, no repetition: nothing for a regex to backtrack on.
+    re_path(
+        r"^facturation/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})\.csv$",
+        views_figures.billing_csv,
+        name="billing_csv",
+    ),
 ]

@@ -1,15 +1,17 @@
-"""The response-time page: quartiles for a pool's coordinator (their pools) or the analyst."""
+"""The response-time page (a pool's coordinator, the analyst) and a professional's billing CSV."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from maillage.accounts.models import User
-from maillage.expertise import figures
+from maillage.expertise import billing, figures
+from maillage.expertise.queries import may_use_expertise
+from maillage.policy.relations import professional_id_of
 
 
 @login_required
@@ -32,3 +34,22 @@ def response_times(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+@login_required
+def billing_csv(request: HttpRequest, year: str, month: str) -> HttpResponse:
+    """The acts the professional bills for the month's concluded requests, for a spreadsheet."""
+    user: User = request.user  # type: ignore[assignment]
+    if not may_use_expertise(user) or professional_id_of(user) is None:
+        raise PermissionDenied
+    number = int(month)
+    if not 1 <= number <= 12:
+        raise Http404
+    lines = billing.statement(user, int(year), number)
+    response = HttpResponse(
+        billing.statement_csv(lines).encode("utf-8"), content_type="text/csv; charset=utf-8"
+    )
+    name = f"teleexpertise-actes-{year}-{month}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

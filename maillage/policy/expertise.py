@@ -318,6 +318,32 @@ def audit_listed(user: User, requests: Sequence[Request]) -> None:
     )
 
 
+def billed_by(user: User, start: dt.datetime, end: dt.datetime) -> list[Request]:
+    """The requests concluded in [start, end) whose acts the user bills: asked or answered by
+    their directory entry (RQD or TE2). Read whether the user takes part now or not: billing
+    is owed after the access ends; whether the patient is shown is ``shows_patient``'s."""
+    professional_id = professional_id_of(user)
+    if professional_id is None:
+        return []
+    return list(
+        Request.objects.filter(
+            Q(requester_professional_id=professional_id) | Q(assignee_id=professional_id),
+            status=Status.CONCLUDED,
+            concluded_at__gte=start,
+            concluded_at__lt=end,
+        )
+        .select_related("patient")
+        .order_by("concluded_at", "pk")
+    )
+
+
+def shows_patient(user: User, request: Request) -> bool:
+    """May the user read this request now (so see whom it is about)? Decided, not audited:
+    the caller audits the patients it shows (``audit_listed``)."""
+    subject = Subject.of(user, request.patient)
+    return decide(subject, Action.EXPERTISE_READ).granted and side_of(user, request) is not None
+
+
 # --- Receivers --------------------------------------------------------------------
 
 
