@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -38,6 +39,11 @@ def _ask(personas: Any, dermatology: Any) -> Request:
 
 def _earlier(request: Request, by: dt.timedelta, *names: str) -> None:
     Request.objects.filter(pk=request.pk).update(**{n: F(n) - by for n in names})
+
+
+@pytest.fixture(autouse=True)
+def no_cached_figures() -> None:
+    cache.clear()
 
 
 CLOCK = ("submitted_at", "due_at", "remind_half_at", "remind_ninety_at")
@@ -250,3 +256,18 @@ def test_durations_read_as_people_say_them() -> None:
         assert figures.duration_text(44 * 60) == "44 min"
         assert figures.duration_text(3 * 3600 + 5 * 60) == "3 h 05"
         assert figures.duration_text(2 * 86400 + 4 * 3600) == "2 j 4 h"
+
+
+@pytest.mark.django_db
+def test_the_figures_kept_are_computed_again_after_a_new_conclusion(
+    personas: Any, spread: Any
+) -> None:
+    scope = figures.Scope(pools=None, suppress=False)
+    first = figures.figures_for(scope)
+    assert figures.figures_for(scope) == first  # kept: the same columns
+    _requests(
+        personas, spread.pool, [7200], specialty=Specialty.DERMATOLOGY, month=dt.date(2026, 10, 1)
+    )
+    again = figures.figures_for(scope)
+    assert again.overall.answer.count == first.overall.answer.count + 1
+    assert again == figures.figures_for(scope, fresh=True)
