@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
 
 from django.core.cache import cache
 from django.db import connection
@@ -308,16 +307,30 @@ def percentiles(ordered: Sequence[float], fractions: Iterable[float] = QUARTILES
 
 
 def _aggregates_in_python(scope: Scope) -> dict[tuple[str, object], Raw]:
-    """The same aggregates from the columns alone (SQLite has no percentile_cont).
-
-    SQLite sorts each duration once (in C); grouped in that order, every
-    group's list is sorted already, and Python only counts and appends.
-    """
-    answers, _flags = _sorted_groups(scope, "answer_seconds")
-    conclusions, on_time = _sorted_groups(scope, "conclusion_seconds")
+    """The same aggregates from the columns alone (SQLite has no percentile_cont)."""
+    where, params = _where(scope)
+    sql = (
+        "SELECT specialty, pool_id, asked_month, answer_seconds, conclusion_seconds, "  # noqa: S608
+        f"concluded_on_time FROM {_table()} WHERE {where}"
+    )
+    answers: dict[tuple[str, object], list[int]] = defaultdict(list)
+    conclusions: dict[tuple[str, object], list[int]] = defaultdict(list)
+    on_time: dict[tuple[str, object], int] = defaultdict(int)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for specialty, pool, month, answer, conclusion, in_time in rows:
+        keys = (("all", None), ("specialty", specialty), ("pool", pool), ("month", month))
+        for key in keys:
+            answers[key].append(answer)
+            if conclusion is not None:
+                conclusions[key].append(conclusion)
+                if in_time:
+                    on_time[key] += 1
     result: dict[tuple[str, object], Raw] = {}
     for key, values in answers.items():
-        done = conclusions.get(key, [])
+        values.sort()
+        done = sorted(conclusions.get(key, []))
         result[key] = (
             len(values),
             percentiles(values) or None,
@@ -326,36 +339,6 @@ def _aggregates_in_python(scope: Scope) -> dict[tuple[str, object], Raw]:
             on_time.get(key, 0),
         )
     return result
-
-
-def _sorted_groups(
-    scope: Scope, column: str
-) -> tuple[dict[tuple[str, object], list[int]], Counter[tuple[str, object]]]:
-    """Each group's values of ``column``, sorted, and its count of requests concluded on time."""
-    where, params = _where(scope)
-    sql = (
-        f"SELECT specialty, pool_id, asked_month, {column}, concluded_on_time "  # noqa: S608
-        f"FROM {_table()} WHERE {where} AND {column} IS NOT NULL ORDER BY {column}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    groups: dict[tuple[str, object], list[int]] = {}
-    on_time: Counter[tuple[str, object]] = Counter()
-    if not rows:
-        return groups, on_time
-    specialties, pools, months, values, flags = zip(*rows, strict=True)
-    groups[("all", None)] = list(values)
-    on_time[("all", None)] = sum(1 for flag in flags if flag)
-    for dimension, keys in (("specialty", specialties), ("pool", pools), ("month", months)):
-        buckets: dict[object, list[int]] = defaultdict(list)
-        for key, value in zip(keys, values, strict=True):
-            buckets[key].append(value)
-        for key, bucket in buckets.items():
-            groups[(dimension, key)] = bucket
-        for key, count in Counter(compress(keys, flags)).items():
-            on_time[(dimension, key)] = count
-    return groups, on_time
 
 
 def _month(value: object) -> dt.date | None:
