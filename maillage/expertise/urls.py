@@ -28,6 +28,7 @@ urlpatterns = [
 # Response times and billing facts (views_figures).
 urlpatterns += [
     path("chiffres/", views_figures.response_times, name="figures"),
+    path("facturation/", views_figures.billing_months, name="billing"),
     # Fixed widths, no repetition: nothing for a regex to backtrack on.
     re_path(
         r"^facturation/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})\.csv$",

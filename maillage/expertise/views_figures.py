@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.accounts.models import User
@@ -53,3 +56,17 @@ def billing_csv(request: HttpRequest, year: str, month: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def billing_months(request: HttpRequest) -> HttpResponse:
+    """The months whose statement the professional may download (this one and the 12 before)."""
+    user: User = request.user  # type: ignore[assignment]
+    if not may_use_expertise(user) or professional_id_of(user) is None:
+        raise PermissionDenied
+    today = timezone.localdate()
+    months = []
+    for back in range(13):
+        index = today.year * 12 + today.month - 1 - back
+        months.append(dt.date(index // 12, index % 12 + 1, 1))
+    return render(request, "expertise/billing.html", {"months": months})

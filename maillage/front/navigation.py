@@ -12,6 +12,7 @@ from maillage.accounts.models import Role, User
 from maillage.expertise.queries import answers_expertise, coordinates_pools, may_use_expertise
 from maillage.policy.gate import can_create, can_search, may_break_glass
 from maillage.policy.messages import may_use_messaging
+from maillage.policy.relations import professional_id_of
 from maillage.regulation.actions import may_regulate
 from maillage.tasks.access import may_watch_work
 
@@ -125,6 +126,14 @@ def actions_for(user: User) -> list[Link]:
                 _("Tele-expertise requests to answer"),
                 reverse("expertise:queue"),
                 _("Your queue and your pools' requests nobody took yet, the soonest due first."),
+            ),
+        ),
+        (
+            may_use_expertise(user) and professional_id_of(user) is not None,
+            Link(
+                _("Tele-expertise acts to bill"),
+                reverse("expertise:billing"),
+                _("Your RQD and TE2 acts of each month, as a file for a spreadsheet."),
             ),
         ),
         (

@@ -135,3 +135,18 @@ def test_bad_months_and_other_roles_are_refused(personas: Any, dermatology: Any)
     assert gp.get("/teleexpertise/facturation/" + "9" * 5000 + ".csv").status_code == 404
     assert signed_in(personas.analyst).get(_url()).status_code == 403
     assert signed_in(personas.patient_user).get(_url()).status_code == 403
+
+
+def test_the_home_page_leads_to_the_months_and_each_downloads(
+    personas: Any, dermatology: Any
+) -> None:
+    _concluded(personas, dermatology)
+    gp = signed_in(personas.treating_doctor.user)
+    assert "/teleexpertise/facturation/" in gp.get("/").content.decode()
+    page = gp.get("/teleexpertise/facturation/").content.decode()
+    assert _url() in page
+    _header, *lines = _rows(gp.get(_url()))
+    assert [line[2] for line in lines] == ["RQD"]
+    patient = signed_in(personas.patient_user)
+    assert patient.get("/teleexpertise/facturation/").status_code == 403
+    assert "/teleexpertise/facturation/" not in patient.get("/").content.decode()

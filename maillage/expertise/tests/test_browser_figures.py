@@ -46,3 +46,22 @@ def test_the_analyst_reads_the_response_times_on_a_phone(
     screenshot(page, "expertise-figures-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
     screenshot(page, "expertise-figures-wide")
+
+
+def test_a_gp_finds_her_acts_to_bill_from_her_home_page(
+    page: Page, personas: Any, live_url: str
+) -> None:
+    doctor = personas.treating_doctor.user
+    sign_in(page, "medecin.traitant", f.PASSWORD, totp_key=confirmed_device(doctor))
+    with measure_transfer(page) as transfer:
+        page.get_by_role("link", name=fr("Tele-expertise acts to bill")).first.click()
+        expect(
+            page.get_by_role("heading", name=fr("Tele-expertise acts to bill"), level=1)
+        ).to_be_visible()
+    assert_light(transfer)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="(CSV)").first.click()
+    assert download.value.suggested_filename.startswith("teleexpertise-actes-")
+    check_accessibility(page)
+    assert_fits(page, PHONE)
+    screenshot(page, "expertise-billing-phone")
