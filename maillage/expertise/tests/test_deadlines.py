@@ -100,7 +100,7 @@ def _received(smtp: Any) -> Counter[tuple[str, str]]:
     for mail in smtp.received:
         parsed = email.message_from_bytes(mail["content"], policy=email.policy.default)
         for to in mail["rcpt_tos"]:
-            counted[(to, str(parsed["Subject"]))] += 1
+            counted[(to, str(parsed["Subject"]).strip())] += 1
     return counted
 
 
