@@ -34,7 +34,7 @@ from maillage.expertise.models import (
     Request,
     Status,
 )
-from maillage.policy.expertise import RequestAccess, participating
+from maillage.policy.expertise import RequestAccess, not_opposed_q, participating
 from maillage.policy.relations import professional_id_of
 from maillage.policy.table import POLICY
 
@@ -69,7 +69,9 @@ def _with_people(requests: QuerySet[Request]) -> QuerySet[Request]:
 def asked_by(user: User, tab: str) -> QuerySet[Request]:
     """The user's own requests in one part of the list: what waits first, or newest first."""
     statuses = _TAB_STATUSES.get(tab, _TAB_STATUSES[Tab.WAITING])
-    requests = _with_people(Request.objects.filter(requester=user, status__in=statuses))
+    requests = _with_people(
+        Request.objects.filter(requester=user, status__in=statuses).filter(not_opposed_q(user))
+    )
     if tab in {Tab.WAITING, Tab.REPLY}:
         return requests.order_by(F("due_at").asc(nulls_last=True), "pk")
     return requests.order_by("-updated_at", "-pk")
@@ -93,6 +95,7 @@ def queue_of(user: User) -> QuerySet[Request]:
     """
     return _with_people(
         participating(user)
+        .filter(not_opposed_q(user))
         .exclude(requester_id=user.pk)
         .filter(status__in=OPEN_STATUSES)
         .order_by(F("due_at").asc(nulls_last=True), "pk")

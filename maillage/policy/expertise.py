@@ -38,6 +38,7 @@ from maillage.expertise.models import (
     OPEN_STATUSES,
     Attachment,
     Message,
+    PoolMember,
     Request,
     Status,
 )
@@ -46,7 +47,7 @@ from maillage.policy.decide import Decision, Subject, decide, document_rule, rel
 from maillage.policy.gate import Grant, audit_decision
 from maillage.policy.relations import Relation, professional_id_of
 from maillage.policy.table import allowed_relations
-from maillage.records.models import Document
+from maillage.records.models import Consent, ConsentKind, Document
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -83,13 +84,17 @@ def _specialist_q(professional_id: int, now: dt.datetime) -> Q:
 def _pool_q(professional_id: int) -> Q:
     # As routing reaches them (``expertise.actions.answering``): a member whose
     # directory entry was closed is sent nothing, and reads nothing either.
+    # The pools as a subquery, not a join: joined, a request came once per
+    # member of its pool in every list built on ``participating``.
     return Q(
         status=Status.WAITING,
         assignee__isnull=True,
         pool__active=True,
-        pool__members__professional_id=professional_id,
-        pool__members__professional__accepts_teleexpertise=True,
-        pool__members__professional__active=True,
+        pool_id__in=PoolMember.objects.filter(
+            professional_id=professional_id,
+            professional__accepts_teleexpertise=True,
+            professional__active=True,
+        ).values("pool_id"),
     )
 
 
@@ -294,6 +299,25 @@ def attachment_of(user: User, file_uuid: object) -> tuple[RequestAccess, StoredF
     ):
         raise RequestNotFound
     return access, attachment.file
+
+
+def not_opposed_q(user: User) -> Q:
+    """Requests whose patient has not opposed the user: a list names no one that reading refuses.
+
+    Rule 3 as a filter on request rows (``gate.visible_patients_q`` does the
+    same for patient lists): the opposition closes every purpose, so a list
+    that would name the patient leaves her request out.
+    """
+    professional_id = professional_id_of(user)
+    if professional_id is None:
+        return Q()
+    return ~Q(
+        patient_id__in=Consent.objects.filter(
+            kind=ConsentKind.OPPOSE_PROFESSIONAL,
+            professional_id=professional_id,
+            withdrawn_at__isnull=True,
+        ).values("patient_id")
+    )
 
 
 def audit_listed(user: User, requests: Sequence[Request]) -> None:
