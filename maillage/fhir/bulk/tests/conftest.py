@@ -14,7 +14,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from maillage.conftest import Personas
 from maillage.fhir.tests.conftest import Api, document, in_care_team
 from maillage.patients.models import Patient
-from maillage.records.models import Document
+from maillage.records.models import Document, HabilitationRule
 from maillage.testing import factories as f
 
 KICK_OFF = {"HTTP_ACCEPT": "application/fhir+json", "HTTP_PREFER": "respond-async"}
@@ -55,6 +55,11 @@ def territory(personas: Personas, exports_dir: Any) -> Territory:
     petit = f.patient("PETIT", "Jeanne", dt.date(1961, 2, 3), "F", followed_by=(personas.hospital,))
     in_care_team(personas.cardiologist, petit)
     in_care_team(personas.nurse, personas.patient)
+    # The matrix as an administrator may set it: nurses read no tele-expertise
+    # opinion here (by default they do, since they may ask one).
+    HabilitationRule.objects.filter(role="nurse", document_type="teleexpertise_opinion").update(
+        can_read=False
+    )
     return Territory(
         personas=personas,
         girard=personas.patient,
