@@ -15,6 +15,7 @@ why here.
 from __future__ import annotations
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,8 +129,19 @@ def _model_named(node: ast.expr, models: dict[str, str], modules: set[str]) -> s
     return None
 
 
+def _parse(source: str) -> ast.Module:
+    """``ast.parse`` in a thread of its own.
+
+    CPython 3.11 can raise "AST constructor recursion depth mismatch" when the
+    thread that parses earlier ran into a RecursionError (another test of the
+    same worker, e.g. deeply nested JSON): a fresh thread has a fresh depth.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(ast.parse, source).result()
+
+
 def reads_in(source: str, relative: str) -> list[Read]:
-    tree = ast.parse(source)
+    tree = _parse(source)
     return _reads(tree, relative, *_model_aliases(tree, relative))
 
 
