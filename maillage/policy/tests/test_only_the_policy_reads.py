@@ -15,7 +15,9 @@ why here.
 from __future__ import annotations
 
 import ast
-from concurrent.futures import ThreadPoolExecutor
+import pickle
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,15 +131,31 @@ def _model_named(node: ast.expr, models: dict[str, str], modules: set[str]) -> s
     return None
 
 
-def _parse(source: str) -> ast.Module:
-    """``ast.parse`` in a thread of its own.
+_PARSE_ELSEWHERE = (
+    "import ast, pickle, sys; sys.stdout.buffer.write(pickle.dumps(ast.parse(sys.stdin.read())))"
+)
 
-    CPython 3.11 can raise "AST constructor recursion depth mismatch" when the
-    thread that parses earlier ran into a RecursionError (another test of the
-    same worker, e.g. deeply nested JSON): a fresh thread has a fresh depth.
+
+def _parse(source: str) -> ast.Module:
+    """``ast.parse``, or in a fresh interpreter when this one's recursion counters are off.
+
+    CPython 3.11 can raise "AST constructor recursion depth mismatch" in a
+    process where an earlier test moved the recursion limit (hypothesis does,
+    for deep strategies); a fresh thread did not avoid it in CI, a fresh
+    process does. The tree is the same either way.
     """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(ast.parse, source).result()
+    try:
+        return ast.parse(source)
+    except SystemError:
+        done = subprocess.run(
+            [sys.executable, "-c", _PARSE_ELSEWHERE],
+            input=source.encode(),
+            capture_output=True,
+            check=True,
+        )
+        tree = pickle.loads(done.stdout)  # noqa: S301 (our own child's output)
+        assert isinstance(tree, ast.Module)
+        return tree
 
 
 def reads_in(source: str, relative: str) -> list[Read]:
