@@ -339,13 +339,32 @@ def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
             linked[entry.pk] = (entry.seq, entry.prev_hash, entry.hash)
         if not chained:
             return linked
-        AuditEntry.objects.bulk_update(chained, ["seq", "prev_hash", "hash"])
+        _write_links(chained)
         head_key_id, head_mac = sign_head(keyring, seq, previous)
         AuditChainHead.objects.filter(pk=1).update(
             seq=seq, hash=previous, key_id=head_key_id, mac=head_mac
         )
         transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
     return linked
+
+
+def _write_links(entries: list[AuditEntry]) -> None:
+    """One parameterised UPDATE per entry, sent together (psycopg pipelines executemany).
+
+    ``bulk_update`` builds one CASE expression per field over the whole batch:
+    for a list page's fifty entries it cost more than the page's own queries.
+    """
+    quote = connection.ops.quote_name
+    meta = AuditEntry._meta
+    seq, prev_hash, hash_, pk = (
+        quote(meta.get_field(name).column) for name in ("seq", "prev_hash", "hash", "id")
+    )
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {seq} = %s, {prev_hash} = %s, "  # noqa: S608 (names only)
+        f"{hash_} = %s WHERE {pk} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(e.seq, e.prev_hash, e.hash, e.pk) for e in entries])
 
 
 def chain_pending() -> dict[int, tuple[int, str, str]]:

@@ -38,6 +38,8 @@ from maillage.policy.gate import PatientNotFound, allowed, open_patient, open_re
 from maillage.records.models import Document
 
 PAGE_SIZE = 50
+# The queue shows the soonest due first: the top 25 is what a specialist works from.
+QUEUE_PAGE_SIZE = 25
 
 
 def _user(request: HttpRequest) -> User:
@@ -87,7 +89,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     """The specialist's queue: mine and my pools' untaken requests, soonest due first."""
     user = _user(request)
-    page = Paginator(queries.queue_of(user), PAGE_SIZE).get_page(page_number(request.GET))
+    page = Paginator(queries.queue_of(user), QUEUE_PAGE_SIZE).get_page(page_number(request.GET))
     rows = list(page)
     policy.audit_listed(user, rows)
     return render(
