@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "maillage.regulation",
     "maillage.messaging",
     "maillage.expertise",
+    "maillage.acts",
     "maillage.realtime",
     "maillage.fhir",
     "oauth2_provider",

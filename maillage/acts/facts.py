@@ -1,0 +1,173 @@
+"""Gather the facts of eligibility for (patient, doctor, moment), and the rules in force.
+
+The caller has already passed the policy for this patient (the booking or the
+room page did): these functions read what the assessment needs and show
+nothing by themselves. What the record cannot know (an emergency, a SAS
+referral, a médecin traitant who cannot see her in time) is said by the caller.
+
+The agenda's in-person visits are read by ``last_in_person_visit`` and
+``year_activity`` alone: the two places to complete if the agenda's model
+changes shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from maillage.acts.eligibility import Assessment, Facts, Rules, age_on, assess, months_before
+from maillage.acts.models import (
+    DirectAccessSpecialty,
+    Rule,
+    Tariff,
+    UnderservedCommune,
+    valid_on,
+)
+from maillage.directory.models import Professional, StructureKind
+from maillage.directory.terminology import GENERAL_PRACTICE, Profession
+from maillage.patients.models import Patient
+
+# The agenda's model, by name: the agenda app may be absent (read at call time).
+AGENDA_APPOINTMENT: str = "agenda.Appointment"
+# Appointment statuses that are not a visit that took place (the agenda's names).
+NOT_HELD = ("cancelled", "no_show", "noshow", "proposed", "pending")
+
+
+def assess_for(
+    patient: Patient,
+    professional: Professional,
+    moment: dt.datetime | None = None,
+    *,
+    emergency: bool = False,
+    sas_referral: bool = False,
+    treating_doctor_available: bool = True,
+) -> Assessment:
+    """The assessment of a teleconsultation of ``patient`` by ``professional`` at ``moment``."""
+    moment = moment or timezone.now()
+    facts = gather(
+        patient,
+        professional,
+        moment,
+        emergency=emergency,
+        sas_referral=sas_referral,
+        treating_doctor_available=treating_doctor_available,
+    )
+    return assess(facts, rules_on(facts.on))
+
+
+def gather(
+    patient: Patient,
+    professional: Professional,
+    moment: dt.datetime,
+    *,
+    emergency: bool = False,
+    sas_referral: bool = False,
+    treating_doctor_available: bool = True,
+) -> Facts:
+    day = timezone.localdate(moment)
+    convention = getattr(professional, "convention", None) if professional.pk else None
+    year_acts, year_remote_capped = year_activity(professional, moment)
+    return Facts(
+        on=day,
+        patient_age=age_on(patient.birth_date, day),
+        is_doctor=professional.profession == Profession.DOCTOR,
+        is_general_practitioner=professional.specialty in GENERAL_PRACTICE,
+        specialty=professional.specialty,
+        sector=convention.sector if convention else None,
+        optam=bool(convention and convention.optam),
+        is_treating_doctor=patient.treating_doctor_id == professional.pk,
+        has_treating_doctor=patient.treating_doctor_id is not None,
+        treating_doctor_available=treating_doctor_available,
+        last_in_person_visit=last_in_person_visit(patient, professional, moment),
+        emergency=emergency,
+        ehpad_resident=patient.followed_by.filter(kind=StructureKind.EHPAD).exists(),
+        underserved_zone=lives_in_underserved_zone(patient, day),
+        sas_referral=sas_referral,
+        year_acts=year_acts,
+        year_remote_capped=year_remote_capped,
+    )
+
+
+def rules_on(day: dt.date) -> Rules:
+    """The rows in force on ``day`` (the latest row of each code wins)."""
+    in_force = Tariff.objects.filter(valid_on(day)).order_by("valid_from")
+    tariffs = {row.code: row.amount for row in in_force}
+    active: dict[str, int | None] = {}
+    for rule in Rule.objects.filter(valid_on(day)).order_by("valid_from"):
+        if rule.active:
+            active[rule.code] = rule.parameter
+        else:
+            active.pop(rule.code, None)
+    direct = {
+        row.specialty: (row.min_age, row.max_age)
+        for row in DirectAccessSpecialty.objects.filter(valid_on(day)).order_by("valid_from")
+    }
+    return Rules(tariffs=tariffs, active=active, direct_access=direct)
+
+
+def lives_in_underserved_zone(patient: Patient, day: dt.date) -> bool:
+    commune = patient.commune
+    if commune is None:
+        return False
+    return (
+        UnderservedCommune.objects.filter(valid_on(day))
+        .filter(insee_code=commune.insee_code)
+        .exists()
+    )
+
+
+def _appointments() -> QuerySet[Any] | None:
+    if not apps.is_installed("maillage.agenda"):
+        return None
+    model = apps.get_model(AGENDA_APPOINTMENT)
+    return model.objects.exclude(status__in=NOT_HELD)
+
+
+def last_in_person_visit(
+    patient: Patient, professional: Professional, before: dt.datetime
+) -> dt.date | None:
+    """The day of the last in-person appointment of the patient with this doctor before ``before``.
+
+    Read from the agenda (``agenda.Appointment``, modality in person, held);
+    None while the agenda is not installed. The one place to complete when
+    in-person visits are recorded elsewhere (an act recorded outside the agenda).
+    """
+    appointments = _appointments()
+    if appointments is None or professional.pk is None:
+        return None
+    start = (
+        appointments.filter(
+            patient=patient, professional=professional, modality="in_person", start__lt=before
+        )
+        .order_by("-start")
+        .values_list("start", flat=True)
+        .first()
+    )
+    return timezone.localdate(start) if start else None
+
+
+def year_activity(professional: Professional, moment: dt.datetime) -> tuple[int, int]:
+    """The doctor's acts of the calendar year before ``moment``: all, and the capped remote ones.
+
+    The in-person and remote appointments of the agenda that took place; a
+    remote one with the doctor's own patient (as médecin traitant) is outside
+    the cap.
+    """
+    appointments = _appointments()
+    if appointments is None or professional.pk is None:
+        return 0, 0
+    day = timezone.localdate(moment)
+    year_start = timezone.make_aware(dt.datetime(day.year, 1, 1))
+    mine = appointments.filter(professional=professional, start__gte=year_start, start__lt=moment)
+    total = mine.count()
+    capped = (
+        mine.filter(modality="remote").exclude(Q(patient__treating_doctor=professional)).count()
+    )
+    return total, capped
+
+
+__all__ = ["assess_for", "gather", "last_in_person_visit", "months_before", "rules_on"]
