@@ -66,7 +66,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from maillage.audit import checkpoints, context, keys
@@ -348,19 +348,22 @@ def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
     return linked
 
 
+def _column(name: str) -> str:
+    field = AuditEntry._meta.get_field(name)
+    assert isinstance(field, Field) and field.column
+    return connection.ops.quote_name(field.column)
+
+
 def _write_links(entries: list[AuditEntry]) -> None:
     """One parameterised UPDATE per entry, sent together (psycopg pipelines executemany).
 
     ``bulk_update`` builds one CASE expression per field over the whole batch:
     for a list page's fifty entries it cost more than the page's own queries.
     """
-    quote = connection.ops.quote_name
-    meta = AuditEntry._meta
-    seq, prev_hash, hash_, pk = (
-        quote(meta.get_field(name).column) for name in ("seq", "prev_hash", "hash", "id")
-    )
+    seq, prev_hash, hash_, pk = (_column(name) for name in ("seq", "prev_hash", "hash", "id"))
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
     sql = (
-        f"UPDATE {quote(meta.db_table)} SET {seq} = %s, {prev_hash} = %s, "  # noqa: S608 (names only)
+        f"UPDATE {table} SET {seq} = %s, {prev_hash} = %s, "  # noqa: S608 (names only)
         f"{hash_} = %s WHERE {pk} = %s"
     )
     with connection.cursor() as cursor:

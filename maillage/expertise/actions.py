@@ -596,9 +596,10 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
 def _first_answer(request: Request, now: dt.datetime) -> None:
     """The first answer's time and its duration for the figures, written once."""
     times = figures.response_times(request.submitted_at, now, None, 0, None)
-    Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
+    if Request.objects.filter(pk=request.pk, first_answer_at__isnull=True).update(
         first_answer_at=now, answer_seconds=times.answer_seconds
-    )
+    ):
+        figures.changed()
 
 
 def _concluded_times(request: Request, now: dt.datetime) -> None:
@@ -610,6 +611,7 @@ def _concluded_times(request: Request, now: dt.datetime) -> None:
     Request.objects.filter(pk=request.pk).update(
         conclusion_seconds=times.conclusion_seconds, concluded_on_time=times.concluded_on_time
     )
+    figures.changed()
 
 
 def _end_hold(request: Request, now: dt.datetime) -> None:

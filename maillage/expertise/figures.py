@@ -23,16 +23,24 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localdate
 from django.utils.translation import gettext as _
 
 from maillage.accounts.models import Role, User
 from maillage.directory.terminology import Specialty
-from maillage.expertise.models import Pool, PoolMember, Request
+from maillage.expertise.models import (
+    FiguresClock,
+    FiguresSnapshot,
+    Pool,
+    PoolMember,
+    Request,
+)
 from maillage.front.indicators import SMALL_CELL
 
 QUARTILES = (0.25, 0.5, 0.75)
@@ -205,6 +213,10 @@ class Figures:
     by_pool: list[Row] = field(default_factory=list)
     by_month: list[Row] = field(default_factory=list)
     small_cell: int = SMALL_CELL
+    # When and from what they were computed: not part of what they say.
+    computed_at: dt.datetime | None = field(default=None, compare=False)
+    # Kept from before a change; the minute job is computing them again.
+    outdated: bool = field(default=False, compare=False)
 
 
 # An aggregate as computed: counts and quartiles of both durations, on-time count.
@@ -212,41 +224,138 @@ Raw = tuple[int, Sequence[float] | None, int, Sequence[float] | None, int]
 DIMENSIONS = ("all", "specialty", "pool", "month")
 
 
-def figures_for(scope: Scope, *, fresh: bool = False) -> Figures:
-    """The page's figures for a scope: the quartiles of the requests answered so far.
+def figures_for(scope: Scope, *, fresh: bool = False, kept_ok: bool = False) -> Figures:
+    """The figures of a scope: the quartiles of the requests answered so far.
 
-    Computing them sorts every duration of the scope (about a second at
+    Computing them sorts every duration of the scope (a second or more at
     300 000 requests); they change only when a request is first answered or
-    concluded, and those columns are written once, never undone (a request
-    is never deleted). So the quartiles are kept in the cache under a
-    fingerprint of the columns (counts, sums, the last id), read in one cheap
-    scan: any new answer or conclusion changes it and they are computed again.
+    concluded (the clock, ``changed``) or a request is added (the newest id).
+    So each scope's figures are kept (``FiguresSnapshot``) with the clock
+    and newest id they were computed from, read before computing: a change
+    committed meanwhile makes the copy outdated, never wrong for good.
+
+    An outdated copy is computed again here, unless ``kept_ok``: the page
+    shows it with its time, and the minute job (``refresh_kept``) computes it
+    again in the worker, so that no reader waits for the sort.
     """
-    fingerprint = _fingerprint(scope)
-    key = f"expertise-figures:{scope.pools}:{fingerprint}"
-    raw: dict[tuple[str, object], Raw] | None = None if fresh else cache.get(key)
-    if raw is None:
-        if connection.vendor == "postgresql":
-            raw = _aggregates_in_database(scope)
-        else:
-            raw = _aggregates_in_python(scope)
-        cache.set(key, raw, CACHE_SECONDS)
-    return _shape(raw, scope)
+    key = _scope_key(scope)
+    current = _fingerprint()
+    kept = None if fresh else FiguresSnapshot.objects.filter(scope_key=key).first()
+    if kept is not None and (kept_ok or (kept.clock, kept.last_request_id) == current):
+        outdated = (kept.clock, kept.last_request_id) != current
+        raw = _raw_from_json(kept.raw)
+        return _shape(raw, scope, computed_at=kept.computed_at, outdated=outdated)
+    return _compute_and_keep(scope, key, current)
 
 
-CACHE_SECONDS = 24 * 3600
-
-
-def _fingerprint(scope: Scope) -> str:
-    where, params = _where(scope)
-    sql = (
-        "SELECT count(answer_seconds), count(conclusion_seconds), sum(answer_seconds), "  # noqa: S608
-        f"sum(conclusion_seconds), max(id) FROM {_table()} WHERE {where}"
+def _compute_and_keep(scope: Scope, key: str, fingerprint: tuple[int, int]) -> Figures:
+    if connection.vendor == "postgresql":
+        raw = _aggregates_in_database(scope)
+    else:
+        raw = _aggregates_in_python(scope)
+    now = timezone.now()
+    clock, last_id = fingerprint
+    FiguresSnapshot.objects.update_or_create(
+        scope_key=key,
+        defaults={
+            "clock": clock,
+            "last_request_id": last_id,
+            "computed_at": now,
+            "raw": _raw_to_json(raw),
+        },
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return "-".join(str(value) for value in row or ())
+    return _shape(raw, scope, computed_at=now, outdated=False)
+
+
+def refresh_kept(due_at: dt.datetime | None = None) -> int:
+    """The minute job: compute again each kept scope that is outdated, and the territory's
+    if it was never computed (the analyst's first visit then finds it); how many."""
+    current = _fingerprint()
+    refreshed = 0
+    keys = set(FiguresSnapshot.objects.values_list("scope_key", flat=True))
+    keys.add(_scope_key(TERRITORY))
+    for key in sorted(keys):
+        kept = FiguresSnapshot.objects.filter(scope_key=key).first()
+        if kept is not None and (kept.clock, kept.last_request_id) == current:
+            continue
+        scope = _scope_of_key(key)
+        if scope is None:
+            continue
+        _compute_and_keep(scope, key, current)
+        refreshed += 1
+    return refreshed
+
+
+def changed() -> None:
+    """A response time was written: kept figures are outdated once this commits.
+
+    After the commit, in a statement of its own: the row is locked for an
+    instant, not for the rest of the conclusion's transaction (which renders
+    a PDF). A copy computed between the commit and the bump is computed once
+    more for nothing, never kept wrong.
+    """
+    transaction.on_commit(_bump, robust=True)
+
+
+def _bump() -> None:
+    if not FiguresClock.objects.filter(pk=1).update(changes=F("changes") + 1):
+        FiguresClock.objects.get_or_create(pk=1, defaults={"changes": 1})
+
+
+TERRITORY = Scope(pools=None, suppress=True)
+
+
+def _scope_key(scope: Scope) -> str:
+    pools = "all" if scope.pools is None else ",".join(str(p) for p in scope.pools)
+    return f"pools={pools};suppress={int(scope.suppress)}"
+
+
+def _scope_of_key(key: str) -> Scope | None:
+    try:
+        pools_part, suppress_part = key.split(";")
+        pools = pools_part.removeprefix("pools=")
+        suppress = suppress_part.removeprefix("suppress=") == "1"
+        if pools == "all":
+            return Scope(pools=None, suppress=suppress)
+        return Scope(pools=tuple(int(p) for p in pools.split(",")), suppress=suppress)
+    except ValueError:
+        return None
+
+
+def _fingerprint() -> tuple[int, int]:
+    """The clock and the newest request's id: two index reads, whatever the table's size."""
+    clock = FiguresClock.objects.filter(pk=1).values_list("changes", flat=True).first()
+    newest = Request.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return int(clock or 0), int(newest or 0)
+
+
+def _raw_to_json(raw: dict[tuple[str, object], Raw]) -> list[list[object]]:
+    out: list[list[object]] = []
+    for (dimension, key), (answered, answer_q, concluded, conclusion_q, on_time) in raw.items():
+        value = key.isoformat() if isinstance(key, dt.date) else key
+        out.append(
+            [
+                dimension,
+                value,
+                answered,
+                _floats(answer_q),
+                concluded,
+                _floats(conclusion_q),
+                on_time,
+            ]
+        )
+    return out
+
+
+def _floats(values: Sequence[float] | None) -> list[float] | None:
+    return None if values is None else [float(v) for v in values]
+
+
+def _raw_from_json(rows: list[list[Any]]) -> dict[tuple[str, object], Raw]:
+    raw: dict[tuple[str, object], Raw] = {}
+    for dimension, key, answered, answer_q, concluded, conclusion_q, on_time in rows:
+        raw[(dimension, key)] = (answered, answer_q, concluded, conclusion_q, on_time)
+    return raw
 
 
 def _table() -> str:
@@ -367,10 +476,20 @@ def _row(label: str, raw: Raw, suppress: bool) -> Row:
     )
 
 
-def _shape(raw: dict[tuple[str, object], Raw], scope: Scope) -> Figures:
+def _shape(
+    raw: dict[tuple[str, object], Raw],
+    scope: Scope,
+    *,
+    computed_at: dt.datetime | None = None,
+    outdated: bool = False,
+) -> Figures:
     empty: Raw = (0, None, 0, None, 0)
     suppress = scope.suppress
-    figures = Figures(overall=_row(_("All requests"), raw.get(("all", None), empty), suppress))
+    figures = Figures(
+        overall=_row(_("All requests"), raw.get(("all", None), empty), suppress),
+        computed_at=computed_at,
+        outdated=outdated,
+    )
     labels = dict(Specialty.choices)
     names: dict[object, str] = dict(Pool.objects.values_list("pk", "name"))
     for (dimension, key), values in raw.items():

@@ -296,3 +296,33 @@ class Tariff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.amount} € ({self.valid_from:%d/%m/%Y})"
+
+
+class FiguresClock(models.Model):
+    """How many times a response time was written (one row): the figures' kept copies compare it.
+
+    Bumped after each first answer and conclusion commits (``figures.changed``).
+    """
+
+    changes = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.changes} changes"
+
+
+class FiguresSnapshot(models.Model):
+    """The response-time figures of one scope as last computed, and what they were computed from.
+
+    Computing them sorts every duration of the scope (seconds at 300 000
+    requests): the page reads this copy, and the minute job computes it
+    again once the clock or the newest request has moved.
+    """
+
+    scope_key = models.CharField(max_length=200, unique=True)
+    clock = models.PositiveBigIntegerField()
+    last_request_id = models.BigIntegerField()
+    computed_at = models.DateTimeField()
+    raw = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.scope_key} @ {self.computed_at:%Y-%m-%d %H:%M}"

@@ -23,7 +23,7 @@ def response_times(request: HttpRequest) -> HttpResponse:
     scope = figures.scope_for(user)
     if scope is None:
         raise PermissionDenied
-    result = figures.figures_for(scope)
+    result = figures.figures_for(scope, kept_ok=True)
     return render(
         request,
         "expertise/figures.html",

@@ -66,6 +66,9 @@ JOBS: tuple[Periodic, ...] = (
     # Idempotent: each reminder and escalation of a request is sent once
     # (a conditional UPDATE of its sent time, and an idempotent notice).
     Periodic("expertise_deadlines", 1, "maillage.expertise.deadlines.remind"),
+    # Idempotent: computes again the kept response-time figures that a new
+    # answer or conclusion made outdated (a second run finds none).
+    Periodic("expertise_figures", 1, "maillage.expertise.figures.refresh_kept"),
 )
 
 # Other claimed work swept at every tick beside mail and runs: ``f(now) -> count``.

@@ -259,15 +259,41 @@ def test_durations_read_as_people_say_them() -> None:
 
 
 @pytest.mark.django_db
-def test_the_figures_kept_are_computed_again_after_a_new_conclusion(
+def test_the_figures_kept_are_computed_again_after_a_new_request(
     personas: Any, spread: Any
 ) -> None:
     scope = figures.Scope(pools=None, suppress=False)
     first = figures.figures_for(scope)
-    assert figures.figures_for(scope) == first  # kept: the same columns
+    assert figures.figures_for(scope) == first  # kept: nothing moved
     _requests(
         personas, spread.pool, [7200], specialty=Specialty.DERMATOLOGY, month=dt.date(2026, 10, 1)
     )
+    # The page may show the copy kept, said to be outdated, while the worker counts.
+    kept = figures.figures_for(scope, kept_ok=True)
+    assert kept == first and kept.outdated and kept.computed_at is not None
     again = figures.figures_for(scope)
     assert again.overall.answer.count == first.overall.answer.count + 1
+    assert not again.outdated
     assert again == figures.figures_for(scope, fresh=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_outdates_the_kept_figures_and_the_minute_job_counts_it(
+    personas: Any, dermatology: Any
+) -> None:
+    scope = figures.TERRITORY
+    request = _ask(personas, dermatology)
+    specialist = dermatology.first.user
+    actions.claim(specialist, request.uuid)
+    before = figures.figures_for(scope, kept_ok=True)
+    assert before.overall.answer.count == 0
+    actions.answer(specialist, request.uuid, "Photo nette, à revoir.")
+    kept = figures.figures_for(scope, kept_ok=True)
+    assert kept.outdated and kept.overall.answer.count == 0
+    assert figures.refresh_kept() == 1
+    assert figures.refresh_kept() == 0  # idempotent: nothing moved since
+    now = figures.figures_for(scope, kept_ok=True)
+    assert not now.outdated and now.overall.answer.count == 1
+    # The page says when its figures were computed.
+    page = _page(signed_in(personas.analyst).get("/teleexpertise/chiffres/"))
+    assert "Chiffres calculés le" in page
