@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "maillage.messaging",
     "maillage.expertise",
     "maillage.acts",
+    "maillage.teleconsult",
     "maillage.realtime",
     "maillage.fhir",
     "oauth2_provider",
@@ -313,6 +314,12 @@ MAILLAGE_EXPORT_HOURS = float(os.environ.get("MAILLAGE_EXPORT_HOURS", "24"))
 # Tele-expertise: how long after a request ends its specialist keeps it, and
 # the place in the patient's care team the act gave (policy.expertise).
 MAILLAGE_EXPERTISE_ACCESS_DAYS = float(os.environ.get("MAILLAGE_EXPERTISE_ACCESS_DAYS", "30"))
+# Teleconsultation (maillage.teleconsult): a professional of an act reaches the
+# patient's act for this long after it ended; a guest's link lasts this long.
+MAILLAGE_TELECONSULT_ACCESS_DAYS = float(os.environ.get("MAILLAGE_TELECONSULT_ACCESS_DAYS", "30"))
+MAILLAGE_TELECONSULT_INVITATION_HOURS = float(
+    os.environ.get("MAILLAGE_TELECONSULT_INVITATION_HOURS", "48")
+)
 # Audit trail keys (HMAC of every entry, of the chain head and of checkpoints):
 # from the environment ("id:base64,..." and the current id), else a key file
 # beside the database (demo). Never in the database itself.

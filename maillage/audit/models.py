@@ -77,6 +77,13 @@ class Action(models.TextChoices):
     EXPERTISE_READ = "expertise.read", _("read a tele-expertise about the patient")
     EXPERTISE_WRITE = "expertise.write", _("took part in a tele-expertise about the patient")
     EXPERTISE_DOCUMENT = "expertise.document", _("read a document shared with a tele-expertise")
+    # Teleconsultation (maillage.teleconsult): opening one, entering its
+    # waiting room or room, taking part (admitting, inviting, chat, files,
+    # ending), and a signalling relay refused between two of its participants.
+    TELECONSULT_OPEN = "teleconsult.open", _("opened a teleconsultation with the patient")
+    TELECONSULT_READ = "teleconsult.read", _("entered or viewed a teleconsultation of the patient")
+    TELECONSULT_WRITE = "teleconsult.write", _("took part in a teleconsultation of the patient")
+    TELECONSULT_SIGNAL = "teleconsult.signal", _("sent a call signal in a teleconsultation")
 
 
 class Outcome(models.TextChoices):

@@ -45,6 +45,10 @@ class Relation(enum.StrEnum):
     # specialist while it is open and for a limited time after; a member of
     # its pool while nobody has taken it (maillage.expertise).
     EXPERTISE = "expertise"
+    # A professional's place in a teleconsultation of the patient: while it
+    # is planned or under way, and for a limited time after it ended
+    # (maillage.policy.teleconsult).
+    TELECONSULTATION = "teleconsultation"
     # Creating a record makes no relation yet; the creator's role suffices.
     CREATOR = "creator"
 
@@ -60,6 +64,7 @@ RELATION_LABELS = {
     Relation.IDENTITY_VIGILANCE: _("identity vigilance"),
     Relation.EXCHANGE: _("secure exchange between professionals"),
     Relation.EXPERTISE: _("tele-expertise"),
+    Relation.TELECONSULTATION: _("teleconsultation"),
     Relation.CREATOR: _("creation of the record"),
 }
 
@@ -131,6 +136,13 @@ def expertise_requests(user: User) -> QuerySet[Any]:
     return participating(user)
 
 
+def teleconsultations(user: User) -> QuerySet[Any]:
+    """The teleconsultations the user has a place in now (``policy.teleconsult`` says how)."""
+    from maillage.policy.teleconsult import participating
+
+    return participating(user)
+
+
 def _patients_in(queryset: QuerySet[Any], ids: list[int]) -> set[int]:
     return set(queryset.filter(patient_id__in=ids).values_list("patient_id", flat=True))
 
@@ -194,6 +206,8 @@ def _holding(
         return {p.pk for p in patients if evidence is not None and evidence.identifies(p)}
     if relation is Relation.EXPERTISE:
         return _patients_in(expertise_requests(user), ids)
+    if relation is Relation.TELECONSULTATION:
+        return _patients_in(teleconsultations(user), ids)
     if relation is Relation.EXCHANGE:
         # Every role of secure messaging (the table names them), staff
         # included: a secretary told to book the patient receives the exchange.
@@ -238,6 +252,8 @@ def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
         q |= Q(pk__in=open_regulation_cases(user).values("patient_id"))
     if Relation.EXPERTISE in wanted:
         q |= Q(pk__in=expertise_requests(user).values("patient_id"))
+    if Relation.TELECONSULTATION in wanted:
+        q |= Q(pk__in=teleconsultations(user).values("patient_id"))
     if Relation.EXCHANGE in wanted:
         q |= Q(pk__isnull=False)
     return q

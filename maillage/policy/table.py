@@ -87,6 +87,26 @@ _EXPERTISE: Mapping[str, frozenset[Relation]] = dict.fromkeys(
 )
 _RECEIVE: Mapping[str, frozenset[Relation]] = dict.fromkeys(RECEIVING_ROLES, _EXCHANGE)
 
+# Teleconsultation: opened by a doctor who follows the patient or is in her
+# care team (the agenda's booking opens one too, for the doctor booked);
+# entered and taken part in by the patient and by the professionals who have
+# a place in it (``policy.teleconsult`` then checks the act is theirs).
+# A doctor of the act files what was shared in the room, and its report.
+_TELECONSULT = frozenset({Relation.TELECONSULTATION})
+_TELECONSULT_OPEN: Mapping[str, frozenset[Relation]] = {
+    Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
+}
+_TELECONSULT_TAKE_PART: Mapping[str, frozenset[Relation]] = {
+    Role.PATIENT: _SELF,
+    Role.DOCTOR: _TELECONSULT,
+    Role.NURSE: _TELECONSULT,
+    Role.PHARMACIST: _TELECONSULT,
+}
+_DOCUMENT_CREATE: Mapping[str, frozenset[Relation]] = {
+    **_RECORD_WRITE,
+    Role.DOCTOR: _RECORD_WRITE[Role.DOCTOR] | _TELECONSULT,
+}
+
 POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.PATIENT_READ: _IDENTITY_READ,
     # Listing a patient needs what reading them needs; a patient searches nobody.
@@ -115,7 +135,7 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.ACCESS_LOG_READ: {Role.PATIENT: _SELF},
     Action.RECORD_READ: _RECORD_READ,
     Action.DOCUMENT_READ: _RECORD_READ,
-    Action.DOCUMENT_CREATE: _RECORD_WRITE,
+    Action.DOCUMENT_CREATE: _DOCUMENT_CREATE,
     Action.DOCUMENT_REPLACE: _RECORD_WRITE,
     Action.DOCUMENT_WITHDRAW: _RECORD_WRITE,
     # Bringing someone into the care team for an act needs what writing needs.
@@ -136,6 +156,10 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     # A record document shared with a request, for each of its readers: the
     # document rules apply as for reading it in the record.
     Action.EXPERTISE_DOCUMENT: _EXPERTISE,
+    Action.TELECONSULT_OPEN: _TELECONSULT_OPEN,
+    Action.TELECONSULT_READ: _TELECONSULT_TAKE_PART,
+    Action.TELECONSULT_WRITE: _TELECONSULT_TAKE_PART,
+    Action.TELECONSULT_SIGNAL: _TELECONSULT_TAKE_PART,
     # A bulk export ($export) lists the patients reading them would, never
     # through an emergency opening or a regulation case: those are for one
     # patient in front of the professional, not for a list. A patient exports

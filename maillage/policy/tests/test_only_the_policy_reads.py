@@ -39,6 +39,8 @@ PATIENT_DATA = {
     "messaging": {"Thread", "Message", "Attachment", "Participant", "Delivery"},
     # A tele-expertise request is about a patient; its messages and files carry the data.
     "expertise": {"Request", "Message", "Attachment"},
+    # A teleconsultation is about a patient; its chat and shared files carry the data.
+    "teleconsult": {"Consultation", "ChatMessage", "SharedFile"},
 }
 MODELS = {name for names in PATIENT_DATA.values() for name in names}
 MANAGERS = {"objects", "_default_manager", "_base_manager"}

@@ -1,0 +1,413 @@
+"""Teleconsultation in the one policy: who has a seat in an act, and what a seat opens.
+
+A consultation brings people to a patient: its doctor, the patient, and the
+third parties invited to it (``teleconsult.models.Participant``). For a
+professional with an account that is ``Relation.TELECONSULTATION``
+(``participating`` is its computation, for ``relations_to`` and
+``relation_q`` alike): while the act is planned or under way, and for
+``MAILLAGE_TELECONSULT_ACCESS_DAYS`` after it ended. The patient comes in by
+``SELF``. The table says which roles it opens TELECONSULT_READ,
+TELECONSULT_WRITE and TELECONSULT_SIGNAL to; then, since a patient may have
+several acts, each opening checks that *this* act is the user's (rule
+``not_participant``), that the room is entered only once admitted
+(``not_admitted``), that a closed act's room stays closed (``closed``) and
+that only its doctor admits, invites and ends (``not_doctor``).
+
+A guest has no account: the single-use invitation she redeemed put her seat
+in her session (``Visitor.guest``). Her seat is decided here too, by the
+same rules past the relation (her place stands for it), and audited on the
+patient with no actor and the guest's name and role in the detail.
+
+Every opening leaves one audit entry. Two kinds of traffic are decided
+without one each, on purpose: a signalling frame relayed between two
+admitted participants (SDP and ICE candidates, many a second, no health
+data; each relay asks ``relay_target``, and a refused one *is* audited),
+and the connection quality a browser reports about itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from maillage.audit.actions import Event, record, record_many
+from maillage.audit.models import Action, Outcome
+from maillage.policy.decide import Decision, Subject, decide
+from maillage.policy.gate import audit_decision
+from maillage.policy.relations import Relation
+from maillage.teleconsult.models import (
+    OPEN_STATUSES,
+    Consultation,
+    Participant,
+    ParticipantRole,
+    Status,
+)
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+    from maillage.patients.models import Patient
+
+NOT_PARTICIPANT = "not_participant"
+NOT_ADMITTED = "not_admitted"
+NOT_DOCTOR = "not_doctor"
+CLOSED = "closed"
+# More open acts than this on a doctor's page is not one day's work.
+LISTED = 50
+# The basis written for a guest's seat: her redeemed invitation.
+GUEST_BASIS = "teleconsult_guest"
+
+
+class ConsultationNotFound(Http404):
+    """A missing consultation and a refused one look the same."""
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who knocks: an account, or a guest whose session holds her seat's id."""
+
+    user: User | None = None
+    guest: uuid.UUID | None = None
+
+    @property
+    def label(self) -> str:
+        return self.user.display_name if self.user is not None else "guest"
+
+
+def access_days() -> dt.timedelta:
+    return dt.timedelta(days=float(getattr(settings, "MAILLAGE_TELECONSULT_ACCESS_DAYS", 30)))
+
+
+def participating(user: User) -> QuerySet[Consultation]:
+    """The acts the user has a place in now: the relation TELECONSULTATION, as rows."""
+    since = timezone.now() - access_days()
+    places = Participant.objects.filter(user_id=user.pk).values("consultation_id")
+    return Consultation.objects.filter(pk__in=places).filter(
+        Q(status__in=OPEN_STATUSES) | Q(ended_at__gt=since)
+    )
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One participant's place in one act, as the policy handed it out."""
+
+    consultation: Consultation
+    participant: Participant
+    visitor: Visitor
+
+    @property
+    def patient(self) -> Patient:
+        return self.consultation.patient
+
+    @property
+    def user(self) -> User | None:
+        return self.visitor.user
+
+    @property
+    def is_doctor(self) -> bool:
+        return self.participant.role == ParticipantRole.DOCTOR
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def load(consultation_uuid: object) -> Consultation | None:
+    if not _is_uuid(consultation_uuid):
+        return None
+    return (
+        Consultation.objects.select_related("patient", "doctor", "patient__treating_doctor")
+        .filter(uuid=uuid.UUID(str(consultation_uuid)))
+        .first()
+    )
+
+
+def _place(visitor: Visitor, consultation: Consultation) -> Participant | None:
+    places = Participant.objects.filter(consultation=consultation).select_related("user")
+    if visitor.user is not None:
+        return places.filter(user_id=visitor.user.pk).first()
+    if visitor.guest is not None:
+        return places.filter(uuid=visitor.guest, user__isnull=True).first()
+    return None
+
+
+def _seat_rule(
+    consultation: Consultation, place: Participant, *, admitted: bool, doctor_only: bool
+) -> str | None:
+    """The rules past the relation, the same for an account and a guest."""
+    if doctor_only and place.role != ParticipantRole.DOCTOR:
+        return NOT_DOCTOR
+    if not admitted:
+        return None
+    if not consultation.is_open:
+        return CLOSED
+    # The doctor is in the room as soon as she opens it; the others once admitted.
+    if place.role != ParticipantRole.DOCTOR and (
+        consultation.status != Status.IN_PROGRESS or not place.in_room
+    ):
+        return NOT_ADMITTED
+    return None
+
+
+def _audit(
+    visitor: Visitor,
+    consultation: Consultation,
+    decision: Decision,
+    outcome: str,
+    detail: Mapping[str, Any],
+) -> None:
+    if visitor.user is not None:
+        audit_decision(visitor.user, consultation.patient, decision, outcome=outcome, detail=detail)
+        return
+    extra = dict(detail)
+    if outcome == Outcome.DENIED:
+        extra["rule"] = decision.rule
+    record(
+        None,
+        Event(
+            action=decision.purpose,
+            outcome=outcome,
+            patient=consultation.patient,
+            basis=GUEST_BASIS if outcome != Outcome.DENIED else "",
+            detail=extra,
+        ),
+    )
+
+
+def _decide(
+    visitor: Visitor,
+    consultation: Consultation,
+    purpose: str,
+    *,
+    admitted: bool,
+    doctor_only: bool,
+) -> tuple[Decision, Participant | None]:
+    place = _place(visitor, consultation)
+    if visitor.user is not None:
+        decision = decide(Subject.of(visitor.user, consultation.patient), purpose)
+        if not decision.granted:
+            return decision, None
+    elif place is None or visitor.guest is None:
+        return Decision(purpose, None, NOT_PARTICIPANT), None
+    else:
+        decision = Decision(purpose, None, "by_relation")
+    if place is None:
+        return Decision(purpose, None, NOT_PARTICIPANT), None
+    refused = _seat_rule(consultation, place, admitted=admitted, doctor_only=doctor_only)
+    if refused is not None:
+        return Decision(purpose, None, refused), None
+    return decision, place
+
+
+def _details(
+    consultation_uuid: object, visitor: Visitor, detail: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"consultation": str(consultation_uuid), **(detail or {})}
+    if visitor.user is None and visitor.guest is not None:
+        out["guest"] = str(visitor.guest)
+    return out
+
+
+def _refuse_unknown(visitor: Visitor, purpose: str, consultation_uuid: object) -> None:
+    record(
+        visitor.user,
+        Event(
+            action=purpose, outcome=Outcome.DENIED, detail={"unknown_id": str(consultation_uuid)}
+        ),
+    )
+
+
+def take_seat(
+    visitor: Visitor,
+    consultation_uuid: object,
+    purpose: str = Action.TELECONSULT_READ,
+    *,
+    admitted: bool = False,
+    doctor_only: bool = False,
+    detail: Mapping[str, Any] | None = None,
+) -> Seat:
+    """An act through the policy, the opening audited; ConsultationNotFound if refused.
+
+    ``admitted``: the room itself (the doctor, or a participant admitted and
+    not gone, while the act is under way); otherwise the waiting room or the
+    act's page. ``doctor_only``: what only the act's doctor does.
+    """
+    consultation = load(consultation_uuid)
+    if consultation is None:
+        _refuse_unknown(visitor, purpose, consultation_uuid)
+        raise ConsultationNotFound
+    decision, place = _decide(
+        visitor, consultation, purpose, admitted=admitted, doctor_only=doctor_only
+    )
+    granted = place is not None
+    _audit(
+        visitor,
+        consultation,
+        decision,
+        Outcome.GRANTED if granted else Outcome.DENIED,
+        _details(consultation.uuid, visitor, detail),
+    )
+    if place is None:
+        raise ConsultationNotFound
+    return Seat(consultation, place, visitor)
+
+
+@dataclass
+class Change:
+    """A change to an act the policy allowed; the action says how it ended, exactly once."""
+
+    seat: Seat
+    purpose: str
+    detail: dict[str, Any]
+    _closed: bool = False
+
+    def done(self, **more: Any) -> None:
+        self._close(Outcome.GRANTED, more)
+
+    def failed(self, failure: str, **more: Any) -> None:
+        self._close(Outcome.FAILED, {"failure": failure, **more})
+
+    def _close(self, outcome: str, more: Mapping[str, Any]) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        relation = None
+        if self.seat.user is not None:
+            relation = decide(Subject.of(self.seat.user, self.seat.patient), self.purpose).relation
+        _audit(
+            self.seat.visitor,
+            self.seat.consultation,
+            Decision(self.purpose, relation, "by_relation"),
+            outcome,
+            {**self.detail, **more},
+        )
+
+
+def seat_for_change(
+    visitor: Visitor,
+    consultation_uuid: object,
+    *,
+    admitted: bool = False,
+    doctor_only: bool = False,
+    detail: Mapping[str, Any] | None = None,
+) -> tuple[Seat, Change]:
+    """An act opened for a change (TELECONSULT_WRITE); a refusal is audited now."""
+    purpose = Action.TELECONSULT_WRITE
+    consultation = load(consultation_uuid)
+    if consultation is None:
+        _refuse_unknown(visitor, purpose, consultation_uuid)
+        raise ConsultationNotFound
+    full = _details(consultation.uuid, visitor, detail)
+    decision, place = _decide(
+        visitor, consultation, purpose, admitted=admitted, doctor_only=doctor_only
+    )
+    if place is None:
+        _audit(visitor, consultation, decision, Outcome.DENIED, full)
+        raise ConsultationNotFound
+    seat = Seat(consultation, place, visitor)
+    return seat, Change(seat, purpose, full)
+
+
+def may_open(user: User, patient: Patient) -> bool:
+    """Unaudited, to offer the control; ``actions.open_consultation`` decides again."""
+    return decide(Subject.of(user, patient), Action.TELECONSULT_OPEN).granted
+
+
+def relay_target(
+    seat: Seat, receiver_uuid: object, kinds: Collection[str] = ()
+) -> Participant | None:
+    """The participant a signalling frame may go to, or None (the refusal audited).
+
+    Both ends must be in this act's room now: admitted (the doctor always),
+    not gone, the act under way. Asked for each frame relayed.
+    """
+    receiver = None
+    if _is_uuid(receiver_uuid):
+        receiver = (
+            Participant.objects.filter(
+                uuid=uuid.UUID(str(receiver_uuid)),
+                consultation_id=seat.consultation.pk,
+                consultation__status=Status.IN_PROGRESS,
+                left_at__isnull=True,
+            )
+            .filter(Q(admitted_at__isnull=False) | Q(role=ParticipantRole.DOCTOR))
+            .first()
+        )
+    sender_in = Participant.objects.filter(
+        pk=seat.participant.pk,
+        left_at__isnull=True,
+        consultation__status=Status.IN_PROGRESS,
+    ).filter(Q(admitted_at__isnull=False) | Q(role=ParticipantRole.DOCTOR))
+    if receiver is not None and receiver.pk != seat.participant.pk and sender_in.exists():
+        return receiver
+    _audit(
+        seat.visitor,
+        seat.consultation,
+        Decision(Action.TELECONSULT_SIGNAL, None, NOT_ADMITTED if receiver else NOT_PARTICIPANT),
+        Outcome.DENIED,
+        _details(seat.consultation.uuid, seat.visitor, {"to": str(receiver_uuid)[:40]}),
+    )
+    return None
+
+
+def in_room(seat: Seat) -> list[Participant]:
+    """The others in the room now, for a seat that is in it."""
+    return list(
+        Participant.objects.filter(
+            consultation_id=seat.consultation.pk, left_at__isnull=True, online=True
+        )
+        .filter(Q(admitted_at__isnull=False) | Q(role=ParticipantRole.DOCTOR))
+        .exclude(pk=seat.participant.pk)
+    )
+
+
+def waiting(seat: Seat) -> list[Participant]:
+    """Who waits to be admitted, for the act's doctor (the caller's seat is the doctor's)."""
+    if not seat.is_doctor:
+        return []
+    return list(
+        Participant.objects.filter(
+            consultation_id=seat.consultation.pk,
+            admitted_at__isnull=True,
+            joined_at__isnull=False,
+            left_at__isnull=True,
+            online=True,
+        ).order_by("joined_at")
+    )
+
+
+def doctors_open_acts(user: User) -> list[Consultation]:
+    """The open acts of which the user is the doctor, each patient shown audited."""
+    shown = list(
+        Consultation.objects.filter(
+            status__in=OPEN_STATUSES,
+            participants__user_id=user.pk,
+            participants__role=ParticipantRole.DOCTOR,
+        )
+        .select_related("patient")
+        .order_by("planned_start", "created_at")[:LISTED]
+    )
+    record_many(
+        user,
+        [
+            Event(
+                action=Action.TELECONSULT_READ,
+                patient=c.patient,
+                basis=Relation.TELECONSULTATION,
+                detail={"consultation": str(c.uuid), "listed": True},
+            )
+            for c in shown
+        ],
+    )
+    return shown
