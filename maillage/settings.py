@@ -124,7 +124,13 @@ CHANNEL_LAYERS = {
     "default": (
         {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["REDIS_URL"]], "prefix": "maillage:ws"},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, as long
+                # as channels-redis's blocking BZPOPMIN (5 s): a receive then
+                # failed with TimeoutError now and then (CI). Longer than the pop.
+                "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 15}],
+                "prefix": "maillage:ws",
+            },
         }
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
