@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install system-libs messages check lint typecheck pytest browser-deps makemessages bench clean
+.PHONY: run test install system-libs messages check lint typecheck pytest browser-deps network-deps makemessages bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium gettext >/dev/null; \
 	fi
 
+# The video room's network tests: iproute2 (ip netns, veth, tc tbf) and nftables shape and
+# cut the patient's line; coturn is the TURN relay the relay test starts on loopback.
+network-deps:
+	@if ! command -v turnserver >/dev/null 2>&1 || [ ! -x /usr/sbin/nft ] || [ ! -x /usr/sbin/tc ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			coturn nftables iproute2 >/dev/null; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check maillage $(wildcard bench)
 
@@ -61,7 +71,7 @@ check: install
 
 # Runs the suite on SQLite, then on PostgreSQL when DATABASE_URL is set.
 # pytest exits 5 when it collects nothing: that is reported, not hidden.
-pytest: install browser-deps
+pytest: install browser-deps network-deps
 	@env -u DATABASE_URL $(BIN)/python -m pytest -n 2 --dist loadfile -q ; rc=$$?; \
 		if [ $$rc = 5 ]; then echo "pytest collected no tests (SQLite)"; rc=0; fi; \
 		test $$rc = 0

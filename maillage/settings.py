@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "maillage.smart",
     "maillage.fhir.bulk",
+    "maillage.rtc",
     "maillage.front",
     "maillage.demo",
     "django_tasks",
@@ -491,3 +492,19 @@ OAUTH2_PROVIDER = {
 
 # Entries a FHIR batch or transaction may hold (a Synthea patient's bundle has a few hundred).
 MAILLAGE_FHIR_MAX_BUNDLE_ENTRIES = int(os.environ.get("MAILLAGE_FHIR_MAX_BUNDLE_ENTRIES", "1000"))
+
+# Video room network (maillage.rtc; docs/deploy.md, "TURN"). Comma-separated
+# stun:/turn:/turns: URLs. TURN credentials are coturn's REST-API ones, made
+# per participant from the shared secret (turnserver.conf static-auth-secret)
+# and valid MAILLAGE_TURN_TTL_SECONDS; a fixed user name and password only for
+# a relay without that API. MAILLAGE_ICE_TRANSPORT_POLICY=relay forces every
+# call through TURN. Video is capped at MAILLAGE_VIDEO_MAX_KBPS (150-300 for
+# village lines); the browser lowers it further, then goes to audio only.
+MAILLAGE_STUN_URLS = os.environ.get("MAILLAGE_STUN_URLS", "")
+MAILLAGE_TURN_URLS = os.environ.get("MAILLAGE_TURN_URLS", "")
+MAILLAGE_TURN_SECRET = os.environ.get("MAILLAGE_TURN_SECRET", "")
+MAILLAGE_TURN_USERNAME = os.environ.get("MAILLAGE_TURN_USERNAME", "")
+MAILLAGE_TURN_PASSWORD = os.environ.get("MAILLAGE_TURN_PASSWORD", "")
+MAILLAGE_TURN_TTL_SECONDS = int(os.environ.get("MAILLAGE_TURN_TTL_SECONDS", str(3 * 3600)))
+MAILLAGE_ICE_TRANSPORT_POLICY = os.environ.get("MAILLAGE_ICE_TRANSPORT_POLICY", "all")
+MAILLAGE_VIDEO_MAX_KBPS = int(os.environ.get("MAILLAGE_VIDEO_MAX_KBPS", "250"))

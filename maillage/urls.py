@@ -29,6 +29,8 @@ urlpatterns = [
     # Outside /comptes/: reached only once the second factor is checked.
     path("applications/", include("maillage.smart.account_urls")),
     path("travail/", include("maillage.tasks.urls")),
+    # ICE servers (TURN credentials) for the video room's participants.
+    path("visio-reseau/", include("maillage.rtc.urls")),
     path("admin/", admin.site.urls),
 ]
 
