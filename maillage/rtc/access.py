@@ -1,36 +1,42 @@
 """Who may have relay credentials: a participant seated in the act's room now.
 
-The room's policy (``maillage.policy.teleconsult``, of the teleconsult app)
-decides and audits; this module only asks it. While that app is not
-installed, nobody gets a TURN pair: the hook fails closed.
+The room's policy (``maillage.policy.teleconsult``) decides and audits, as for
+entering the room itself (``take_seat(..., admitted=True)``: the act under way,
+the participant admitted and not gone, the doctor always). A guest is found
+by the seat her redeemed link put in her session (``teleconsult.visitors``,
+when installed; until then only accounts are seated). Anything refused is
+``ConsultationNotFound``, a 404, as for an act that does not exist.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
-# The room's gate, as the room slice exposes it: (request, consultation uuid)
-# -> the participant's uuid once seated in the room, Http404 otherwise.
-RoomGate = Callable[[HttpRequest, str], str]
-ROOM_GATE = "maillage.teleconsult.network:seated_participant"
+from maillage.accounts.models import User
+from maillage.audit.models import Action
+from maillage.policy.teleconsult import Visitor, take_seat
 
 
-def _room_gate() -> RoomGate | None:
-    module_name, _, name = ROOM_GATE.partition(":")
+def _visitor(request: HttpRequest, consultation_uuid: str) -> Visitor:
     try:
-        module = importlib.import_module(module_name)
+        visitors = importlib.import_module("maillage.teleconsult.visitors")
     except ImportError:
-        return None
-    gate = getattr(module, name, None)
-    return gate if callable(gate) else None
+        user = request.user
+        return Visitor(user=user if isinstance(user, User) and user.is_authenticated else None)
+    found = visitors.from_request(request, consultation_uuid)
+    assert isinstance(found, Visitor)
+    return found
 
 
 def relay_label(request: HttpRequest, consultation_uuid: str) -> str:
-    """The seated participant's opaque id (their uuid), or Http404 as for anything refused."""
-    gate = _room_gate()
-    if gate is None:
-        raise Http404
-    return gate(request, consultation_uuid)
+    """The seated participant's opaque id (their uuid), for their TURN user name."""
+    seat = take_seat(
+        _visitor(request, consultation_uuid),
+        consultation_uuid,
+        Action.TELECONSULT_SIGNAL,
+        admitted=True,
+        detail={"ice_servers": True},
+    )
+    return str(seat.participant.uuid)

@@ -1,0 +1,164 @@
+"""Video room benchmarks: admit→connected, and a line's return→media flowing again.
+
+``python -m bench.teleconsult [--runs 5] [--cut 10] [--line 64:5]``  (as root)
+
+Two Debian Chromiums with fake devices call each other through the network
+tests' call page (``maillage.testing.callpage``: the real room_network.js,
+offers and candidates relayed by the page's server). For each run it prints:
+
+- **admit→connected**: both pages start the call at once (the harness's
+  admission) until the peer connection is ``connected``, then until audio
+  bytes arrive on both sides; on loopback, and with the patient in a network
+  namespace behind a veth pair (``maillage.testing.netlab``), unshaped;
+- **line back→media flowing**: the patient's line shaped (``--line``
+  kbit/s:loss %, e.g. 64:5 or 256:0), every packet dropped for ``--cut``
+  seconds, then the line as it was: the time from its return until audio
+  bytes grow again on both sides, and what the pages recorded (the drop's
+  length, the ICE restarts).
+
+Prints figures; never fails on timing (DESIGN.md: joined→connected under
+1.5 s on loopback; a call cut for 10 s resumes within 5 s of the line's
+return). Needs root for the namespace; without it, says so and prints the
+loopback figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from playwright.sync_api import Playwright, sync_playwright
+
+from maillage.testing import netlab
+from maillage.testing.browser import CHROMIUM
+from maillage.testing.callpage import (
+    Call,
+    CallServer,
+    start_call,
+    wait_connected,
+    wait_flowing,
+)
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.teleconsult", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="calls of each kind")
+    parser.add_argument("--cut", type=float, default=10.0, help="seconds the line is dead")
+    parser.add_argument(
+        "--line", default="64:5", help="the patient's line around the cut: kbit/s:loss %%"
+    )
+    return parser.parse_args(argv)
+
+
+def _summary(name: str, seconds: list[float]) -> str:
+    if not seconds:
+        return f"{name:<44} (no run)"
+    ms = [s * 1000 for s in seconds]
+    return (
+        f"{name:<44} n={len(ms)}  median {statistics.median(ms):7.0f} ms"
+        f"  min {min(ms):7.0f}  max {max(ms):7.0f}"
+    )
+
+
+def _connect(call: Call) -> tuple[float, float]:
+    """(start→connected, start→audio arriving on both sides), in seconds."""
+    wait_connected(call, timeout=30)
+    wait_flowing(call, "audio", timeout=30)
+    flowing_at = time.time() * 1000
+    started = min(page.evaluate("call.startedAt") for page in call.pages)
+    connected = max(page.evaluate("call.connectedAt") for page in call.pages)
+    return (connected - started) / 1000, (flowing_at - started) / 1000
+
+
+def admission(playwright: Playwright, host: str, patient_chromium: str, runs: int) -> None:
+    connected: list[float] = []
+    flowing: list[float] = []
+    with CallServer(host) as server:
+        for run in range(runs):
+            call = start_call(
+                playwright,
+                server.origin,
+                {},
+                patient_chromium=patient_chromium,
+                name=f"admit{run}",
+            )
+            try:
+                first, second = _connect(call)
+            finally:
+                call.close()
+            connected.append(first)
+            flowing.append(second)
+    where = "loopback" if host == "127.0.0.1" else "veth, unshaped"
+    print(_summary(f"admit→connected ({where})", connected))
+    print(_summary(f"admit→audio both ways ({where})", flowing))
+
+
+def line_back(
+    playwright: Playwright, line: netlab.Line, runs: int, cut: float, kbit: int, loss: int
+) -> None:
+    resumed: list[float] = []
+    with CallServer(line.host_addr) as server:
+        for run in range(runs):
+            line.shape(None)
+            line.restore()
+            call = start_call(
+                playwright,
+                server.origin,
+                {},
+                patient_chromium=str(line.chromium),
+                name=f"cut{run}",
+            )
+            try:
+                wait_connected(call, timeout=30)
+                wait_flowing(call, "audio", timeout=30)
+                line.shape(kbit)
+                line.lose(loss)
+                time.sleep(8)  # settle on the weak line (audio only at 64 kbit/s)
+                line.cut()
+                time.sleep(cut)
+                line.lose(loss)
+                seconds = wait_flowing(call, "audio", timeout=60)
+                resumed.append(seconds)
+                time.sleep(1.5)
+                records = [
+                    [
+                        (i["kind"], i["detail"].get("down_ms"), i["detail"].get("ice_restarts"))
+                        for i in page.evaluate("call.incidents")
+                        if i["kind"] in {"drop", "reconnection", "failure"}
+                    ]
+                    for page in call.pages
+                ]
+                print(
+                    f"  run {run + 1}: media back {seconds * 1000:.0f} ms after the line;"
+                    f" doctor {records[0]}; patient {records[1]}",
+                    flush=True,
+                )
+            except TimeoutError as error:
+                print(f"  run {run + 1}: {error}", flush=True)
+            finally:
+                call.close()
+    print(_summary(f"line back→audio both ways ({kbit} kbit/s, {loss} %, cut {cut:g} s)", resumed))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    kbit, _, loss = args.line.partition(":")
+    with sync_playwright() as playwright:
+        admission(playwright, "127.0.0.1", CHROMIUM, args.runs)
+        reason = netlab.unavailable()
+        if reason is not None:
+            print(f"weak-line figures skipped: {reason}")
+            return 0
+        with tempfile.TemporaryDirectory() as workdir, netlab.village_line(Path(workdir)) as line:
+            admission(playwright, line.host_addr, str(line.chromium), args.runs)
+            line_back(playwright, line, args.runs, args.cut, int(kbit), int(loss or 0))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
