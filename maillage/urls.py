@@ -12,6 +12,7 @@ urlpatterns = [
     path("dossier/", include("maillage.records.urls")),
     path("messagerie/", include("maillage.messaging.urls")),
     path("teleexpertise/", include("maillage.expertise.urls")),
+    path("actes/", include("maillage.acts.urls")),
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),

@@ -11,9 +11,12 @@ platform starts with are in ``defaults`` (written by a data migration).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.directory.terminology import Specialty
@@ -155,3 +158,112 @@ class Convention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.professional} — {self.get_sector_display()}"
+
+
+# --- The report, written once, and the act recorded at its closing ----------------------
+
+
+class Orientation(models.TextChoices):
+    NONE = "none", _("no further care needed")
+    TREATING_DOCTOR = "treating_doctor", _("follow-up by the médecin traitant")
+    IN_PERSON = "in_person", _("an in-person consultation")
+    SPECIALIST = "specialist", _("a specialist")
+    EMERGENCY = "emergency", _("the emergency department")
+    HOSPITAL = "hospital", _("a hospital stay")
+    TELEMONITORING = "telemonitoring", _("telemonitoring")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("being written")
+    CLOSED = "closed", _("closed")
+
+
+class Report(models.Model):
+    """The doctor's report of a teleconsultation: written once, during or after the call.
+
+    Closed once (``actions.close``): its PDF and the prescription's are filed
+    in the record (``document``, ``prescription``) and sent; ``problem`` says
+    what could not be filed or sent (a refused receiver), never undoing it.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    consultation = models.OneToOneField(
+        "teleconsult.Consultation", on_delete=models.PROTECT, related_name="report"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason for the consultation"), blank=True)
+    observations = models.TextField(_("observations"), blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    prescriptions = models.TextField(_("prescriptions"), blank=True)
+    follow_up = models.TextField(_("follow-up"), blank=True)
+    orientation = models.CharField(
+        _("orientation"), max_length=20, choices=Orientation.choices, blank=True
+    )
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    document = models.ForeignKey(
+        "records.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    prescription = models.ForeignKey(
+        "records.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    problem = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("teleconsultation report")
+        verbose_name_plural = _("teleconsultation reports")
+
+    def __str__(self) -> str:
+        return f"{self.uuid} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == ReportStatus.CLOSED
+
+
+class RecordedAct(models.Model):
+    """The act as the record must keep it (CSP R.6316-4), written once at the report's closing.
+
+    A copy, not a link: who took part, the times, the modality, the billing
+    decided then and the technical incidents stay as they were at the act.
+    """
+
+    consultation = models.OneToOneField(
+        "teleconsult.Consultation", on_delete=models.PROTECT, related_name="recorded_act"
+    )
+    report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="act")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="teleconsultation_acts"
+    )
+    doctor = models.ForeignKey(
+        "directory.Professional", on_delete=models.PROTECT, related_name="teleconsultation_acts"
+    )
+    day = models.DateField(_("date"))
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    modality = models.CharField(_("modality"), max_length=20)
+    # [{"name": ..., "role": ..., "rpps": ...}] as they were at the act.
+    participants = models.JSONField(default=list)
+    billable = models.BooleanField(_("billable"))
+    billing_code = models.CharField(_("act"), max_length=5, blank=True)
+    tariff = models.DecimalField(_("amount (EUR)"), max_digits=7, decimal_places=2, null=True)
+    rule = models.CharField(_("rule"), max_length=20)
+    cap_share = models.DecimalField(max_digits=5, decimal_places=1)
+    over_cap = models.BooleanField(default=False)
+    # [{"kind": ..., "label": ..., "at": iso, "ended_at": iso | None}]
+    incidents = models.JSONField(default=list)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "-pk"]
+        indexes = [models.Index(fields=["doctor", "day"], name="acts_recorded_doctor_day")]
+        verbose_name = _("recorded teleconsultation act")
+        verbose_name_plural = _("recorded teleconsultation acts")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.billing_code}"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.documentreference import DocumentReference as FhirDocumentReference
 
 from maillage.accounts.models import Role
+from maillage.acts.queries import encounters_of
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
 from maillage.fhir.created import created
@@ -191,6 +192,7 @@ def document_context(
         practitioners=practitioners,
         previous=previous,
         replaced_at=replacement_times(opened, documents),
+        encounters=encounters_of(opened, documents),
     )
 
 

@@ -156,6 +156,17 @@ class DocumentContext:
     previous: Mapping[int, object]  # replaced Document pk -> its public id
     # Replaced Document pk -> when the newer version replaced it.
     replaced_at: Mapping[int, dt.datetime] = field(default_factory=dict)
+    # Document pk -> the teleconsultation (Encounter) it reports on (maillage.acts).
+    encounters: Mapping[int, object] = field(default_factory=dict)
+
+
+def _context(document: Document, context: DocumentContext) -> Json:
+    """The period of the act; the teleconsultation it reports on, as its Encounter."""
+    out: Json = {"period": {"start": document.date.isoformat()}}
+    encounter = context.encounters.get(document.pk)
+    if encounter is not None:
+        out["encounter"] = [reference("Encounter", encounter)]
+    return out
 
 
 def document_version(document: Document, context: DocumentContext) -> tuple[int, dt.datetime]:
@@ -201,7 +212,7 @@ def document_reference(
         "description": document.title,
         "securityLabel": security_labels(document, masked=document.pk in context.masked),
         "content": [{"attachment": attachment(f, context.base_url)} for f in files],
-        "context": {"period": {"start": document.date.isoformat()}},
+        "context": _context(document, context),
     }
     if document.replaces_id is not None and document.replaces_id in context.previous:
         data["relatesTo"] = [

@@ -41,6 +41,8 @@ PATIENT_DATA = {
     "expertise": {"Request", "Message", "Attachment"},
     # A teleconsultation is about a patient; its chat and shared files carry the data.
     "teleconsult": {"Consultation", "ChatMessage", "SharedFile"},
+    # A teleconsultation's report and the act recorded at its closing.
+    "acts": {"Report", "RecordedAct"},
 }
 MODELS = {name for names in PATIENT_DATA.values() for name in names}
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
@@ -56,6 +58,7 @@ OWNED_QUERIES = {
     "messaging/queries.py",
     "patients/queries.py",
     "expertise/queries.py",
+    "acts/queries.py",
 }
 OPENED = {"RecordAccess", "PatientAccess", "Thread", "User", "RequestAccess"}
 
@@ -67,6 +70,8 @@ ALLOWED: dict[str, str] = {
     "through policy.expertise; the record and messaging gates decide the filing and each send",
     "expertise/billing.py": "counts a patient's concluded requests for the yearly limit of a "
     "request its caller opened through policy.expertise",
+    "acts/write_once.py": "writes the report's documents of an act its doctor is closing "
+    "through policy.acts; the record and messaging gates decide the filing and each send",
 }
 
 
