@@ -16,6 +16,10 @@ class Role(models.TextChoices):
     PATIENT = "patient", _("Patient")
     DOCTOR = "doctor", _("Doctor")
     NURSE = "nurse", _("Nurse")
+    MIDWIFE = "midwife", _("Midwife")
+    # Physiotherapists, speech therapists and orthoptists: they ask tele-expertise
+    # (STANDARDS.md) and take part in a care team; one role, one column of the matrix.
+    REHABILITATION = "rehabilitation", _("Physiotherapist, speech therapist or orthoptist")
     PHARMACIST = "pharmacist", _("Pharmacist")
     COORDINATOR = "coordinator", _("Secretary or health-house coordinator")
     REGULATOR = "regulator", _("Regulator")
@@ -26,7 +30,9 @@ class Role(models.TextChoices):
 
 
 # Roles whose users hold a directory entry with an RPPS number.
-HEALTH_PROFESSIONAL_ROLES = frozenset({Role.DOCTOR, Role.NURSE, Role.PHARMACIST})
+HEALTH_PROFESSIONAL_ROLES = frozenset(
+    {Role.DOCTOR, Role.NURSE, Role.MIDWIFE, Role.REHABILITATION, Role.PHARMACIST}
+)
 # Roles that read patient data. An administrator never grants one alone: a
 # second administrator approves (RoleGrant), and staff accounts never hold one.
 CLINICAL_ROLES = frozenset(Role) - {Role.ADMIN, Role.ANALYST}

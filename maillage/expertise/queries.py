@@ -199,13 +199,25 @@ def _colleague_rows(requests: QuerySet[Request]) -> list[ColleagueRow]:
 
 
 def _my_pool_ids(user: User, *, coordinating: bool = False) -> list[int]:
+    memberships = _memberships(user)
+    return [pool for pool, coordinates in memberships if coordinates or not coordinating]
+
+
+def _memberships(user: User) -> list[tuple[int, bool]]:
+    """(pool, coordinates it) of the user's active pools, read once per user object (request)."""
+    cached: list[tuple[int, bool]] | None = getattr(user, "_maillage_pools", None)
+    if cached is not None:
+        return cached
     professional_id = professional_id_of(user)
-    if professional_id is None:
-        return []
-    members = PoolMember.objects.filter(professional_id=professional_id, pool__active=True)
-    if coordinating:
-        members = members.filter(is_coordinator=True)
-    return list(members.values_list("pool_id", flat=True))
+    found: list[tuple[int, bool]] = []
+    if professional_id is not None:
+        found = list(
+            PoolMember.objects.filter(
+                professional_id=professional_id, pool__active=True
+            ).values_list("pool_id", "is_coordinator")
+        )
+    user._maillage_pools = found  # type: ignore[attr-defined]
+    return found
 
 
 def taken_by_colleagues(user: User, limit: int = 20) -> list[ColleagueRow]:

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from maillage.audit.actions import Event, record_many
 from maillage.audit.models import Action, Outcome
+from maillage.directory.terminology import TELEEXPERTISE_RESPONDERS
 from maillage.expertise.models import (
     OPEN_STATUSES,
     Attachment,
@@ -83,7 +84,8 @@ def _specialist_q(professional_id: int, now: dt.datetime) -> Q:
 
 def _pool_q(professional_id: int) -> Q:
     # As routing reaches them (``expertise.actions.answering``): a member whose
-    # directory entry was closed is sent nothing, and reads nothing either.
+    # directory entry was closed is sent nothing, and reads nothing either; nor
+    # a profession that never answers (STANDARDS.md), whatever its flag says.
     # The pools as a subquery, not a join: joined, a request came once per
     # member of its pool in every list built on ``participating``.
     return Q(
@@ -94,6 +96,7 @@ def _pool_q(professional_id: int) -> Q:
             professional_id=professional_id,
             professional__accepts_teleexpertise=True,
             professional__active=True,
+            professional__profession__in=TELEEXPERTISE_RESPONDERS,
         ).values("pool_id"),
     )
 

@@ -39,6 +39,8 @@ RECEIVING_ROLES = frozenset(
     {
         Role.DOCTOR,
         Role.NURSE,
+        Role.MIDWIFE,
+        Role.REHABILITATION,
         Role.PHARMACIST,
         Role.COORDINATOR,
         Role.REGULATOR,
@@ -54,6 +56,8 @@ _IDENTITY_READ: Mapping[str, frozenset[Relation]] = {
     Role.PATIENT: _SELF,
     Role.DOCTOR: _FOLLOWERS | _CARE,
     Role.NURSE: _STRUCTURE | _CARE,
+    Role.MIDWIFE: _STRUCTURE | _CARE,
+    Role.REHABILITATION: _STRUCTURE | _CARE,
     Role.PHARMACIST: _STRUCTURE | _CARE,
     Role.COORDINATOR: _STRUCTURE,
     Role.TELEMONITORING: _STRUCTURE,
@@ -64,6 +68,8 @@ _RECORD_READ: Mapping[str, frozenset[Relation]] = {
     Role.PATIENT: _SELF,
     Role.DOCTOR: _RECORD_DOCTOR,
     Role.NURSE: _CARE,
+    Role.MIDWIFE: _CARE,
+    Role.REHABILITATION: _CARE,
     Role.PHARMACIST: _CARE,
     Role.REGULATOR: _CASE,
 }
@@ -71,16 +77,22 @@ _RECORD_READ: Mapping[str, frozenset[Relation]] = {
 _RECORD_WRITE: Mapping[str, frozenset[Relation]] = {
     Role.DOCTOR: frozenset({Relation.TREATING_DOCTOR, Relation.CARE_TEAM}),
     Role.NURSE: frozenset({Relation.CARE_TEAM}),
+    Role.MIDWIFE: frozenset({Relation.CARE_TEAM}),
+    Role.REHABILITATION: frozenset({Relation.CARE_TEAM}),
     Role.PHARMACIST: frozenset({Relation.CARE_TEAM}),
 }
 # Tele-expertise: asked from the record by a professional who follows the
 # patient or is in her care team (no emergency opening: the act is planned);
 # read and written by those who take part in it (``policy.expertise`` then
 # checks the request is theirs). Midwives, physiotherapists, orthoptists and
-# speech therapists ask too (STANDARDS.md) where their account's role is one of these.
+# speech therapists ask too (STANDARDS.md); doctors and midwives answer (the
+# directory's flag and profession, ``expertise.actions.answering``).
+_PARAMEDICAL_ASK = frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM})
 _EXPERTISE_ASK: Mapping[str, frozenset[Relation]] = {
     Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
-    Role.NURSE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.NURSE: _PARAMEDICAL_ASK,
+    Role.MIDWIFE: _PARAMEDICAL_ASK,
+    Role.REHABILITATION: _PARAMEDICAL_ASK,
 }
 _EXPERTISE: Mapping[str, frozenset[Relation]] = dict.fromkeys(
     _EXPERTISE_ASK, frozenset({Relation.EXPERTISE})
@@ -114,12 +126,16 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.PATIENT_UPDATE: {
         Role.DOCTOR: _FOLLOWERS,
         Role.NURSE: _STRUCTURE,
+        Role.MIDWIFE: _STRUCTURE,
+        Role.REHABILITATION: _STRUCTURE,
         Role.PHARMACIST: _STRUCTURE,
         Role.COORDINATOR: _STRUCTURE,
     },
     Action.PATIENT_LINK: {
         Role.DOCTOR: _PROOF,
         Role.NURSE: _PROOF,
+        Role.MIDWIFE: _PROOF,
+        Role.REHABILITATION: _PROOF,
         Role.PHARMACIST: _PROOF,
         Role.COORDINATOR: _PROOF,
     },
@@ -128,6 +144,8 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.DUPLICATE_REVIEW: {
         Role.DOCTOR: _VIGILANCE,
         Role.NURSE: _VIGILANCE,
+        Role.MIDWIFE: _VIGILANCE,
+        Role.REHABILITATION: _VIGILANCE,
         Role.PHARMACIST: _VIGILANCE,
         Role.COORDINATOR: _VIGILANCE,
         Role.REGULATOR: _VIGILANCE,

@@ -4,6 +4,8 @@ Loaded by migration into HabilitationRule rows, which an administrator can
 change in the admin; the gate reads the rows, never this table. The defaults
 follow the spirit of the DMP matrix: doctors everything; nurses the clinical
 follow-up (with the opinions of the tele-expertises they may ask);
+midwives their clinical record; physiotherapists, speech therapists and
+orthoptists what their care acts on;
 pharmacists prescriptions and biology (and the measures they take during an
 assisted teleconsultation); the regulator what an emergency needs;
 social workers, secretaries and analysts no clinical document. An
@@ -31,6 +33,21 @@ DEFAULT_MATRIX: dict[str, dict[str, tuple[bool, bool]]] = {
         T.EMERGENCY_LIAISON: RW,
         T.PHOTO: RW,
         T.ECG: RW,
+        T.SOUND: RW,
+        T.OTHER: RW,
+    },
+    # Midwives follow pregnancies and women's health, prescribe, and answer
+    # tele-expertise: the clinical record but the unclassified type.
+    "midwife": {t.value: RW for t in T if t != T.UNCLASSIFIED},
+    # Physiotherapists, speech therapists, orthoptists: what their care needs
+    # (prescriptions and imaging they act on, the opinions they asked for).
+    "rehabilitation": {
+        T.TELECONSULTATION_REPORT: R,
+        T.TELEEXPERTISE_OPINION: R,
+        T.PRESCRIPTION: R,
+        T.IMAGING_REPORT: R,
+        T.LIAISON_LETTER: RW,
+        T.PHOTO: RW,
         T.SOUND: RW,
         T.OTHER: RW,
     },

@@ -109,6 +109,10 @@ def professional(
         default_role = {
             Profession.DOCTOR: Role.DOCTOR,
             Profession.NURSE: Role.NURSE,
+            Profession.MIDWIFE: Role.MIDWIFE,
+            Profession.PHYSIOTHERAPIST: Role.REHABILITATION,
+            Profession.SPEECH_THERAPIST: Role.REHABILITATION,
+            Profession.ORTHOPTIST: Role.REHABILITATION,
             Profession.PHARMACIST: Role.PHARMACIST,
         }.get(Profession(profession), Role.DOCTOR)
         account = user(username, role or default_role, first_name=first_name, last_name=last_name)
