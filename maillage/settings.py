@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "maillage.expertise",
     "maillage.acts",
     "maillage.teleconsult",
+    "maillage.agenda",
     "maillage.realtime",
     "maillage.fhir",
     "oauth2_provider",

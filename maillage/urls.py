@@ -13,6 +13,7 @@ urlpatterns = [
     path("messagerie/", include("maillage.messaging.urls")),
     path("teleexpertise/", include("maillage.expertise.urls")),
     path("actes/", include("maillage.acts.urls")),
+    path("agenda/", include("maillage.agenda.urls")),
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),

@@ -84,6 +84,12 @@ class Action(models.TextChoices):
     TELECONSULT_READ = "teleconsult.read", _("entered or viewed a teleconsultation of the patient")
     TELECONSULT_WRITE = "teleconsult.write", _("took part in a teleconsultation of the patient")
     TELECONSULT_SIGNAL = "teleconsult.signal", _("sent a call signal in a teleconsultation")
+    # Agenda (maillage.agenda): booking, reading and changing an appointment, and
+    # each notice of one (confirmation, move, cancellation, reminder) to each receiver.
+    APPOINTMENT_BOOK = "appointment.book", _("booked an appointment for the patient")
+    APPOINTMENT_READ = "appointment.read", _("read an appointment of the patient")
+    APPOINTMENT_WRITE = "appointment.write", _("changed an appointment of the patient")
+    APPOINTMENT_RECEIVE = "appointment.receive", _("was sent a notice of an appointment")
 
 
 class Outcome(models.TextChoices):

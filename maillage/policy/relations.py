@@ -49,6 +49,9 @@ class Relation(enum.StrEnum):
     # is planned or under way, and for a limited time after it ended
     # (maillage.policy.teleconsult).
     TELECONSULTATION = "teleconsultation"
+    # Taking part in an appointment of the patient: its professional, the staff
+    # of its structure, whoever booked it (maillage.policy.agenda).
+    APPOINTMENT = "appointment"
     # Creating a record makes no relation yet; the creator's role suffices.
     CREATOR = "creator"
 
@@ -65,6 +68,7 @@ RELATION_LABELS = {
     Relation.EXCHANGE: _("secure exchange between professionals"),
     Relation.EXPERTISE: _("tele-expertise"),
     Relation.TELECONSULTATION: _("teleconsultation"),
+    Relation.APPOINTMENT: _("appointment"),
     Relation.CREATOR: _("creation of the record"),
 }
 
@@ -143,6 +147,13 @@ def teleconsultations(user: User) -> QuerySet[Any]:
     return participating(user)
 
 
+def appointments_of(user: User) -> QuerySet[Any]:
+    """The appointments the user takes part in now (``policy.agenda`` says how)."""
+    from maillage.policy.agenda import participating
+
+    return participating(user)
+
+
 def _patients_in(queryset: QuerySet[Any], ids: list[int]) -> set[int]:
     return set(queryset.filter(patient_id__in=ids).values_list("patient_id", flat=True))
 
@@ -208,6 +219,8 @@ def _holding(
         return _patients_in(expertise_requests(user), ids)
     if relation is Relation.TELECONSULTATION:
         return _patients_in(teleconsultations(user), ids)
+    if relation is Relation.APPOINTMENT:
+        return _patients_in(appointments_of(user), ids)
     if relation is Relation.EXCHANGE:
         # Every role of secure messaging (the table names them), staff
         # included: a secretary told to book the patient receives the exchange.
@@ -254,6 +267,8 @@ def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
         q |= Q(pk__in=expertise_requests(user).values("patient_id"))
     if Relation.TELECONSULTATION in wanted:
         q |= Q(pk__in=teleconsultations(user).values("patient_id"))
+    if Relation.APPOINTMENT in wanted:
+        q |= Q(pk__in=appointments_of(user).values("patient_id"))
     if Relation.EXCHANGE in wanted:
         q |= Q(pk__isnull=False)
     return q

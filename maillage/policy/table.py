@@ -98,6 +98,27 @@ _EXPERTISE: Mapping[str, frozenset[Relation]] = dict.fromkeys(
     _EXPERTISE_ASK, frozenset({Relation.EXPERTISE})
 )
 _RECEIVE: Mapping[str, frozenset[Relation]] = dict.fromkeys(RECEIVING_ROLES, _EXCHANGE)
+# Agenda: the patient books for herself; a professional who follows her or is
+# in her care team, the secretary of a structure that follows her, a
+# regulator with an open case book for her (``policy.agenda`` then checks the
+# agenda is one they may book in). An appointment is read and changed by the
+# patient and by those who take part in it (its professional, the staff of its
+# structure, its booker): ``policy.agenda`` checks it is *this* appointment.
+_APPOINTMENT_BOOK: Mapping[str, frozenset[Relation]] = {
+    Role.PATIENT: _SELF,
+    Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
+    Role.NURSE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.PHARMACIST: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.COORDINATOR: _STRUCTURE,
+    Role.REGULATOR: _CASE,
+}
+_APPOINTMENT: Mapping[str, frozenset[Relation]] = {
+    Role.PATIENT: _SELF,
+    **dict.fromkeys(
+        (Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.COORDINATOR, Role.REGULATOR),
+        frozenset({Relation.APPOINTMENT}),
+    ),
+}
 
 # Teleconsultation: opened by a doctor who follows the patient or is in her
 # care team (the agenda's booking opens one too, for the doctor booked);
@@ -178,6 +199,11 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.TELECONSULT_READ: _TELECONSULT_TAKE_PART,
     Action.TELECONSULT_WRITE: _TELECONSULT_TAKE_PART,
     Action.TELECONSULT_SIGNAL: _TELECONSULT_TAKE_PART,
+    Action.APPOINTMENT_BOOK: _APPOINTMENT_BOOK,
+    Action.APPOINTMENT_READ: _APPOINTMENT,
+    Action.APPOINTMENT_WRITE: _APPOINTMENT,
+    # Each receiver of a notice of an appointment (a reminder, a move...).
+    Action.APPOINTMENT_RECEIVE: _APPOINTMENT,
     # A bulk export ($export) lists the patients reading them would, never
     # through an emergency opening or a regulation case: those are for one
     # patient in front of the professional, not for a list. A patient exports

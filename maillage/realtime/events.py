@@ -32,6 +32,8 @@ MESSAGE_NEW = "message.new"
 DELIVERY_STATUS = "delivery.status"
 # A tele-expertise request changed (asked, taken, answered, late...): its id and step.
 EXPERTISE_CHANGED = "expertise.changed"
+# An appointment was booked, moved, cancelled or is due soon: its id and step.
+APPOINTMENT_CHANGED = "appointment.changed"
 # Every kind an event may have, with its label on the notifications page.
 # Its data hold identifiers and counts only (the consumer asks the policy
 # for anything more, for the receiver, when it sends).
@@ -39,6 +41,7 @@ KINDS = {
     MESSAGE_NEW: _("New message in a conversation"),
     DELIVERY_STATUS: _("A message left Maillage, or could not"),
     EXPERTISE_CHANGED: _("A tele-expertise request changed"),
+    APPOINTMENT_CHANGED: _("An appointment changed"),
 }
 # A reconnecting client gets at most this many events; beyond, it reloads.
 RESUME_LIMIT = 500

@@ -69,10 +69,18 @@ JOBS: tuple[Periodic, ...] = (
     # Idempotent: computes again the kept response-time figures that a new
     # answer or conclusion made outdated (a second run finds none).
     Periodic("expertise_figures", 1, "maillage.expertise.figures.refresh_kept"),
+    # Idempotent: each reminder of an appointment is sent once (a conditional
+    # UPDATE of its sent time, and notices and SMS with idempotency keys).
+    Periodic("agenda_reminders", 1, "maillage.agenda.reminders.remind"),
+    # Idempotent: slots are unique by (schedule, start); existing ones are left alone.
+    Periodic("agenda_slots", 60, "maillage.agenda.slots.extend"),
 )
 
 # Other claimed work swept at every tick beside mail and runs: ``f(now) -> count``.
-SWEEPS: tuple[str, ...] = ("maillage.fhir.bulk.upkeep.sweep_exports",)
+SWEEPS: tuple[str, ...] = (
+    "maillage.fhir.bulk.upkeep.sweep_exports",
+    "maillage.agenda.sms.sweep",
+)
 
 
 def jobs() -> list[Periodic]:

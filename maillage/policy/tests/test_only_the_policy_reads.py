@@ -43,6 +43,8 @@ PATIENT_DATA = {
     "teleconsult": {"Consultation", "ChatMessage", "SharedFile"},
     # A teleconsultation's report and the act recorded at its closing.
     "acts": {"Report", "RecordedAct"},
+    # An appointment names a patient, her reason and her professional.
+    "agenda": {"Appointment"},
 }
 MODELS = {name for names in PATIENT_DATA.values() for name in names}
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
@@ -72,6 +74,15 @@ ALLOWED: dict[str, str] = {
     "request its caller opened through policy.expertise",
     "acts/write_once.py": "writes the report's documents of an act its doctor is closing "
     "through policy.acts; the record and messaging gates decide the filing and each send",
+    "agenda/queries.py": "lists the appointments of an agenda its manager opened (day and week "
+    "views, a slot to move to); the view names a patient only as policy.agenda.shows_patient "
+    "allows, and audits each one named",
+    "agenda/slots.py": "names the booked appointments an absence covers to the agenda's manager; "
+    "the view shows them only as policy.agenda allows, audited",
+    "agenda/reminders.py": "the clock reads start times to send reminders that carry no health "
+    "data; each receiver is decided by policy.agenda (APPOINTMENT_RECEIVE), audited",
+    "agenda/ical.py": "a professional's own appointments for their private feed; a patient is "
+    "named only as policy.agenda allows, each one audited on every fetch",
 }
 
 
