@@ -235,7 +235,6 @@ def participants_of(consultation: Consultation) -> list[dict[str, str]]:
             {
                 "name": place.display_name,
                 "role": place.role,
-                "role_label": str(place.get_role_display()),
                 "rpps": professional.rpps if professional is not None else "",
                 "admitted_at": _local(place.admitted_at),
             }
@@ -247,7 +246,6 @@ def incidents_of(consultation: Consultation) -> list[dict[str, str]]:
     return [
         {
             "kind": incident.kind,
-            "label": str(incident.get_kind_display()),
             "at": _local(incident.at),
             "ended_at": _local(incident.ended_at),
         }

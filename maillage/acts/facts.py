@@ -7,7 +7,7 @@ referral, a médecin traitant who cannot see her in time) is said by the caller.
 
 The agenda's in-person visits are read by ``last_in_person_visit`` and
 ``year_activity`` alone: the two places to complete if the agenda's model
-changes shape.
+changes shape. The remote acts of the year are those recorded at closing.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ import datetime as dt
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from maillage.acts.eligibility import Assessment, Facts, Rules, age_on, assess, months_before
 from maillage.acts.models import (
     DirectAccessSpecialty,
+    RecordedAct,
     Rule,
+    RuleCode,
     Tariff,
     UnderservedCommune,
     valid_on,
@@ -153,21 +155,30 @@ def last_in_person_visit(
 def year_activity(professional: Professional, moment: dt.datetime) -> tuple[int, int]:
     """The doctor's acts of the calendar year before ``moment``: all, and the capped remote ones.
 
-    The in-person and remote appointments of the agenda that took place; a
-    remote one with the doctor's own patient (as médecin traitant) is outside
-    the cap.
+    Remote: the teleconsultations recorded at their report's closing
+    (``RecordedAct``), those with the doctor's own patients as médecin
+    traitant outside the cap. In person: the agenda's in-person appointments
+    that took place (none while the agenda is not installed). Counts only.
     """
-    appointments = _appointments()
-    if appointments is None or professional.pk is None:
+    if professional.pk is None:
         return 0, 0
     day = timezone.localdate(moment)
     year_start = timezone.make_aware(dt.datetime(day.year, 1, 1))
-    mine = appointments.filter(professional=professional, start__gte=year_start, start__lt=moment)
-    total = mine.count()
-    capped = (
-        mine.filter(modality="remote").exclude(Q(patient__treating_doctor=professional)).count()
+    remote = RecordedAct.objects.filter(
+        doctor=professional, day__gte=year_start.date(), day__lte=day
     )
-    return total, capped
+    remote_count = remote.count()
+    capped = remote.exclude(rule=RuleCode.TREATING_DOCTOR).count()
+    in_person = 0
+    appointments = _appointments()
+    if appointments is not None:
+        in_person = appointments.filter(
+            professional=professional,
+            modality="in_person",
+            start__gte=year_start,
+            start__lt=moment,
+        ).count()
+    return in_person + remote_count, capped
 
 
 __all__ = ["assess_for", "gather", "last_in_person_visit", "months_before", "rules_on"]

@@ -20,7 +20,7 @@ from maillage.accounts.models import User
 from maillage.acts import actions
 from maillage.acts.facts import assess_for
 from maillage.acts.forms import ReportForm
-from maillage.acts.labels import eligibility_context
+from maillage.acts.labels import act_shown, eligibility_context
 from maillage.acts.models import Report
 from maillage.policy.acts import report_for_reading
 from maillage.policy.teleconsult import Seat
@@ -54,6 +54,9 @@ def _page(
         "form": form,
         "act": getattr(report, "act", None) if report is not None else None,
     }
+    act = context["act"]
+    if act is not None:
+        context.update(act_shown(act))
     if report is None or not report.is_closed:
         moment = consultation.started_at or consultation.planned_start
         context.update(

@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from maillage.accounts.notify import send_notice
-from maillage.acts.labels import rule_label
+from maillage.acts.labels import act_shown
 from maillage.acts.models import RecordedAct, Report
 from maillage.files.storage import Upload
 from maillage.messaging import actions as messaging
@@ -52,8 +52,8 @@ def _pdf(template: str, report: Report, act: RecordedAct) -> bytes:
             "patient": consultation.patient,
             "doctor": consultation.doctor,
             "structure": consultation.doctor.structures.order_by("pk").first(),
-            "rule_label": rule_label(act.rule),
             "printed_at": timezone.now(),
+            **act_shown(act),
         },
     )
     return bytes(weasyprint.HTML(string=html).write_pdf())

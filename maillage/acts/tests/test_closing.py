@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from maillage.acts import actions, write_once
+from maillage.acts.labels import act_shown
 from maillage.acts.models import RecordedAct, Report, ReportStatus
 from maillage.acts.tests.conftest import CONTENT
 from maillage.audit.models import Action, AuditEntry, Outcome
@@ -108,7 +109,7 @@ def test_the_pdf_holds_what_the_record_must_keep(personas: Any, call: Any) -> No
     html = render_to_string(
         "acts/report_pdf.html",
         {"report": report, "act": act, "consultation": call, "patient": personas.patient,
-         "doctor": personas.cardiologist, "rule_label": ""},
+         "doctor": personas.cardiologist, **act_shown(act)},
     )  # fmt: skip
     for expected in (CONTENT.conclusion, CONTENT.prescriptions, personas.cardiologist.rpps, "TC"):
         assert expected in html
@@ -161,3 +162,16 @@ def test_the_page_saves_then_closes(personas: Any, call: Any) -> None:
     assert RecordedAct.objects.get(consultation=call).rule == "emergency"
     shown = client.get(url).content.decode()
     assert CONTENT.conclusion.replace("'", "&#x27;") in shown
+
+
+def test_a_closed_act_counts_in_the_doctors_year(personas: Any, call: Any) -> None:
+    from django.utils import timezone
+
+    from maillage.acts.facts import gather
+
+    before = gather(personas.patient, personas.cardiologist, timezone.now())
+    actions.close(personas.cardiologist.user, call.uuid, CONTENT)
+    after = gather(personas.patient, personas.cardiologist, timezone.now())
+
+    assert (before.year_acts, before.year_remote_capped) == (0, 0)
+    assert (after.year_acts, after.year_remote_capped) == (1, 1)

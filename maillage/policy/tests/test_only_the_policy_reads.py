@@ -72,6 +72,8 @@ ALLOWED: dict[str, str] = {
     "through policy.expertise; the record and messaging gates decide the filing and each send",
     "expertise/billing.py": "counts a patient's concluded requests for the yearly limit of a "
     "request its caller opened through policy.expertise",
+    "acts/facts.py": "counts a doctor's recorded teleconsultations of the year for the cap "
+    "shown with the eligibility of a patient its caller opened through the policy; no row shown",
     "acts/write_once.py": "writes the report's documents of an act its doctor is closing "
     "through policy.acts; the record and messaging gates decide the filing and each send",
     "agenda/queries.py": "lists the appointments of an agenda its manager opened (day and week "
