@@ -13,13 +13,11 @@ changes shape. The remote acts of the year are those recorded at closing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.apps import apps
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from maillage.acts.eligibility import Assessment, Facts, Rules, age_on, assess, months_before
+from maillage.acts.eligibility import Assessment, Facts, Rules, age_on, assess
 from maillage.acts.models import (
     DirectAccessSpecialty,
     RecordedAct,
@@ -29,14 +27,13 @@ from maillage.acts.models import (
     UnderservedCommune,
     valid_on,
 )
+from maillage.agenda.models import Appointment, AppointmentStatus, Modality
 from maillage.directory.models import Professional, StructureKind
 from maillage.directory.terminology import GENERAL_PRACTICE, Profession
 from maillage.patients.models import Patient
 
-# The agenda's model, by name: the agenda app may be absent (read at call time).
-AGENDA_APPOINTMENT: str = "agenda.Appointment"
-# Appointment statuses that are not a visit that took place (the agenda's names).
-NOT_HELD = ("cancelled", "no_show", "noshow", "proposed", "pending")
+# Appointments that are not a visit that took place.
+NOT_HELD = (AppointmentStatus.CANCELLED, AppointmentStatus.NOSHOW)
 
 
 def assess_for(
@@ -122,11 +119,8 @@ def lives_in_underserved_zone(patient: Patient, day: dt.date) -> bool:
     )
 
 
-def _appointments() -> QuerySet[Any] | None:
-    if not apps.is_installed("maillage.agenda"):
-        return None
-    model = apps.get_model(AGENDA_APPOINTMENT)
-    return model.objects.exclude(status__in=NOT_HELD)
+def _held_in_person() -> QuerySet[Appointment]:
+    return Appointment.objects.filter(modality=Modality.IN_PERSON).exclude(status__in=NOT_HELD)
 
 
 def last_in_person_visit(
@@ -134,17 +128,16 @@ def last_in_person_visit(
 ) -> dt.date | None:
     """The day of the last in-person appointment of the patient with this doctor before ``before``.
 
-    Read from the agenda (``agenda.Appointment``, modality in person, held);
-    None while the agenda is not installed. The one place to complete when
-    in-person visits are recorded elsewhere (an act recorded outside the agenda).
+    Read from the agenda (``agenda.Appointment``: in person, neither cancelled
+    nor missed; a past one still "booked" counts, as secretaries seldom mark
+    them done). The one place to complete when in-person visits are recorded
+    elsewhere (an act recorded outside the agenda).
     """
-    appointments = _appointments()
-    if appointments is None or professional.pk is None:
+    if professional.pk is None:
         return None
     start = (
-        appointments.filter(
-            patient=patient, professional=professional, modality="in_person", start__lt=before
-        )
+        _held_in_person()
+        .filter(patient=patient, professional=professional, start__lt=before)
         .order_by("-start")
         .values_list("start", flat=True)
         .first()
@@ -158,7 +151,7 @@ def year_activity(professional: Professional, moment: dt.datetime) -> tuple[int,
     Remote: the teleconsultations recorded at their report's closing
     (``RecordedAct``), those with the doctor's own patients as médecin
     traitant outside the cap. In person: the agenda's in-person appointments
-    that took place (none while the agenda is not installed). Counts only.
+    that took place. Counts only.
     """
     if professional.pk is None:
         return 0, 0
@@ -169,16 +162,12 @@ def year_activity(professional: Professional, moment: dt.datetime) -> tuple[int,
     )
     remote_count = remote.count()
     capped = remote.exclude(rule=RuleCode.TREATING_DOCTOR).count()
-    in_person = 0
-    appointments = _appointments()
-    if appointments is not None:
-        in_person = appointments.filter(
-            professional=professional,
-            modality="in_person",
-            start__gte=year_start,
-            start__lt=moment,
-        ).count()
+    in_person = (
+        _held_in_person()
+        .filter(professional=professional, start__gte=year_start, start__lt=moment)
+        .count()
+    )
     return in_person + remote_count, capped
 
 
-__all__ = ["assess_for", "gather", "last_in_person_visit", "months_before", "rules_on"]
+__all__ = ["assess_for", "gather", "last_in_person_visit", "rules_on", "year_activity"]

@@ -107,3 +107,44 @@ def test_the_fragment_says_the_code_the_amount_and_the_rule(personas: Any) -> No
     )
     assert "TC" in html and "30,00" in html
     assert "zone sous-dotée" in html or "ZIP" in html
+
+
+def _visit(personas: Any, start: dt.datetime, **kw: Any) -> Any:
+    from maillage.agenda.models import Appointment
+
+    fields = {"modality": "in_person", "status": "fulfilled", **kw}
+    return Appointment.objects.create(
+        patient=personas.patient,
+        professional=personas.cardiologist,
+        start=start,
+        end=start + dt.timedelta(minutes=20),
+        reason="Consultation",
+        booked_by=personas.coordinator,
+        **fields,
+    )
+
+
+def test_an_in_person_visit_of_the_agenda_within_12_months_is_the_pathway(
+    personas: Any,
+) -> None:
+    UnderservedCommune.objects.all().delete()
+    _visit(personas, MOMENT - dt.timedelta(days=90))
+    _visit(personas, MOMENT - dt.timedelta(days=10), status="cancelled")
+    _visit(personas, MOMENT - dt.timedelta(days=5), modality="remote")
+
+    facts = gather(personas.patient, personas.cardiologist, MOMENT)
+    assessment = assess_for(personas.patient, personas.cardiologist, MOMENT)
+
+    assert facts.last_in_person_visit == (MOMENT - dt.timedelta(days=90)).date()
+    assert (facts.year_acts, facts.year_remote_capped) == (1, 0)  # the held in-person visit
+    assert (assessment.billable, assessment.rule) == (True, "prior_visit")
+
+
+def test_a_visit_over_12_months_ago_or_missed_is_not(personas: Any) -> None:
+    UnderservedCommune.objects.all().delete()
+    _visit(personas, MOMENT - dt.timedelta(days=400))
+    _visit(personas, MOMENT - dt.timedelta(days=30), status="noshow")
+
+    assessment = assess_for(personas.patient, personas.cardiologist, MOMENT)
+
+    assert (assessment.billable, assessment.rule) == (False, "outside_pathway")

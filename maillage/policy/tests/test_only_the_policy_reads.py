@@ -72,8 +72,9 @@ ALLOWED: dict[str, str] = {
     "through policy.expertise; the record and messaging gates decide the filing and each send",
     "expertise/billing.py": "counts a patient's concluded requests for the yearly limit of a "
     "request its caller opened through policy.expertise",
-    "acts/facts.py": "counts a doctor's recorded teleconsultations of the year for the cap "
-    "shown with the eligibility of a patient its caller opened through the policy; no row shown",
+    "acts/facts.py": "for the eligibility of a patient its caller opened through the policy: "
+    "the day of her last in-person visit with the doctor, and counts of the doctor's acts of "
+    "the year for the cap; no row shown",
     "acts/write_once.py": "writes the report's documents of an act its doctor is closing "
     "through policy.acts; the record and messaging gates decide the filing and each send",
     "agenda/queries.py": "lists the appointments of an agenda its manager opened (day and week "
