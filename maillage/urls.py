@@ -14,6 +14,7 @@ urlpatterns = [
     path("teleexpertise/", include("maillage.expertise.urls")),
     path("actes/", include("maillage.acts.urls")),
     path("agenda/", include("maillage.agenda.urls")),
+    path("teleconsultation/", include("maillage.teleconsult.urls")),
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),

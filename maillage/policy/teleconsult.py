@@ -45,9 +45,11 @@ from maillage.policy.gate import audit_decision
 from maillage.policy.relations import Relation
 from maillage.teleconsult.models import (
     OPEN_STATUSES,
+    ChatMessage,
     Consultation,
     Participant,
     ParticipantRole,
+    SharedFile,
     Status,
 )
 
@@ -140,6 +142,18 @@ def _place(visitor: Visitor, consultation: Consultation) -> Participant | None:
     if visitor.guest is not None:
         return places.filter(uuid=visitor.guest, user__isnull=True).first()
     return None
+
+
+def as_guest(visitor: Visitor, consultation: Consultation) -> Visitor:
+    """An account with no place in this act but a guest seat in its session comes as the guest.
+
+    (A professional of the patient's house opening the link she was sent.)
+    """
+    if visitor.user is None or visitor.guest is None:
+        return visitor
+    if Participant.objects.filter(consultation=consultation, user_id=visitor.user.pk).exists():
+        return Visitor(user=visitor.user)
+    return Visitor(guest=visitor.guest)
 
 
 def _seat_rule(
@@ -247,6 +261,7 @@ def take_seat(
     if consultation is None:
         _refuse_unknown(visitor, purpose, consultation_uuid)
         raise ConsultationNotFound
+    visitor = as_guest(visitor, consultation)
     decision, place = _decide(
         visitor, consultation, purpose, admitted=admitted, doctor_only=doctor_only
     )
@@ -308,6 +323,7 @@ def seat_for_change(
     if consultation is None:
         _refuse_unknown(visitor, purpose, consultation_uuid)
         raise ConsultationNotFound
+    visitor = as_guest(visitor, consultation)
     full = _details(consultation.uuid, visitor, detail)
     decision, place = _decide(
         visitor, consultation, purpose, admitted=admitted, doctor_only=doctor_only
@@ -383,7 +399,9 @@ def waiting(seat: Seat) -> list[Participant]:
             joined_at__isnull=False,
             left_at__isnull=True,
             online=True,
-        ).order_by("joined_at")
+        )
+        .exclude(role=ParticipantRole.DOCTOR)
+        .order_by("joined_at")
     )
 
 
@@ -405,6 +423,69 @@ def doctors_open_acts(user: User) -> list[Consultation]:
                 action=Action.TELECONSULT_READ,
                 patient=c.patient,
                 basis=Relation.TELECONSULTATION,
+                detail={"consultation": str(c.uuid), "listed": True},
+            )
+            for c in shown
+        ],
+    )
+    return shown
+
+
+def still_seated(seat: Seat) -> bool:
+    """Asked at each heartbeat: the act is open, or the socket closes."""
+    return Consultation.objects.filter(pk=seat.consultation.pk, status__in=OPEN_STATUSES).exists()
+
+
+def fresh(seat: Seat) -> Seat:
+    """The same seat with its rows read again (admitted meanwhile, act started)."""
+    return Seat(
+        Consultation.objects.select_related("patient", "doctor").get(pk=seat.consultation.pk),
+        Participant.objects.select_related("user").get(pk=seat.participant.pk),
+        seat.visitor,
+    )
+
+
+def shared_files(seat: Seat) -> list[SharedFile]:
+    """The files shared in the act, for a participant in its room (the page's read is audited)."""
+    return list(
+        SharedFile.objects.filter(consultation_id=seat.consultation.pk)
+        .select_related("file", "participant", "document")
+        .order_by("shared_at")
+    )
+
+
+def shared_file(seat: Seat, shared_uuid: object) -> SharedFile | None:
+    if not _is_uuid(shared_uuid):
+        return None
+    return (
+        SharedFile.objects.filter(consultation_id=seat.consultation.pk, uuid=str(shared_uuid))
+        .select_related("file", "participant")
+        .first()
+    )
+
+
+def chat_history(seat: Seat) -> list[ChatMessage]:
+    return list(
+        ChatMessage.objects.filter(consultation_id=seat.consultation.pk)
+        .select_related("participant")
+        .order_by("at", "pk")[:200]
+    )
+
+
+def own_acts(user: User) -> list[Consultation]:
+    """A patient's own acts still open, each audited as her read (SELF)."""
+    shown = list(
+        Consultation.objects.filter(patient__user_id=user.pk, status__in=OPEN_STATUSES)
+        .select_related("patient", "doctor")
+        .order_by("planned_start", "created_at")[:LISTED]
+    )
+    record_many(
+        user,
+        [
+            Event(
+                action=Action.TELECONSULT_READ,
+                patient=c.patient,
+                basis=Relation.SELF,
                 detail={"consultation": str(c.uuid), "listed": True},
             )
             for c in shown

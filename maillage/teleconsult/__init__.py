@@ -1,1 +1,1 @@
-"""Teleconsultation: the act, its waiting room and its room (see models, actions and policy.teleconsult)."""
+"""Teleconsultation: the act, its waiting room and its room (models, actions, policy)."""

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
@@ -62,9 +63,10 @@ MAX_CHAT = 2000
 # A patient guest who typed a wrong birth date this many times needs a new link.
 MAX_BIRTH_DATE_TRIES = 5
 
-CONSENT_WORDING = (
-    "I agree to this consultation taking place by video. I may stop it at any time "
-    "and ask for an in-person consultation instead."
+# The wording shown and kept with the consent (in the language it was shown in).
+CONSENT_WORDING = gettext_noop(
+    "I agree to this consultation taking place remotely, by video or by sound. I may stop it "
+    "at any time and ask for an in-person consultation instead."
 )
 
 
@@ -291,7 +293,7 @@ def give_consent(seat: Seat, change: Change) -> Consent:
             consultation=seat.consultation,
             given_by=seat.participant,
             given_at=_now(),
-            wording=CONSENT_WORDING,
+            wording=_(CONSENT_WORDING),
         )
         change.done(consent=consent.pk, by_role=seat.participant.role)
     return consent
@@ -399,6 +401,10 @@ def admit(seat: Seat, change: Change, participant_uuid: object) -> Participant:
     if not seat.consultation.is_open:
         change.failed("closed")
         raise RoomRuleBroken(_("This teleconsultation is over."))
+    if target.role == ParticipantRole.PATIENT and not has_consent(seat.consultation):
+        # The HAS asks for the patient's consent before the remote act.
+        change.failed("no_consent")
+        raise RoomRuleBroken(_("The patient has not consented to the teleconsultation yet."))
     now = _now()
     with transaction.atomic():
         Participant.objects.filter(pk=target.pk).update(admitted_at=now, admitted_by=seat.user)
@@ -470,7 +476,7 @@ def cancel(seat: Seat, change: Change) -> None:
 
 def record_incident(seat: Seat, change: Change, kind: str, detail: dict[str, object]) -> Incident:
     """An incident the browser saw (audio-only switch, video back, failure), kept with the act."""
-    if kind not in {IncidentKind.AUDIO_ONLY, IncidentKind.VIDEO_BACK, IncidentKind.FAILURE}:
+    if kind not in IncidentKind.values:
         change.failed("bad_kind")
         raise RoomRuleBroken(_("Unknown incident."))
     with transaction.atomic():
@@ -479,7 +485,10 @@ def record_incident(seat: Seat, change: Change, kind: str, detail: dict[str, obj
             participant=seat.participant,
             kind=kind,
             at=_now(),
-            detail={k: v for k, v in detail.items() if isinstance(v, str | int | float)},
+            detail={
+                "via": "browser",
+                **{k: v for k, v in detail.items() if isinstance(v, str | int | float)},
+            },
         )
         if kind == IncidentKind.AUDIO_ONLY and seat.consultation.modality == Modality.VIDEO:
             Consultation.objects.filter(pk=seat.consultation.pk).update(modality=Modality.AUDIO)

@@ -87,6 +87,7 @@ def test_the_patient_enters_the_room_only_once_admitted(personas, consultation) 
     assert _last().detail["rule"] == NOT_ADMITTED
     seat = take_seat(patient_of(personas), consultation.uuid)
     actions.arrive(seat)
+    actions.give_consent(*actions.seat_for_change(patient_of(personas), consultation.uuid))
     doctor, change = actions.seat_for_change(
         doctor_of(personas), consultation.uuid, doctor_only=True
     )
@@ -219,6 +220,7 @@ def test_four_seats_at_most(personas, consultation) -> None:
 def test_signals_go_only_between_those_in_the_same_room(personas, consultation) -> None:
     patient = take_seat(patient_of(personas), consultation.uuid)
     actions.arrive(patient)
+    actions.give_consent(*actions.seat_for_change(patient_of(personas), consultation.uuid))
     doctor = take_seat(doctor_of(personas), consultation.uuid)
     # Not admitted yet: nothing goes to her.
     assert relay_target(doctor, patient.participant.uuid) is None
@@ -236,3 +238,16 @@ def test_signals_go_only_between_those_in_the_same_room(personas, consultation) 
     assert relay_target(doctor, stranger.uuid) is None
     entry = _last(Action.TELECONSULT_SIGNAL)
     assert (entry.outcome, entry.detail["to"]) == (Outcome.DENIED, str(stranger.uuid))
+
+
+def test_the_patient_is_not_admitted_before_she_consents(personas, consultation) -> None:
+    patient = take_seat(patient_of(personas), consultation.uuid)
+    actions.arrive(patient)
+    doctor, change = actions.seat_for_change(
+        doctor_of(personas), consultation.uuid, doctor_only=True
+    )
+    with pytest.raises(actions.RoomRuleBroken):
+        actions.admit(doctor, change, patient.participant.uuid)
+    entry = _last(Action.TELECONSULT_WRITE)
+    assert (entry.outcome, entry.detail["failure"]) == (Outcome.FAILED, "no_consent")
+    assert Participant.objects.get(pk=patient.participant.pk).admitted_at is None
