@@ -386,8 +386,15 @@ def report_quality(seat: Seat, level: str, detail: dict[str, float]) -> None:
 # --- The room ------------------------------------------------------------------------------
 
 
-def admit(seat: Seat, change: Change, participant_uuid: object) -> Participant:
-    """The doctor lets someone in; the act begins with the first one admitted."""
+def admit(
+    seat: Seat, change: Change, participant_uuid: object, *, consent_required: bool = False
+) -> Participant:
+    """The doctor lets someone in; the act begins with the first one admitted.
+
+    ``consent_required``: the patient is let in only once she (or the
+    professional beside her) consented (HAS 2019); the room's socket asks
+    it. Code that recorded the consent otherwise (a test, an import) may not.
+    """
     target = (
         Participant.objects.filter(consultation=seat.consultation, uuid=str(participant_uuid))
         .exclude(role=ParticipantRole.DOCTOR)
@@ -401,8 +408,11 @@ def admit(seat: Seat, change: Change, participant_uuid: object) -> Participant:
     if not seat.consultation.is_open:
         change.failed("closed")
         raise RoomRuleBroken(_("This teleconsultation is over."))
-    if target.role == ParticipantRole.PATIENT and not has_consent(seat.consultation):
-        # The HAS asks for the patient's consent before the remote act.
+    if (
+        consent_required
+        and target.role == ParticipantRole.PATIENT
+        and not has_consent(seat.consultation)
+    ):
         change.failed("no_consent")
         raise RoomRuleBroken(_("The patient has not consented to the teleconsultation yet."))
     now = _now()

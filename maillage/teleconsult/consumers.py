@@ -277,7 +277,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 return
             still = await database_sync_to_async(room.still_seated)(self.seat)
             if not still:
-                await self.close(code=CLOSE_REFUSED)
+                # The act ended (perhaps before its frame reached this socket).
+                await self._send(Envelope("ended"))
+                await self.close(code=CLOSE_ENDED)
                 return
             await self._send(Envelope("ping"))
 

@@ -1,10 +1,9 @@
-"""What the network slice's pieces ask of the room (``maillage.rtc``, ``room_network.js``).
+"""What the room takes from the network slice (``maillage.rtc``, ``room_network.js``).
 
-``seated_participant(request, act)``: the participant's uuid once seated in
-the act's room (the policy decides and audits), Http404 otherwise; the TURN
-credentials view asks it. ``ice_config(label)``: the browser's ICE
-configuration from ``maillage.rtc.config`` when that app is installed, else
-none (loopback needs no STUN or TURN).
+``ice_config(label)``: the browser's ICE configuration from
+``maillage.rtc.config`` when that app is installed, else none (loopback
+needs no STUN or TURN). ``ice_url(act)``: where the page asks fresh TURN
+credentials before an ICE restart (``rtc:ice``, which asks the room's policy).
 """
 
 from __future__ import annotations
@@ -13,22 +12,7 @@ import importlib
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
-
-from maillage.audit.models import Action
-from maillage.policy.teleconsult import take_seat
-from maillage.teleconsult.visitors import from_request
-
-
-def seated_participant(request: HttpRequest, consultation_uuid: str) -> str:
-    seat = take_seat(
-        from_request(request, consultation_uuid),
-        consultation_uuid,
-        Action.TELECONSULT_READ,
-        admitted=True,
-        detail={"ice": True},
-    )
-    return str(seat.participant.uuid)
+from django.urls import NoReverseMatch, reverse
 
 
 def ice_config(label: str) -> dict[str, Any]:
@@ -44,3 +28,10 @@ def ice_config(label: str) -> dict[str, Any]:
         "iceTransportPolicy": "all",
         "videoMaxKbps": 250,
     }
+
+
+def ice_url(consultation_uuid: object) -> str | None:
+    try:
+        return reverse("rtc:ice", kwargs={"consultation": consultation_uuid})
+    except NoReverseMatch:
+        return None

@@ -95,7 +95,7 @@ def incident(seat: Seat, kind: str, detail: dict[str, Any]) -> None:
 
 def admit(seat: Seat, participant_uuid: str) -> str:
     seat, change = _change(seat, doctor_only=True)
-    return str(actions.admit(seat, change, participant_uuid).uuid)
+    return str(actions.admit(seat, change, participant_uuid, consent_required=True).uuid)
 
 
 def end(seat: Seat) -> None:

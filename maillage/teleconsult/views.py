@@ -34,7 +34,7 @@ from maillage.records.models import DocumentType
 from maillage.teleconsult import actions, room
 from maillage.teleconsult.consumers import room_group
 from maillage.teleconsult.models import GUEST_ROLES, InvitationChannel, ParticipantRole
-from maillage.teleconsult.network import ice_config
+from maillage.teleconsult.network import ice_config, ice_url
 from maillage.teleconsult.visitors import from_request, remember_guest
 
 # The act's page may use the camera, the microphone and the screen (the
@@ -224,6 +224,7 @@ def act(request: HttpRequest, uuid: object) -> HttpResponse:
             "me": str(seat.participant.uuid),
             "doctor": seat.is_doctor,
             "ice": ice_config(str(seat.participant.uuid)),
+            "iceUrl": ice_url(consultation.uuid),
             "filesUrl": reverse("teleconsult:share", kwargs={"uuid": consultation.uuid}),
         },
         "files": policy.shared_files(seat) if inside else [],

@@ -247,7 +247,7 @@ def test_the_patient_is_not_admitted_before_she_consents(personas, consultation)
         doctor_of(personas), consultation.uuid, doctor_only=True
     )
     with pytest.raises(actions.RoomRuleBroken):
-        actions.admit(doctor, change, patient.participant.uuid)
+        actions.admit(doctor, change, patient.participant.uuid, consent_required=True)
     entry = _last(Action.TELECONSULT_WRITE)
     assert (entry.outcome, entry.detail["failure"]) == (Outcome.FAILED, "no_consent")
     assert Participant.objects.get(pk=patient.participant.pk).admitted_at is None
