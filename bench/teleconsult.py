@@ -52,6 +52,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--line", default="64:5", help="the patient's line around the cut: kbit/s:loss %%"
     )
+    parser.add_argument(
+        "--no-restart",
+        action="store_true",
+        help="room_network.js restarts no ICE (to compare: does the line heal by itself?)",
+    )
     return parser.parse_args(argv)
 
 
@@ -99,8 +104,17 @@ def admission(playwright: Playwright, host: str, patient_chromium: str, runs: in
 
 
 def line_back(
-    playwright: Playwright, line: netlab.Line, runs: int, cut: float, kbit: int, loss: int
+    playwright: Playwright,
+    line: netlab.Line,
+    runs: int,
+    cut: float,
+    kbit: int,
+    loss: int,
+    *,
+    restart: bool = True,
 ) -> None:
+    never = 10**9
+    config = {} if restart else {"network": {"restartAfterMs": never, "restartEveryMs": never}}
     resumed: list[float] = []
     with CallServer(line.host_addr) as server:
         for run in range(runs):
@@ -109,7 +123,7 @@ def line_back(
             call = start_call(
                 playwright,
                 server.origin,
-                {},
+                config,
                 patient_chromium=str(line.chromium),
                 name=f"cut{run}",
             )
@@ -142,7 +156,9 @@ def line_back(
                 print(f"  run {run + 1}: {error}", flush=True)
             finally:
                 call.close()
-    print(_summary(f"line back→audio both ways ({kbit} kbit/s, {loss} %, cut {cut:g} s)", resumed))
+    variant = "" if restart else ", no ICE restart"
+    name = f"line back→audio both ways ({kbit} kbit/s, {loss} %, cut {cut:g} s{variant})"
+    print(_summary(name, resumed))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,8 +171,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"weak-line figures skipped: {reason}")
             return 0
         with tempfile.TemporaryDirectory() as workdir, netlab.village_line(Path(workdir)) as line:
-            admission(playwright, line.host_addr, str(line.chromium), args.runs)
-            line_back(playwright, line, args.runs, args.cut, int(kbit), int(loss or 0))
+            if not args.no_restart:
+                admission(playwright, line.host_addr, str(line.chromium), args.runs)
+            line_back(
+                playwright,
+                line,
+                args.runs,
+                args.cut,
+                int(kbit),
+                int(loss or 0),
+                restart=not args.no_restart,
+            )
     return 0
 
 

@@ -19,14 +19,54 @@
     call.events.push({ at: Date.now(), what: what });
   }
 
-  function send(message) {
-    return window
-      .fetch("/signal/" + callId + "/" + peer, { method: "POST", body: JSON.stringify(message) })
+  // A request the dead line holds is given up after a few seconds, and the next one
+  // opens a fresh connection: a TCP connection stalled through a long cut would
+  // otherwise wait out its retransmission back-off (tens of seconds) after the return.
+  function timed(url, init, ms) {
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () {
+      controller.abort();
+    }, ms);
+    init.signal = controller.signal;
+    return window.fetch(url, init).then(
+      function (response) {
+        window.clearTimeout(timer);
+        return response;
+      },
+      function (error) {
+        window.clearTimeout(timer);
+        throw error;
+      }
+    );
+  }
+
+  // Messages leave in order, each until it got through.
+  var outbox = [];
+  var sending = false;
+  function flush() {
+    if (sending || !outbox.length) {
+      return;
+    }
+    sending = true;
+    timed("/signal/" + callId + "/" + peer, { method: "POST", body: outbox[0] }, 3000)
+      .then(function (response) {
+        if (response.ok) {
+          outbox.shift();
+        }
+      })
       .catch(function () {
-        window.setTimeout(function () {
-          send(message);
-        }, 500);
+        return new Promise(function (resolve) {
+          window.setTimeout(resolve, 250);
+        });
+      })
+      .then(function () {
+        sending = false;
+        flush();
       });
+  }
+  function send(message) {
+    outbox.push(JSON.stringify(message));
+    flush();
   }
 
   call.start = function (config) {
@@ -106,8 +146,7 @@
     var seen = 0;
     var chain = Promise.resolve();
     function poll() {
-      window
-        .fetch("/signal/" + callId + "/" + me + "?after=" + seen)
+      timed("/signal/" + callId + "/" + me + "?after=" + seen, {}, 4000)
         .then(function (response) {
           return response.json();
         })
@@ -128,8 +167,11 @@
     }
     poll();
 
+    var extra = config.network || {}; // e.g. restartAfterMs, for a benchmark's variant
     call.net = window.MaillageNetwork.attach(pc, {
       videoMaxKbps: config.videoMaxKbps || 250,
+      restartAfterMs: extra.restartAfterMs,
+      restartEveryMs: extra.restartEveryMs,
       onQuality: function (q) {
         call.quality = q;
       },

@@ -12,8 +12,11 @@
  *     iceUrl: "/visio-reseau/<act>/ice.json", // fresh TURN credentials before a restart, when old
  *     onQuality: function (q) {},   // each second: q.level good|fair|poor|lost, q.rttMs, q.lossPct,
  *                                   // q.inKbps, q.outKbps, q.availableKbps, q.path direct|relay,
- *                                   // q.audioOnly, q.changed (level or audio-only changed: tell the server)
- *     onIncident: function (kind, detail) {}, // drop | reconnection | audio_only | video_back | failure
+ *                                   // q.audioOnly, q.changed (level or audio-only changed: tell the server;
+ *                                   // return false when not sent, and the next one says changed again)
+ *     onIncident: function (kind, detail) {}, // drop | reconnection | audio_only | video_back | failure;
+ *                                   // detail.at: when it happened. Return false when it could not be
+ *                                   // sent (socket closed): it is offered again, in order, each second.
  *     onAudioOnly: function (on, origin) {},  // origin auto|local|remote: tell the peers unless remote
  *     onAdvice: function (advice) {}          // "audio_only" (bad line, autoAudioOnly false) or "video_back"
  *   });
@@ -78,33 +81,53 @@
     var goodInAudioOnly = 0;
     var audioOnly = false;
     var audioOnlyOrigin = null;
+    // Someone brought the video back by hand: no automatic switch for a while (advice only).
+    var respectChoiceUntil = 0;
     var lastReported = null;
     var window3 = []; // the last samples' counters
     var timer = null;
     var restartTimer = null;
     var dropAt = null;
     var restarts = 0;
+    var offerSince = null;
     var failed = false;
     var applying = false;
     var detached = false;
     var last = null;
     var incidents = [];
+    var undelivered = [];
 
+    // A hook's result: false means "not delivered" (the room's socket was closed).
     function call(name, a, b) {
       var fn = o[name];
       if (typeof fn === "function") {
         try {
-          fn(a, b);
+          return fn(a, b);
         } catch (error) {
           window.console && window.console.error(error);
         }
       }
+      return undefined;
     }
 
+    // An incident keeps the time it happened (detail.at); one the room could not
+    // send (its socket down with the line) is sent again, in order, at each tick.
     function incident(kind, detail) {
       var entry = { kind: kind, at: new Date().toISOString(), detail: detail || {} };
+      entry.detail.at = entry.at;
       incidents.push(entry);
-      call("onIncident", kind, entry.detail);
+      undelivered.push(entry);
+      deliver();
+    }
+
+    function deliver() {
+      while (undelivered.length) {
+        var entry = undelivered[0];
+        if (call("onIncident", entry.kind, entry.detail) === false) {
+          return;
+        }
+        undelivered.shift();
+      }
     }
 
     // --- Caps on the senders -----------------------------------------------------
@@ -198,6 +221,9 @@
       audioOnly = on;
       audioOnlyOrigin = on ? origin : null;
       goodInAudioOnly = 0;
+      if (!on && origin !== "auto") {
+        respectChoiceUntil = Date.now() + 60000;
+      }
       if (origin !== "remote") {
         incident(on ? "audio_only" : "video_back", {
           origin: origin,
@@ -327,7 +353,7 @@
             poorCount = 0;
           }
           if (level === "poor" && poorCount >= poorSamples && !audioOnly) {
-            if (autoAudioOnly) {
+            if (autoAudioOnly && Date.now() >= respectChoiceUntil) {
               setAudioOnly(true, "auto");
             } else if (poorCount === poorSamples) {
               call("onAdvice", "audio_only");
@@ -346,7 +372,10 @@
           m.changed = key !== lastReported;
           lastReported = key;
           last = m;
-          call("onQuality", m);
+          if (call("onQuality", m) === false) {
+            lastReported = null; // not delivered: say it again next time
+          }
+          deliver();
           applySenders();
         })
         .catch(function () {});
@@ -398,7 +427,23 @@
           failed = true;
           incident("failure", { down_ms: Date.now() - dropAt, ice_restarts: restarts });
         }
-        restartIce("down");
+        // One restart at a time: while its offer waits for an answer (the dead line
+        // holds it), another would only pile up offers to be answered on the return.
+        if (pc.signalingState === "stable") {
+          offerSince = null;
+          restartIce("down");
+        } else if (pc.signalingState === "have-local-offer") {
+          offerSince = offerSince || Date.now();
+          if (Date.now() - offerSince >= 3 * restartEveryMs) {
+            // That offer was lost with the socket that carried it: take it back, offer again.
+            offerSince = null;
+            pc.setLocalDescription({ type: "rollback" })
+              .then(function () {
+                restartIce("down");
+              })
+              .catch(function () {});
+          }
+        }
         scheduleRestart(restartEveryMs);
       }, delay);
     }
