@@ -697,3 +697,70 @@ def cancel(user: User, request_uuid: object, reason: str = "") -> Request:
 def specialist_messages(request: Request) -> int:
     """How many messages the specialist's side wrote (first answer and figures)."""
     return request.messages.filter(kind__in=ANSWER_KINDS).count()
+
+
+# --- The patient's opposition ----------------------------------------------------------
+
+RELEASE_BATCH = 200
+
+
+def release_opposed(due_at: dt.datetime | None = None) -> int:
+    """Requests held by a specialist the patient has since opposed: back to the pool, or cancelled.
+
+    Her opposition closes his access at once (the policy); the request must not
+    wait for someone who can no longer read it. A pool's request goes back to
+    the pool's other members (its hold ended, its clock running); a request
+    to a named specialist is cancelled, and its requester told why, so that
+    she may ask someone else. Run by the minute job (``deadlines.remind``):
+    each request once (a conditional UPDATE on who holds it).
+    """
+    now = timezone.now()
+    held = policy.held_by_opposed().values_list("pk", "assignee_id")[:RELEASE_BATCH]
+    return sum(_release(pk, assignee_id, now) for pk, assignee_id in list(held))
+
+
+def _release(pk: int, assignee_id: int, now: dt.datetime) -> int:
+    with transaction.atomic():
+        request = Request.objects.select_related("patient", "requester").get(pk=pk)
+        _end_hold(request, now)
+        back_to_pool = request.pool_id is not None
+        changes: dict[str, Any] = {
+            "assignee": None,
+            "updated_at": now,
+            "version": F("version") + 1,
+        }
+        if back_to_pool:
+            changes["status"] = Status.WAITING
+        else:
+            changes.update(status=Status.CANCELLED, cancelled_at=now)
+        taken = Request.objects.filter(
+            pk=pk, assignee_id=assignee_id, status__in=OPEN_STATUSES
+        ).update(**changes)
+        if taken != 1:
+            return 0
+        _close_care_team_place(request, now)
+        Request.objects.filter(pk=pk).update(care_team_place=None)
+        Message.objects.create(
+            request=request,
+            author=None,
+            author_label="Maillage",
+            kind=MessageKind.RELEASED,
+            body=(
+                _("The patient opposed the specialist's access: the request went back to the pool.")
+                if back_to_pool
+                else _(
+                    "The patient opposed the specialist's access: the request was cancelled; "
+                    "you may ask another specialist."
+                )
+            ),
+            created_at=now,
+        )
+        policy.audit_released(request, "pool" if back_to_pool else "cancelled")
+        request.refresh_from_db()
+        if back_to_pool and request.pool is not None:
+            # As at submission: the pool's answering members she did not oppose.
+            members = [p.user for p in pool_responders(request.pool) if p.user is not None]
+            opposed = policy.opposed_receivers(request.patient, members)
+            notify.asked(request, [u for u in members if u.pk not in opposed])
+        notify.to_requester(request, MessageKind.RELEASED)
+    return 1

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from maillage.accounts.models import User
-from maillage.expertise import notify
+from maillage.expertise import actions, notify
 from maillage.expertise.actions import pool_responders
 from maillage.expertise.models import RUNNING_STATUSES, Request
 from maillage.realtime.events import EXPERTISE_CHANGED, publish
@@ -92,6 +92,8 @@ def remind(due_at: dt.datetime | None = None) -> int:
     now = timezone.now()
     sent = 0
     with override("fr"):
+        # First, what no reminder could move: a request its specialist may no longer read.
+        actions.release_opposed()
         for step, at_field, sent_field, receivers in STEPS:
             due = Request.objects.filter(
                 status__in=RUNNING_STATUSES,

@@ -229,6 +229,8 @@ class MessageKind(models.TextChoices):
     CLAIMED = "claimed", _("took the request")
     HANDED_OVER = "handed_over", _("handed the request over")
     CANCELLED = "cancelled", _("cancelled the request")
+    # The patient opposed the specialist who held it: back to the pool, or cancelled.
+    RELEASED = "released", _("released the request")
 
 
 # Kinds written by the specialist's side, and those that count as an answer.
@@ -240,7 +242,10 @@ class Message(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     request = models.ForeignKey(Request, on_delete=models.PROTECT, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for what the platform did itself (a request released after the patient's opposition).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
     author_label = models.CharField(max_length=200)
     kind = models.CharField(max_length=15, choices=MessageKind.choices)
     body = models.TextField(blank=True)

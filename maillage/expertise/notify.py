@@ -111,11 +111,13 @@ def taken(request: Request, *, by: User) -> None:
 
 
 def to_requester(request: Request, kind: str) -> None:
-    subject = (
-        _("Maillage: the specialist asks you for more")
-        if kind == MessageKind.INFO_REQUEST
-        else _("Maillage: the specialist answered your tele-expertise request")
-    )
+    subjects: dict[str, str] = {
+        MessageKind.INFO_REQUEST: _("Maillage: the specialist asks you for more"),
+        MessageKind.RELEASED: _(
+            "Maillage: your tele-expertise request changed after the patient's decision"
+        ),
+    }
+    subject = subjects.get(kind, _("Maillage: the specialist answered your tele-expertise request"))
     _notice(
         request.requester,
         request,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -217,6 +217,48 @@ def open_request(
     if side is None:
         raise RequestNotFound
     return RequestAccess(subject, request, side)
+
+
+@dataclass
+class Peeked:
+    """A request opened for a change whose action writes the audit entry (one per change).
+
+    Only a refusal is audited when peeking; if no action follows (nothing
+    changed, or the change was refused before any action), ``audit`` writes
+    the opening, so that the call still leaves exactly one entry.
+    """
+
+    access: RequestAccess
+    decision: Decision
+
+    def audit(self, **detail: Any) -> None:
+        audit_decision(
+            self.access.user,
+            self.access.patient,
+            self.decision,
+            detail={"request": str(self.access.request.uuid), **detail},
+        )
+
+
+def peek_request(
+    user: User,
+    request_uuid: object,
+    purpose: str = Action.EXPERTISE_READ,
+    *,
+    detail: Mapping[str, Any] | None = None,
+) -> Peeked:
+    """As ``open_request``, for a caller that goes on to one action (the action audits)."""
+    request = _load(request_uuid)
+    if request is None:
+        open_request(user, request_uuid, purpose, detail=detail)  # audits the refusal, raises
+        raise RequestNotFound
+    subject, decision, side = _decide(user, request, purpose)
+    if side is None:
+        audit_decision(
+            user, request.patient, decision, detail={"request": str(request.uuid), **(detail or {})}
+        )
+        raise RequestNotFound
+    return Peeked(RequestAccess(subject, request, side), decision)
 
 
 def request_for_change(
@@ -431,3 +473,33 @@ def opposed_receivers(patient: Patient, receivers: Sequence[User]) -> set[int]:
     """The receivers the patient opposed (a pool routes around them, unaudited: nothing is sent)."""
     state = record_state(patient)
     return {r.pk for r in receivers if professional_id_of(r) in state.opposed_professionals}
+
+
+def held_by_opposed() -> QuerySet[Request]:
+    """Open requests whose specialist the patient has since opposed (she decided, CSP L.1110-4):
+    he may no longer read them, so they must not wait for him."""
+    opposed = Consent.objects.filter(
+        kind=ConsentKind.OPPOSE_PROFESSIONAL,
+        withdrawn_at__isnull=True,
+        patient_id=OuterRef("patient_id"),
+        professional_id=OuterRef("assignee_id"),
+    )
+    return Request.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False).filter(
+        Exists(opposed)
+    )
+
+
+def audit_released(request: Request, outcome: str) -> None:
+    """The platform released a request after the patient's opposition: one entry, no actor."""
+    record_many(
+        None,
+        [
+            Event(
+                action=Action.EXPERTISE_WRITE,
+                outcome=Outcome.GRANTED,
+                patient=request.patient,
+                reason="patient_opposed_specialist",
+                detail={"request": str(request.uuid), "step": "released", "then": outcome},
+            )
+        ],
+    )

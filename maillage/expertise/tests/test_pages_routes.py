@@ -111,9 +111,7 @@ def test_shared_documents_are_served_to_the_participants_only(
     assert member.get(other).status_code == 404
 
 
-def test_a_refused_file_is_said_and_what_was_typed_is_kept(
-    personas: Any, dermatology: Any
-) -> None:
+def test_a_refused_file_is_said_and_what_was_typed_is_kept(personas: Any, dermatology: Any) -> None:
     gp = signed_in(personas.treating_doctor.user)
     response = gp.post(
         f"/teleexpertise/demander/{personas.patient.uuid}/",
@@ -154,9 +152,7 @@ def _queries(client: Any, url: str) -> int:
     return len(captured)
 
 
-def test_the_lists_cost_the_same_for_two_requests_or_six(
-    personas: Any, dermatology: Any
-) -> None:
+def test_the_lists_cost_the_same_for_two_requests_or_six(personas: Any, dermatology: Any) -> None:
     for _ in range(2):
         _ask(personas, pool_uuid=dermatology.pool.uuid)
     gp = signed_in(personas.treating_doctor.user)

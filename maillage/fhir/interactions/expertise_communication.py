@@ -31,6 +31,7 @@ from maillage.expertise.models import Message, MessageKind
 from maillage.fhir.created import created, not_kept
 from maillage.fhir.interactions.service_request import (
     opened,
+    peeked,
     reference_parts,
     require_expertise,
     rule_broken,
@@ -64,7 +65,7 @@ _TYPE = "Communication"
 
 
 def _context(call: Call, access: RequestAccess, steps: Sequence[Message]) -> StepContext:
-    authors = {m.author_id for m in steps}
+    authors = {m.author_id for m in steps if m.author_id is not None}
     practitioners = dict(
         Professional.objects.filter(user_id__in=authors).values_list("user_id", "uuid")
     )
@@ -286,7 +287,8 @@ def create(call: Call) -> FhirResult:
     task_id = _task_of(resource)
     text, uploads = _content(resource)
     warnings = [not_kept(f"Communication.{name}") for name in body if name not in KNOWN_ELEMENTS]
-    access = opened(user, task_id, _TYPE, step="communication")
+    # The action below audits the change: opening it here audits only a refusal.
+    access = peeked(user, task_id, _TYPE, step="communication").access
     try:
         if access.side == Side.REQUESTER:
             message = actions.reply(user, access.request.uuid, text, uploads)

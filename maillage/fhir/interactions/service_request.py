@@ -85,6 +85,14 @@ def opened(user: User, request_id: str, resource_type: str, **detail: str) -> Re
         raise FhirError(404) from None
 
 
+def peeked(user: User, request_id: str, resource_type: str, **detail: str) -> policy.Peeked:
+    """The request for a change whose action audits it; 404 (audited) for anyone refused."""
+    try:
+        return policy.peek_request(user, request_id, detail={"fhir": resource_type, **detail})
+    except RequestNotFound:
+        raise FhirError(404) from None
+
+
 def reference_parts(value: str) -> tuple[str, str]:
     """(type, id) of ``Type/id`` or an absolute URL; ("", id) for a bare id."""
     parts = value.rstrip("/").split("/")

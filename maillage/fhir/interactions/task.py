@@ -27,6 +27,7 @@ other element changed is not kept, and named in a warning (``created``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -43,6 +44,7 @@ from maillage.fhir.interactions.service_request import (
     opened,
     party_q,
     patient_q,
+    peeked,
     reference_parts,
     require_expertise,
     rule_broken,
@@ -181,15 +183,25 @@ def _change(call: Call, change: Callable[[Json], Json]) -> FhirResult:
     user = call.actor
     require_expertise(user, "Task")
     expected = expected_version(call)
-    access = opened(user, call.resource_id, "Task", step="update")
-    request = access.request
-    if expected is not None and expected != request.version:
-        raise stale(request.version)
-    current = task(request)
-    wanted = change(current)
-    parse(Task, wanted)
+    # One entry per call: the action audits the change; if none follows (no
+    # change, or one refused before any action), the opening is audited here.
+    opening = peeked(user, call.resource_id, "Task", step="update")
+    request = opening.access.request
     try:
-        used = _act(user, request, current, wanted)
+        if expected is not None and expected != request.version:
+            raise stale(request.version)
+        current = task(request)
+        wanted = change(current)
+        parse(Task, wanted)
+        step, used = _plan(user, request, current, wanted)
+    except FhirError:
+        opening.audit(fhir="Task", step="update", changed=False)
+        raise
+    if step is None:
+        opening.audit(fhir="Task", step="update", changed=False)
+    try:
+        if step is not None:
+            step()
     except RequestNotFound:
         raise FhirError(404) from None
     except actions.ExpertiseRuleBroken as error:
@@ -213,25 +225,29 @@ PATHS = {
 }
 
 
-def _act(user: User, request: Request, current: Json, wanted: Json) -> set[str]:
-    """The one action the change means (no change is no action); the elements it used."""
+def _plan(
+    user: User, request: Request, current: Json, wanted: Json
+) -> tuple[Callable[[], object] | None, set[str]]:
+    """The one action the change means (no change is no action), not yet run; the elements
+    it uses. Decided before running, so that a refusal here leaves the opening's entry."""
     before, after = current["status"], wanted.get("status")
+    uuid = request.uuid
     if after == before:
         colleague = _new_owner(current, wanted)
         if colleague is None:
-            return set()
-        actions.hand_over(user, request.uuid, colleague)
-        return {"owner"}
+            return None, set()
+        return partial(actions.hand_over, user, uuid, colleague), {"owner"}
+    step: Callable[[], object]
     if before == "draft" and after == "requested":
-        actions.submit(user, request.uuid)
+        step = partial(actions.submit, user, uuid)
     elif after == "accepted":
-        actions.claim(user, request.uuid)
+        step = partial(actions.claim, user, uuid)
     elif after == "on-hold":
-        actions.ask_for_more(user, request.uuid, _note(wanted))
+        step = partial(actions.ask_for_more, user, uuid, _note(wanted))
     elif after == "completed":
-        actions.conclude(user, request.uuid, _conclusion(wanted))
+        step = partial(actions.conclude, user, uuid, _conclusion(wanted))
     elif after == "cancelled":
-        actions.cancel(user, request.uuid, _note(wanted))
+        step = partial(actions.cancel, user, uuid, _note(wanted))
     else:
         raise FhirError.single(
             422,
@@ -243,7 +259,7 @@ def _act(user: User, request: Request, current: Json, wanted: Json) -> set[str]:
             code="business-rule",
             expression="Task.status",
         )
-    return {"status", "note", "output"}
+    return step, {"status", "note", "output"}
 
 
 # Elements the server writes itself: sent back as read, they are no change.

@@ -49,10 +49,9 @@ def test_a_pool_member_accepts_by_patch_and_the_other_then_cannot(api, personas,
     assert response["ETag"] == f'W/"{task["meta"]["versionId"]}"'
     request.refresh_from_db()
     assert (request.status, request.assignee) == (Status.CLAIMED, dermatology.first)
-    # The read of the Task to change, then the claim: each audited once.
+    # One call, one entry: the claim's (the Task read to merge the patch is part of it).
     steps = AuditEntry.objects.filter(actor=dermatology.first.user).order_by("seq")
     assert [(e.action, e.outcome) for e in steps.filter(patient=personas.patient)] == [
-        (Action.EXPERTISE_READ, Outcome.GRANTED),
         (Action.EXPERTISE_WRITE, Outcome.GRANTED),
     ]
 
@@ -308,3 +307,27 @@ def test_a_json_patch_takes_it_too(api, personas, dermatology):
         content_type="application/json-patch+json",
     )
     assert again.status_code == 422
+
+
+def test_a_call_that_changes_nothing_or_is_refused_leaves_one_entry(api, personas, dermatology):
+    request = ask_pool(personas, dermatology)
+    specialist = dermatology.first
+    actions.claim(specialist.user, request.uuid)
+    path = f"Task/{request.uuid}"
+    current = task_of(api, request, specialist)
+
+    def entries() -> list[tuple[str, str]]:
+        found = AuditEntry.objects.filter(actor=specialist.user, patient=personas.patient)
+        return list(found.order_by("seq").values_list("action", "outcome"))
+
+    before = len(entries())
+    same = send(api, "PUT", path, current, specialist)
+    assert same.status_code == 200, same.content
+    assert entries()[before:] == [(Action.EXPERTISE_READ, Outcome.GRANTED)]
+
+    wrong = dict(current, status="rejected")
+    refused = send(api, "PUT", path, wrong, specialist)
+    assert refused.status_code == 422
+    assert entries()[before + 1 :] == [(Action.EXPERTISE_READ, Outcome.GRANTED)]
+    request.refresh_from_db()
+    assert request.status == Status.CLAIMED
