@@ -22,6 +22,7 @@ from django.db import models, transaction
 from maillage.accounts.models import User
 from maillage.demo import data
 from maillage.demo import generate as gen
+from maillage.demo.acts import ensure_demo_reports
 from maillage.demo.expertise import ensure_demo_requests, ensure_pools
 from maillage.demo.messages import ensure_demo_messages
 from maillage.demo.record import ensure_demo_record
@@ -85,6 +86,7 @@ def load_demo() -> LoadReport:
         report.created["messages"] += ensure_demo_messages(users)
         report.created["pools"] += ensure_pools(structures, professionals)
         report.created["requests"] += ensure_demo_requests(users)
+        report.created["teleconsultation reports"] += ensure_demo_reports(users)
     report.seconds = time.perf_counter() - started
     return report
 
