@@ -146,6 +146,50 @@ def create_consultation(
     return consultation
 
 
+def for_appointment(user: User, appointment_uuid: object) -> Consultation:
+    """The act of a remote appointment, opened by its patient or its doctor (once).
+
+    The appointment is read through the agenda's policy (audited); the act is
+    made the first time either side comes, with its two seats.
+    """
+    from maillage.agenda.models import AppointmentStatus
+    from maillage.agenda.models import Modality as AppointmentModality
+    from maillage.policy.agenda import open_appointment
+
+    opened = open_appointment(user, appointment_uuid, detail={"teleconsultation": True})
+    appointment = opened.appointment
+    if appointment.modality != AppointmentModality.REMOTE:
+        raise RoomRuleBroken(_("This appointment is in person."))
+    existing = Consultation.objects.filter(appointment=appointment).first()
+    if existing is not None:
+        return existing
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise RoomRuleBroken(_("This appointment is no longer booked."))
+    with transaction.atomic():
+        consultation = create_consultation(
+            appointment.patient,
+            appointment.professional,
+            by=user,
+            reason=appointment.reason,
+            planned_start=appointment.start,
+        )
+        Consultation.objects.filter(pk=consultation.pk).update(appointment=appointment)
+        record(
+            user,
+            Event(
+                action=Action.TELECONSULT_OPEN,
+                patient=appointment.patient,
+                basis="appointment",
+                detail={
+                    "consultation": str(consultation.uuid),
+                    "appointment": str(appointment.uuid),
+                },
+            ),
+        )
+    consultation.refresh_from_db()
+    return consultation
+
+
 # --- Guests ----------------------------------------------------------------------------
 
 
@@ -463,6 +507,10 @@ def close(consultation: Consultation, by: User | None) -> Consultation:
         Incident.objects.filter(consultation=consultation, ended_at__isnull=True).update(
             ended_at=now
         )
+        if changed and consultation.appointment is not None:
+            from maillage.agenda.actions import mark_fulfilled
+
+            mark_fulfilled(consultation.appointment)
         if changed:
             transaction.on_commit(
                 lambda: consultation_closed.send(

@@ -63,6 +63,14 @@ class Consultation(models.Model):
     doctor = models.ForeignKey(
         "directory.Professional", on_delete=models.PROTECT, related_name="teleconsultations"
     )
+    # The remote appointment it was booked as (agenda), when it was.
+    appointment = models.OneToOneField(
+        "agenda.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="teleconsultation",
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED

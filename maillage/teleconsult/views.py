@@ -165,6 +165,20 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "teleconsult/index.html", {"acts": acts})
 
 
+@login_required
+@require_POST
+def from_appointment(request: HttpRequest, appointment_uuid: object) -> HttpResponse:
+    """The patient or the doctor of a remote appointment goes to its act (made the first time)."""
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        consultation = actions.for_appointment(user, appointment_uuid)
+    except actions.RoomRuleBroken as error:
+        messages.error(request, error.message)
+        return redirect("teleconsult:index")
+    return redirect("teleconsult:act", uuid=consultation.uuid)
+
+
 # --- A guest's link -----------------------------------------------------------------------
 
 
@@ -194,7 +208,8 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
         {"form": form, "asks_birth_date": asks_birth_date, "problem": problem},
         status=400 if problem or form.errors else 200,
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Nothing of the link (its token) goes to another site; same-origin keeps the form's Origin.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -1,0 +1,205 @@
+"""The room in real Chromium pages on fake camera and microphone.
+
+The patient tests her devices, consents and waits; the doctor sees her
+waiting and admits her; both receive sound and picture (inbound bytes
+growing in getStats); a family member invited by link joins the mesh; a
+stranger's page is refused; the doctor ends the call for everyone. The
+pages are read by axe-core at phone width and weighed.
+
+Skipped on PostgreSQL: WebRTC between two pages proves nothing more there
+(the suite must stay within its time).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from maillage.teleconsult import actions
+from maillage.teleconsult.models import Consultation, Incident, Participant, Status
+from maillage.testing.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    assert_fits,
+    assert_light,
+    check_accessibility,
+    confirmed_device,
+    measure_transfer,
+    screenshot,
+    sign_in,
+)
+from maillage.testing.factories import PASSWORD
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="WebRTC in the browser proves nothing more on PostgreSQL (suite time budget)",
+    ),
+]
+
+# Chromium's own fake camera (a test pattern) and microphone (a beep), allowed without a prompt.
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="module")
+def media_chromium(_playwright: object) -> Iterator[Browser]:
+    browser = _playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
+    )
+    yield browser
+    browser.close()
+
+
+def _context(browser: Browser, live_url: str) -> BrowserContext:
+    context = browser.new_context(
+        base_url=live_url,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        viewport=PHONE,
+        permissions=["camera", "microphone"],
+    )
+    context.set_default_timeout(20_000)
+    expect.set_options(timeout=20_000)
+    return context
+
+
+def _inbound(page: Page) -> dict[str, int]:
+    return page.evaluate("() => window.MaillageRoom.inbound()")
+
+
+def _media_flows(page: Page, peers: int, timeout: float = 25) -> dict[str, int]:
+    """Wait until sound and picture come in from ``peers`` connections, and keep growing."""
+    deadline = time.monotonic() + timeout
+    first = _inbound(page)
+    while time.monotonic() < deadline:
+        if first["connected"] >= peers and first["audio"] > 0 and first["video"] > 0:
+            break
+        time.sleep(0.3)
+        first = _inbound(page)
+    assert first["connected"] >= peers, first
+    time.sleep(1.5)
+    later = _inbound(page)
+    assert later["audio"] > first["audio"] and later["video"] > first["video"], (first, later)
+    return later
+
+
+def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
+    media_chromium: Browser, live_url: str, personas, settings
+) -> None:
+    settings.MAILLAGE_REALTIME_HEARTBEAT_SECONDS = 2
+    doctor_user = personas.treating_doctor.user
+    key = confirmed_device(doctor_user)
+    consultation = actions.open_consultation(
+        doctor_user, personas.patient, personas.treating_doctor, reason="Renouvellement"
+    )
+    url = f"/teleconsultation/{consultation.uuid}/"
+
+    patient_context = _context(media_chromium, live_url)
+    doctor_context = _context(media_chromium, live_url)
+    family_context = _context(media_chromium, live_url)
+    stranger_context = _context(media_chromium, live_url)
+    try:
+        patient = patient_context.new_page()
+        sign_in(patient, "patient", PASSWORD)
+        with measure_transfer(patient) as transfer:
+            patient.goto(url)
+        assert_light(transfer)
+        patient.get_by_role("button", name="Tester ma caméra et mon micro").click()
+        expect(patient.get_by_text("La caméra et le micro fonctionnent")).to_be_visible()
+        assert_fits(patient, PHONE)
+        check_accessibility(patient)
+        patient.get_by_role("button", name="J'accepte").click()
+        patient.get_by_role("button", name="Entrer en salle d'attente").click()
+        expect(patient.get_by_text("Le médecin sait que vous êtes là")).to_be_visible()
+        check_accessibility(patient)
+        screenshot(patient, "teleconsult-waiting-phone")
+
+        doctor = doctor_context.new_page()
+        doctor.on("dialog", lambda dialog: dialog.accept())
+        sign_in(doctor, "medecin.traitant", PASSWORD, totp_key=key)
+        doctor.goto(url)
+        doctor.get_by_role("button", name="Ouvrir la salle").click()
+        admit = doctor.get_by_role("button", name="Faire entrer Micheline GIRARD")
+        expect(admit).to_be_visible()
+        expect(doctor.locator("[data-lobby] li")).to_contain_text("attend depuis")
+        check_accessibility(doctor)
+        admit.click()
+
+        _media_flows(patient, peers=1)
+        _media_flows(doctor, peers=1)
+        screenshot(doctor, "teleconsult-room-doctor-phone")
+        consultation.refresh_from_db()
+        assert consultation.status == Status.IN_PROGRESS and consultation.started_at
+
+        # A family member invited by link joins the mesh.
+        doctor.get_by_text("Inviter un tiers").click()
+        doctor.get_by_label("Nom de l'invité").fill("Paul Girard")
+        doctor.get_by_label("Qui est-ce").select_option("family")
+        doctor.get_by_label("Adresse e-mail ou numéro de mobile").fill("paul@example.org")
+        doctor.get_by_role("button", name="Envoyer le lien").click()
+        link = re.search(r"/teleconsultation/invitation/[\w-]+/", doctor.content())
+        assert link is not None
+        doctor.get_by_role("button", name="Ouvrir la salle").click()
+
+        family = family_context.new_page()
+        family.goto(link.group(0))
+        check_accessibility(family)
+        family.get_by_role("button", name="Ouvrir la téléconsultation").click()
+        family.get_by_role("button", name="Entrer en salle d'attente").click()
+        expect(family.get_by_text("Le médecin sait que vous êtes là")).to_be_visible()
+        doctor.get_by_role("button", name="Faire entrer Paul Girard").click()
+        _media_flows(family, peers=2)
+        _media_flows(patient, peers=2)
+        _media_flows(doctor, peers=2)
+
+        # The chat reaches everyone inside.
+        family.get_by_label("Votre message").fill("Bonjour, je suis son fils.")
+        family.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(doctor.locator("[data-chat]")).to_contain_text("je suis son fils")
+        expect(patient.locator("[data-chat]")).to_contain_text("je suis son fils")
+
+        # A stranger's page is refused (not found), and so is the used link.
+        stranger = stranger_context.new_page()
+        refused = stranger.goto(url)
+        assert refused is not None and refused.status == 404
+        opened = stranger.goto(link.group(0))
+        assert opened is not None and opened.status == 200
+        stranger.get_by_role("button", name="Ouvrir la téléconsultation").click()
+        expect(stranger.get_by_role("alert")).to_contain_text("ne permet plus")
+
+        doctor.get_by_role("button", name="Terminer la téléconsultation").click()
+        expect(
+            patient.get_by_role("heading", name="La téléconsultation est terminée")
+        ).to_be_visible()
+        expect(
+            family.get_by_role("heading", name="La téléconsultation est terminée")
+        ).to_be_visible()
+    finally:
+        for context in (patient_context, doctor_context, family_context, stranger_context):
+            context.close()
+
+    consultation.refresh_from_db()
+    assert consultation.status == Status.FINISHED
+    assert consultation.consents.count() == 1
+    assert (
+        Participant.objects.filter(consultation=consultation, admitted_at__isnull=False).count()
+        == 2
+    )
+    assert (
+        not Incident.objects.filter(consultation=consultation)
+        .exclude(kind="reconnection")
+        .filter(kind="failure")
+        .exists()
+    )
+    assert Consultation.objects.count() == 1
