@@ -26,6 +26,7 @@ from maillage.demo.acts import ensure_demo_reports
 from maillage.demo.expertise import ensure_demo_requests, ensure_pools
 from maillage.demo.messages import ensure_demo_messages
 from maillage.demo.record import ensure_demo_record
+from maillage.demo.teleconsult import ensure_demo_teleconsultations
 from maillage.directory.models import (
     EQUIPPED_KINDS,
     FinessType,
@@ -86,6 +87,7 @@ def load_demo() -> LoadReport:
         report.created["messages"] += ensure_demo_messages(users)
         report.created["pools"] += ensure_pools(structures, professionals)
         report.created["requests"] += ensure_demo_requests(users)
+        report.created["teleconsultations"] += ensure_demo_teleconsultations(users)
         report.created["teleconsultation reports"] += ensure_demo_reports(users)
     report.seconds = time.perf_counter() - started
     return report
