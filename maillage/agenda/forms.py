@@ -64,7 +64,7 @@ class PatientPickForm(forms.Form):
     q = forms.CharField(label=_("Patient's name"), max_length=100, required=False)
 
 
-class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
+class RuleForm(forms.ModelForm):
     class Meta:
         model = WeeklyRule
         fields = ["weekday", "start_time", "end_time", "slot_minutes", "modality", "valid_until"]
@@ -85,7 +85,7 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
         return cleaned
 
 
-class AbsenceForm(forms.ModelForm):  # type: ignore[type-arg]
+class AbsenceForm(forms.ModelForm):
     class Meta:
         model = Absence
         fields = ["start", "end", "label"]

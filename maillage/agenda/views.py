@@ -41,16 +41,10 @@ from maillage.agenda.models import (
     SlotStatus,
     WeeklyRule,
 )
-from maillage.audit.models import Action
 from maillage.directory.models import Professional
 from maillage.patients.queries import patients_matching
 from maillage.policy import agenda as policy
 from maillage.policy.gate import own_patient, search_patients
-from maillage.policy.table import allowed_relations
-
-BOOKING_ROLES = frozenset(
-    {Role.PATIENT, Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.COORDINATOR, Role.REGULATOR}
-)
 
 
 def _user(request: HttpRequest) -> User:
@@ -58,10 +52,6 @@ def _user(request: HttpRequest) -> User:
     if not isinstance(user, User) or not user.is_active:
         raise PermissionDenied
     return user
-
-
-def may_book(user: User) -> bool:
-    return bool(allowed_relations(user, Action.APPOINTMENT_BOOK))
 
 
 def _schedule(user: User, schedule_uuid: object) -> Schedule:
@@ -104,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "past": [a for a in rows if a.end <= now],
             },
         )
-    if not may_book(user):
+    if not policy.may_book(user):
         raise PermissionDenied
     return render(
         request,
@@ -121,7 +111,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def free(request: HttpRequest) -> HttpResponse:
     """The first free slots of the territory, by specialty, modality and distance."""
     user = _user(request)
-    if not may_book(user):
+    if not policy.may_book(user):
         raise PermissionDenied
     form = FreeSlotForm(request.GET or None)
     hits = None
@@ -165,7 +155,7 @@ def _picked_patients(request: HttpRequest, user: User) -> tuple[PatientPickForm,
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, slot_uuid: str) -> HttpResponse:
     user = _user(request)
-    if not may_book(user):
+    if not policy.may_book(user):
         raise PermissionDenied
     slot = actions.load_slot(slot_uuid)
     is_patient = user.role == Role.PATIENT

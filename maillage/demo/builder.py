@@ -23,6 +23,7 @@ from maillage.accounts.models import User
 from maillage.demo import data
 from maillage.demo import generate as gen
 from maillage.demo.acts import ensure_demo_reports
+from maillage.demo.agenda import ensure_demo_agendas
 from maillage.demo.expertise import ensure_demo_requests, ensure_pools
 from maillage.demo.messages import ensure_demo_messages
 from maillage.demo.record import ensure_demo_record
@@ -87,6 +88,9 @@ def load_demo() -> LoadReport:
         report.created["messages"] += ensure_demo_messages(users)
         report.created["pools"] += ensure_pools(structures, professionals)
         report.created["requests"] += ensure_demo_requests(users)
+        # Before the teleconsultations and their reports: the patient's past act links its
+        # appointment.
+        report.created["slots"] += ensure_demo_agendas(users)
         report.created["teleconsultations"] += ensure_demo_teleconsultations(users)
         report.created["teleconsultation reports"] += ensure_demo_reports(users)
     report.seconds = time.perf_counter() - started

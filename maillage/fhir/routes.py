@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from maillage.fhir.auth import authenticate
 from maillage.fhir.interactions import (
+    agenda,
     audit_event,
     binary,
     bulk_export,
@@ -36,6 +37,7 @@ ROUTES: tuple[Route, ...] = (
     *communication.ROUTES,
     *service_request.ROUTES,
     *task.ROUTES,
+    *agenda.ROUTES,
     *audit_event.ROUTES,
     *bulk_export.ROUTES,
 )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.accounts.models import Role, User
 from maillage.expertise.queries import answers_expertise, coordinates_pools, may_use_expertise
+from maillage.policy.agenda import may_book
 from maillage.policy.gate import can_create, can_search, may_break_glass
 from maillage.policy.messages import may_use_messaging
 from maillage.policy.relations import professional_id_of
@@ -36,6 +37,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("Messaging"), reverse("messaging:inbox")))
     if may_use_expertise(user):
         links.append(Link(_("Tele-expertise"), reverse("expertise:mine")))
+    if may_book(user):
+        links.append(Link(_("Appointments"), reverse("agenda:home")))
     links.append(Link(_("Directory"), reverse("directory:search")))
     if user.role in {Role.ANALYST, Role.ADMIN}:
         links.append(Link(_("Indicators"), reverse("front:indicators")))
@@ -50,6 +53,17 @@ def actions_for(user: User) -> list[Link]:
     """The cards of the home page: what this role can do here today."""
     is_patient = user.role == Role.PATIENT
     offers: list[tuple[bool, Link]] = [
+        (
+            may_book(user),
+            Link(
+                _("Appointments"),
+                reverse("agenda:free"),
+                _(
+                    "The first free slots of the territory, remote or in person near you; "
+                    "book, move or cancel."
+                ),
+            ),
+        ),
         (
             is_patient,
             Link(

@@ -42,6 +42,7 @@ from maillage.policy.consents import record_state
 from maillage.policy.decide import Decision, Subject, decide
 from maillage.policy.gate import Grant, audit_decision, load_patient
 from maillage.policy.relations import Relation, professional_id_of
+from maillage.policy.table import allowed_relations
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -266,3 +267,18 @@ def receiver_allowed(sender: User | None, receiver: User, appointment: Appointme
         },
     )
     return decision.granted
+
+
+def visible_appointments(user: User) -> QuerySet[Appointment]:
+    """The appointments a user may list: her own for a patient, those she takes part in otherwise.
+
+    Each one shown is still opened (``open_appointment``, audited) by the caller.
+    """
+    if user.role == Role.PATIENT:
+        return Appointment.objects.filter(patient__user_id=user.pk)
+    return participating(user)
+
+
+def may_book(user: User) -> bool:
+    """Whether the user's role books appointments at all (to offer the pages)."""
+    return bool(allowed_relations(user, Action.APPOINTMENT_BOOK))

@@ -40,6 +40,23 @@ def _reads(personas):
     return api_reads
 
 
+def _appointment(personas):
+    """A booked appointment of the patient (maillage.agenda)."""
+    from maillage.agenda import actions as agenda
+    from maillage.agenda.models import Schedule, Slot
+    from maillage.agenda.tests.conftest import every_day
+
+    schedule = Schedule.objects.create(
+        professional=personas.treating_doctor, structure=personas.msp, min_notice_minutes=0
+    )
+    every_day(schedule)
+    slot = Slot.objects.filter(schedule=schedule).order_by("start").first()
+    return agenda.book(
+        personas.patient_user,
+        agenda.Booking(slot.uuid, personas.patient.uuid, "remote", "Suivi"),
+    )
+
+
 def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, personas, dermatology):
     reads = _reads(personas)
     asked = ask_pool(personas, dermatology)
@@ -47,6 +64,10 @@ def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, perso
     reads["Task"] = (f"Task/{asked.uuid}", personas.treating_doctor)
     entry = AuditEntry.objects.filter(patient=personas.patient).earliest("seq")
     reads["AuditEvent"] = (f"AuditEvent/{entry.seq}", personas.patient_user)
+    booked = _appointment(personas)
+    reads["Schedule"] = (f"Schedule/{booked.slot.schedule.uuid}", personas.patient_user)
+    reads["Slot"] = (f"Slot/{booked.slot.uuid}", personas.patient_user)
+    reads["Appointment"] = (f"Appointment/{booked.uuid}", personas.patient_user)
     readable = {r.resource_type for r in ROUTES if r.interaction is Interaction.READ}
     assert set(reads) == readable
 

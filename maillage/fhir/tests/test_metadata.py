@@ -41,6 +41,13 @@ EXPECTED = {
     ("Task", "patch"),
     ("AuditEvent", "read"),
     ("AuditEvent", "search-type"),
+    ("Schedule", "read"),
+    ("Schedule", "search-type"),
+    ("Slot", "read"),
+    ("Slot", "search-type"),
+    ("Appointment", "read"),
+    ("Appointment", "search-type"),
+    ("Appointment", "create"),
 }
 
 
