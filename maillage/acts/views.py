@@ -11,18 +11,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from maillage.accounts.models import User
+from maillage.accounts.models import Role, User
 from maillage.acts import actions
 from maillage.acts.facts import assess_for
 from maillage.acts.forms import ReportForm
 from maillage.acts.labels import act_shown, eligibility_context
 from maillage.acts.models import Report
-from maillage.policy.acts import report_for_reading
+from maillage.policy.acts import report_for_reading, reports_to_write
 from maillage.policy.teleconsult import Seat
 
 
@@ -92,3 +93,13 @@ def report(request: HttpRequest, uuid: str) -> HttpResponse:
             return redirect("acts:report", uuid=uuid)
     seat, current = report_for_reading(user, uuid)
     return _page(request, seat, current, form, status=400)
+
+
+@login_required
+@require_GET
+def to_write(request: HttpRequest) -> HttpResponse:
+    """The doctor's held acts whose report is not closed yet (drafts included)."""
+    user = _user(request)
+    if user.role != Role.DOCTOR:
+        raise PermissionDenied
+    return render(request, "acts/to_write.html", {"rows": reports_to_write(user)})

@@ -143,6 +143,17 @@ def actions_for(user: User) -> list[Link]:
             ),
         ),
         (
+            user.role == Role.DOCTOR,
+            Link(
+                _("Teleconsultation reports to write"),
+                reverse("acts:to_write"),
+                _(
+                    "Your teleconsultations whose report is not closed: written once, "
+                    "filed and sent."
+                ),
+            ),
+        ),
+        (
             may_use_expertise(user) and professional_id_of(user) is not None,
             Link(
                 _("Tele-expertise acts to bill"),

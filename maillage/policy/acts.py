@@ -12,8 +12,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from maillage.acts.models import Report
-from maillage.policy.teleconsult import Change, Seat, Visitor, seat_for_change, take_seat
+from maillage.acts.models import Report, ReportStatus
+from maillage.audit.actions import Event, record_many
+from maillage.audit.models import Action, Outcome
+from maillage.policy.decide import Subject, decide
+from maillage.policy.relations import Relation
+from maillage.policy.teleconsult import (
+    Change,
+    Seat,
+    Visitor,
+    participating,
+    seat_for_change,
+    take_seat,
+)
+from maillage.teleconsult.models import Consultation, Participant, ParticipantRole, Status
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -32,3 +44,44 @@ def report_for_change(user: User, consultation_uuid: object, step: str) -> tuple
     return seat_for_change(
         Visitor(user=user), consultation_uuid, doctor_only=True, detail={"step": step}
     )
+
+
+LISTED = 50
+
+
+def reports_to_write(user: User) -> list[tuple[Consultation, Report | None]]:
+    """The acts the user was the doctor of, held, within the access time, report not closed.
+
+    The newest first, at most ``LISTED``. A patient who opposed the user is
+    left out (the decision is taken for each); each patient shown leaves one
+    read entry, as every list of patients does.
+    """
+    places = Participant.objects.filter(user_id=user.pk, role=ParticipantRole.DOCTOR)
+    candidates = (
+        participating(user)
+        .filter(pk__in=places.values("consultation_id"), started_at__isnull=False)
+        .exclude(status=Status.CANCELLED)
+        .exclude(report__status=ReportStatus.CLOSED)
+        .select_related("patient")
+        .order_by("-started_at")[:LISTED]
+    )
+    shown = [
+        c
+        for c in candidates
+        if decide(Subject.of(user, c.patient), Action.TELECONSULT_READ).granted
+    ]
+    record_many(
+        user,
+        [
+            Event(
+                action=Action.TELECONSULT_READ,
+                outcome=Outcome.GRANTED,
+                patient=c.patient,
+                basis=Relation.TELECONSULTATION,
+                detail={"consultation": str(c.uuid), "listed": True, "step": "reports"},
+            )
+            for c in shown
+        ],
+    )
+    reports = {r.consultation_id: r for r in Report.objects.filter(consultation__in=shown)}
+    return [(c, reports.get(c.pk)) for c in shown]
