@@ -322,6 +322,12 @@ MAILLAGE_EXPORT_HOURS = float(os.environ.get("MAILLAGE_EXPORT_HOURS", "24"))
 # Tele-expertise: how long after a request ends its specialist keeps it, and
 # the place in the patient's care team the act gave (policy.expertise).
 MAILLAGE_EXPERTISE_ACCESS_DAYS = float(os.environ.get("MAILLAGE_EXPERTISE_ACCESS_DAYS", "30"))
+# Agenda: how long after an appointment its participants still read it; the SMS
+# provider (a class with send(to, body) -> provider id; the console by default).
+MAILLAGE_AGENDA_ACCESS_DAYS = float(os.environ.get("MAILLAGE_AGENDA_ACCESS_DAYS", "30"))
+MAILLAGE_SMS_BACKEND = os.environ.get(
+    "MAILLAGE_SMS_BACKEND", "maillage.agenda.sms.ConsoleSmsBackend"
+)
 # Teleconsultation (maillage.teleconsult): a professional of an act reaches the
 # patient's act for this long after it ended; a guest's link lasts this long.
 MAILLAGE_TELECONSULT_ACCESS_DAYS = float(os.environ.get("MAILLAGE_TELECONSULT_ACCESS_DAYS", "30"))

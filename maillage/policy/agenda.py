@@ -58,7 +58,7 @@ class AppointmentNotFound(Http404):
 
 
 def access_days() -> dt.timedelta:
-    return dt.timedelta(days=float(getattr(settings, "MAILLAGE_AGENDA_ACCESS_DAYS", 30)))
+    return dt.timedelta(days=float(settings.MAILLAGE_AGENDA_ACCESS_DAYS))
 
 
 def participating(user: User) -> QuerySet[Appointment]:
