@@ -12,6 +12,7 @@ from maillage.fhir.interactions import (
     communication,
     consent,
     document_reference,
+    encounter,
     location,
     metadata,
     organization,
@@ -38,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     *service_request.ROUTES,
     *task.ROUTES,
     *agenda.ROUTES,
+    *encounter.ROUTES,
     *audit_event.ROUTES,
     *bulk_export.ROUTES,
 )

@@ -492,3 +492,29 @@ def own_acts(user: User) -> list[Consultation]:
         ],
     )
     return shown
+
+
+def encounter_view(seat: Seat) -> tuple[list[Participant], dict[int, object]]:
+    """What the act's Encounter shows of it: its participants but the patient, and their
+    Practitioner ids (directory entries of the accounts among them)."""
+    from maillage.directory.models import Professional
+
+    places = list(
+        Participant.objects.filter(consultation_id=seat.consultation.pk)
+        .exclude(role=ParticipantRole.PATIENT)
+        .order_by("invited_at", "pk")
+    )
+    users = [p.user_id for p in places if p.user_id]
+    practitioners: dict[int, object] = {
+        user_id: pro_uuid
+        for user_id, pro_uuid in Professional.objects.filter(user_id__in=users).values_list(
+            "user_id", "uuid"
+        )
+    }
+    return places, practitioners
+
+
+def fhir_acts(user: User) -> QuerySet[Consultation]:
+    """The acts a FHIR search may list for the user: those she has a place in (her own too)."""
+    places = Participant.objects.filter(user_id=user.pk).values("consultation_id")
+    return Consultation.objects.filter(pk__in=places).select_related("patient", "appointment")

@@ -48,6 +48,9 @@ EXPECTED = {
     ("Appointment", "read"),
     ("Appointment", "search-type"),
     ("Appointment", "create"),
+    # Teleconsultation (maillage.teleconsult).
+    ("Encounter", "read"),
+    ("Encounter", "search-type"),
 }
 
 
