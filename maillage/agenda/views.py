@@ -37,6 +37,7 @@ from maillage.agenda.models import (
     AppointmentStatus,
     CalendarFeed,
     FeedDetail,
+    Modality,
     Schedule,
     SlotStatus,
     WeeklyRule,
@@ -230,6 +231,11 @@ def appointment(request: HttpRequest, uuid: str) -> HttpResponse:
             "may_move": may_move,
             "move_to": queries.free_slots_to_move(a) if may_move else [],
             "may_noshow": booked and a.start <= now and not access.is_patient,
+            # The room (maillage.teleconsult) makes the act of a remote appointment the
+            # first time its patient or its doctor opens it.
+            "may_join": booked
+            and a.modality == Modality.REMOTE
+            and (access.is_patient or a.professional.user_id == user.pk),
         },
     )
 

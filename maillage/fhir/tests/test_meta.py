@@ -51,6 +51,7 @@ def _appointment(personas):
     )
     every_day(schedule)
     slot = Slot.objects.filter(schedule=schedule).order_by("start").first()
+    assert slot is not None
     return agenda.book(
         personas.patient_user,
         agenda.Booking(slot.uuid, personas.patient.uuid, "remote", "Suivi"),
