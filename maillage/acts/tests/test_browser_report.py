@@ -1,4 +1,4 @@
-"""The doctor writes and closes the report on a phone; the patient finds it in her documents.
+"""The doctor closes the report on a phone; it reaches the médecin traitant and the patient.
 
 Real Chromium on the served app: the report page (eligibility shown, one
 form), axe-core, the page's weight, the closing, then the patient's side.
@@ -43,8 +43,13 @@ def test_the_doctor_closes_the_report_and_the_patient_reads_it(
     doctor = personas.cardiologist.user
     page.set_viewport_size(PHONE)
     sign_in(page, "cardiologue", f.PASSWORD, totp_key=confirmed_device(doctor))
+    page.get_by_role("link", name=fr("Teleconsultation reports to write")).first.click()
+    expect(
+        page.get_by_role("heading", name=fr("Teleconsultation reports to write"))
+    ).to_be_visible()
+    check_accessibility(page)
     with measure_transfer(page) as transfer:
-        page.goto(f"/actes/{call.uuid}/compte-rendu/")
+        page.get_by_role("link", name=personas.patient.display_name).click()
         expect(
             page.get_by_role("heading", name=fr("Teleconsultation report"), level=1)
         ).to_be_visible()
@@ -71,8 +76,21 @@ def test_the_doctor_closes_the_report_and_the_patient_reads_it(
     check_accessibility(page)
     screenshot(page, "acts-report-closed-phone")
 
+    # The médecin traitant finds it in her inbox, both PDFs attached.
+    page.context.clear_cookies()
+    gp = personas.treating_doctor.user
+    sign_in(page, "medecin.traitant", f.PASSWORD, totp_key=confirmed_device(gp))
+    page.goto("/messagerie/")
+    page.get_by_role("link", name="Compte rendu de téléconsultation", exact=False).first.click()
+    expect(page.get_by_text("compte-rendu-teleconsultation-", exact=False).first).to_be_visible()
+    expect(page.get_by_text("ordonnance-", exact=False).first).to_be_visible()
+
+    # The patient finds both in her documents, and the doctor in her access log.
     page.context.clear_cookies()
     sign_in(page, "patient", f.PASSWORD)
     page.goto("/dossier/mes-documents/")
     expect(page.get_by_text("Compte rendu de téléconsultation", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Ordonnance du", exact=False).first).to_be_visible()
     check_accessibility(page)
+    page.goto("/patients/mon-dossier/acces/")
+    expect(page.get_by_text("Lefèvre", exact=False).first).to_be_visible()
