@@ -39,6 +39,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("Tele-expertise"), reverse("expertise:mine")))
     if may_book(user):
         links.append(Link(_("Appointments"), reverse("agenda:home")))
+    if user.role in {Role.PATIENT, Role.DOCTOR, Role.NURSE, Role.PHARMACIST}:
+        links.append(Link(_("Teleconsultations"), reverse("teleconsult:index")))
     links.append(Link(_("Directory"), reverse("directory:search")))
     if user.role in {Role.ANALYST, Role.ADMIN}:
         links.append(Link(_("Indicators"), reverse("front:indicators")))

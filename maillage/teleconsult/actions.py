@@ -5,7 +5,10 @@ The acts slice hangs the report and the eligibility on a consultation:
 everyone out of the room) and then sends the ``consultation_closed``
 signal (``sender=Consultation``, ``consultation=``, ``by=``) after the
 commit; a receiver may render and file the report. ``end`` is the doctor's
-button: the policy's check, then ``close``.
+button: the policy's check, then ``close``. ``for_appointment(user,
+appointment)`` makes the act of a remote appointment once (its patient or
+its doctor, read through the agenda's policy); ``create_consultation`` makes
+the rows of an act for a caller that decided and audits (booking, the demo).
 """
 
 from __future__ import annotations

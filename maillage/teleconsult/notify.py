@@ -1,10 +1,10 @@
 """Sending a guest her link: by email, or by SMS through the platform's SMS provider.
 
 The link carries the raw token, so it is sent once, after the commit, and
-kept nowhere (the invitation keeps its SHA-256 only): not in the mail queue
-either. An SMS goes through ``maillage.agenda.sms`` when that module is
-installed (the agenda's provider interface, a console backend by default);
-otherwise it is written to this module's log, as a console backend would.
+kept nowhere (the invitation keeps its SHA-256 only): not in the mail or
+SMS queues either (a failed send is logged; the doctor was shown the link
+to give another way). An SMS goes through the agenda's provider interface
+(``maillage.agenda.sms.backend()``, the console by default).
 """
 
 from __future__ import annotations
@@ -52,13 +52,10 @@ def send_invitation(invitation: Invitation, token: str) -> None:
 
 
 def _send_sms(number: str, text: str) -> None:
+    """Through the agenda's provider interface, at once: no queued row keeps the token."""
     try:
         sms = importlib.import_module("maillage.agenda.sms")
     except ImportError:
         logger.info("SMS to %s: %s", number, text)
         return
-    sender = getattr(sms, "send_sms", None)
-    if callable(sender):
-        sender(number, text)
-    else:
-        logger.info("SMS to %s: %s", number, text)
+    sms.backend().send(sms.normalise(number), text)

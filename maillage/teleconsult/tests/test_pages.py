@@ -171,3 +171,26 @@ def test_a_file_shared_enters_the_record_only_when_the_doctor_files_it(
         stranger.get(f"/teleconsultation/{consultation.uuid}/fichiers/{shared.uuid}/").status_code
         == 404
     )
+
+
+def test_the_doctor_invites_by_sms_and_no_row_keeps_the_token(
+    personas, consultation, django_capture_on_commit_callbacks
+) -> None:
+    from maillage.agenda import sms
+    from maillage.agenda.models import OutgoingSms
+
+    doctor = client_for(personas.treating_doctor.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = doctor.post(
+            f"/teleconsultation/{consultation.uuid}/inviter/",
+            {
+                "name": "Ana Lopes",
+                "role": "interpreter",
+                "channel": "sms",
+                "address": "06 11 22 33 44",
+            },
+        )
+    assert response.status_code == 302
+    assert [to for to, _body in sms.outbox] == ["+33611223344"]
+    assert "/teleconsultation/invitation/" in sms.outbox[0][1]
+    assert not OutgoingSms.objects.exists()
