@@ -1,6 +1,7 @@
 """Video room benchmarks: admit→connected, and a line's return→media flowing again.
 
-``python -m bench.teleconsult [--runs 5] [--cut 10] [--line 64:5]``  (as root)
+``python -m bench.teleconsult [--runs 5] [--cut 10] [--line 64:5] [--no-restart] [--room]``
+(as root)
 
 Two Debian Chromiums with fake devices call each other through the network
 tests' call page (``maillage.testing.callpage``: the real room_network.js,
@@ -16,6 +17,10 @@ offers and candidates relayed by the page's server). For each run it prints:
   bytes grow again on both sides, and what the pages recorded (the drop's
   length, the ICE restarts).
 
+With ``--room`` the same figures come through the room's own pages
+(maillage.teleconsult, in a database of the benchmark's own): "admit" is the
+doctor's click on "Admit" after the patient consented and waited.
+
 Prints figures; never fails on timing (DESIGN.md: joined→connected under
 1.5 s on loopback; a call cut for 10 s resumes within 5 s of the line's
 return). Needs root for the namespace; without it, says so and prints the
@@ -25,12 +30,14 @@ loopback figures only.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Playwright, sync_playwright
 
@@ -56,6 +63,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--no-restart",
         action="store_true",
         help="room_network.js restarts no ICE (to compare: does the line heal by itself?)",
+    )
+    parser.add_argument(
+        "--room",
+        action="store_true",
+        help="the room's own pages (a database of its own, sign-in, consent, admission)",
     )
     return parser.parse_args(argv)
 
@@ -161,8 +173,117 @@ def line_back(
     print(_summary(name, resumed))
 
 
+def _room_cast() -> Any:
+    """The médecin traitant of the MSP of Sancoins and her patient, as the tests' personas."""
+    from maillage.accounts.models import Role
+    from maillage.directory.models import StructureKind
+    from maillage.directory.terminology import Specialty
+    from maillage.rtc.tests.roomcall import Cast
+    from maillage.testing import factories as f
+
+    f.ensure_communes()
+    f.ensure_habilitations()
+    msp = f.structure("Maison de santé de Sancoins", StructureKind.MSP, "18242")
+    gp = f.professional(
+        "medecin.traitant",
+        last_name="Morel",
+        first_name="Claire",
+        specialty=Specialty.GENERAL_PRACTICE_QUALIFIED,
+        structures=(msp,),
+    )
+    patient_user = f.user("patient", Role.PATIENT, first_name="Micheline", last_name="Girard")
+    patient = f.patient(
+        "GIRARD",
+        "Micheline",
+        followed_by=(msp,),
+        treating_doctor=gp,
+        user=patient_user,
+        commune=f.commune("18242"),
+    )
+    assert gp.user is not None
+    return Cast(gp.user, gp, patient, patient_user)
+
+
+def room(args: argparse.Namespace, kbit: int, loss: int) -> int:
+    """The same figures through the room's pages: admit is the doctor's click on "Admit"."""
+    from bench import database
+
+    reason = netlab.unavailable()
+    if reason is not None:
+        print(f"room figures skipped: {reason}")
+        return 0
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the ORM between Playwright's calls
+    db = database.prepare("maillage_bench_teleconsult")
+    try:
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from maillage.rtc.tests import roomcall
+
+        call_command("migrate", verbosity=0, interactive=False)
+        cast = _room_cast()
+        connected: list[float] = []
+        flowing: list[float] = []
+        resumed: list[float] = []
+        with (
+            tempfile.TemporaryDirectory() as workdir,
+            netlab.village_line(Path(workdir)) as line,
+            sync_playwright() as playwright,
+        ):
+            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, line.host_addr]
+            server = netlab.HostServer(line.host_addr)
+            server.start()
+            browsers: list[Any] = []
+            try:
+                pages = roomcall.signed_in_pages(
+                    playwright, server.url, cast, browsers, str(line.chromium)
+                )
+                for run in range(args.runs):
+                    line.shape(None)
+                    line.restore()
+                    _act, clicked = roomcall.admit(cast, pages)
+                    roomcall.wait_connected(pages, step=0.05)
+                    connected.append(time.monotonic() - clicked)
+                    roomcall.wait_flowing(pages, "audio", 30)
+                    flowing.append(time.monotonic() - clicked)
+                    line.shape(kbit)
+                    line.lose(loss)
+                    time.sleep(8)
+                    line.cut()
+                    time.sleep(args.cut)
+                    line.lose(loss)
+                    try:
+                        seconds = roomcall.wait_flowing(pages, "audio", 60)
+                    except TimeoutError as error:
+                        print(f"  run {run + 1}: {error}", flush=True)
+                        continue
+                    resumed.append(seconds)
+                    print(
+                        f"  run {run + 1}: connected {connected[-1] * 1000:.0f} ms after the"
+                        f" admission; media back {seconds * 1000:.0f} ms after the line",
+                        flush=True,
+                    )
+            finally:
+                for browser in browsers:
+                    browser.close()
+                server.stop()
+        print(_summary("room: admit click→connected (veth)", connected))
+        print(_summary("room: admit click→audio both ways (veth)", flowing))
+        name = f"room: line back→audio both ways ({kbit} kbit/s, {loss} %, cut {args.cut:g} s)"
+        print(_summary(name, resumed))
+    finally:
+        print(database.dispose(db, keep=False))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    if args.room:
+        kbit_text, _, loss_text = args.line.partition(":")
+        return room(args, int(kbit_text), int(loss_text or 0))
     kbit, _, loss = args.line.partition(":")
     with sync_playwright() as playwright:
         admission(playwright, "127.0.0.1", CHROMIUM, args.runs)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from playwright.sync_api import Browser, Page, Playwright
 
+from maillage.accounts.models import User
 from maillage.conftest import Personas
+from maillage.directory.models import Professional
+from maillage.patients.models import Patient
 from maillage.teleconsult import actions
 from maillage.teleconsult.models import Consultation
 from maillage.testing import netlab
@@ -48,13 +52,72 @@ def wait_flowing(pages: tuple[Page, Page], kind: str, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def until(page: Page, expression: str, timeout: float) -> None:
+def until(page: Page, expression: str, timeout: float, step: float = 0.2) -> None:
     """Poll an expression (the page's CSP refuses wait_for_function's evaluated strings)."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(expression):
         if time.monotonic() > deadline:
             raise TimeoutError(f"{expression} still false after {timeout} s")
-        time.sleep(0.2)
+        time.sleep(step)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The médecin traitant and her patient (the shared personas, or a benchmark's own)."""
+
+    doctor_user: User
+    doctor: Professional
+    patient: Patient
+    patient_user: User
+
+    @classmethod
+    def of(cls, personas: Personas) -> Cast:
+        return cls(
+            personas.user("treating_doctor"),
+            personas.treating_doctor,
+            personas.patient,
+            personas.patient_user,
+        )
+
+
+def signed_in_pages(
+    playwright: Playwright,
+    origin: str,
+    cast: Cast,
+    browsers: list[Browser],
+    patient_chromium: str = CHROMIUM,
+) -> tuple[Page, Page]:
+    """The doctor (with her code) and the patient signed in, each in a Chromium of their own."""
+    key = confirmed_device(cast.doctor_user)
+    doctor = _page(playwright, CHROMIUM, origin, browsers)
+    patient = _page(playwright, patient_chromium, origin, browsers)
+    sign_in(doctor, cast.doctor_user.username, PASSWORD, totp_key=key)
+    sign_in(patient, cast.patient_user.username, PASSWORD)
+    return doctor, patient
+
+
+def admit(cast: Cast, pages: tuple[Page, Page]) -> tuple[Consultation, float]:
+    """A new act: the doctor opens its room, the patient consents and waits, the doctor admits.
+
+    Returns the act and the moment (``time.monotonic()``) of the click on "Admit".
+    """
+    doctor, patient = pages
+    act = actions.open_consultation(cast.doctor_user, cast.patient, cast.doctor)
+    doctor.goto(f"/teleconsultation/{act.uuid}/")
+    doctor.locator("[data-join]").click()
+    patient.goto(f"/teleconsultation/{act.uuid}/")
+    patient.get_by_role("button", name="J'accepte").click()
+    patient.locator("[data-join]").click()
+    button = doctor.locator("[data-lobby] button")
+    button.wait_for()
+    clicked = time.monotonic()
+    button.click()
+    return act, clicked
+
+
+def wait_connected(pages: tuple[Page, Page], timeout: float = 30, step: float = 0.2) -> None:
+    for page in pages:
+        until(page, "window.MaillageRoom.inbound().then(t => t.connected === 1)", timeout, step)
 
 
 def enter_room(
@@ -65,20 +128,8 @@ def enter_room(
     patient_chromium: str = CHROMIUM,
 ) -> tuple[Consultation, tuple[Page, Page]]:
     """The médecin traitant opens an act and its room; her patient consents, waits, is admitted."""
-    doctor_user = personas.user("treating_doctor")
-    key = confirmed_device(doctor_user)
-    act = actions.open_consultation(doctor_user, personas.patient, personas.treating_doctor)
-    doctor = _page(playwright, CHROMIUM, origin, browsers)
-    patient = _page(playwright, patient_chromium, origin, browsers)
-    sign_in(doctor, doctor_user.username, PASSWORD, totp_key=key)
-    sign_in(patient, personas.patient_user.username, PASSWORD)
-    doctor.goto(f"/teleconsultation/{act.uuid}/")
-    doctor.locator("[data-join]").click()
-    patient.goto(f"/teleconsultation/{act.uuid}/")
-    patient.get_by_role("button", name="J'accepte").click()
-    patient.locator("[data-join]").click()
-    doctor.locator("[data-lobby] button").click()
-    pages = (doctor, patient)
-    for page in pages:
-        until(page, "window.MaillageRoom.inbound().then(t => t.connected === 1)", 30)
+    cast = Cast.of(personas)
+    pages = signed_in_pages(playwright, origin, cast, browsers, patient_chromium)
+    act, _clicked = admit(cast, pages)
+    wait_connected(pages)
     return act, pages
