@@ -11,7 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from maillage.accounts.models import Role
@@ -24,7 +25,6 @@ from maillage.agenda.models import (
     SlotModality,
     SlotStatus,
 )
-from maillage.directory.models import Structure
 from maillage.directory.queries import structures_of
 from maillage.directory.terminology import specialty_family
 from maillage.lib.geo import GeoPoint
@@ -73,11 +73,44 @@ def _candidates(query: FreeSlotQuery) -> QuerySet[Schedule]:
     return schedules
 
 
-def _distance(origin: Commune | None, structure: Structure | None) -> float | None:
-    if origin is None or structure is None:
-        return None
-    point = GeoPoint(structure.commune.latitude, structure.commune.longitude)
-    return float(get_distance_provider().matrix_km([origin.point], [point])[0][0])
+def _distances(origin: Commune | None, schedules: list[Schedule]) -> dict[int, float | None]:
+    """Each agenda's place from the commune, in one call of the distance provider."""
+    placed = [s for s in schedules if s.structure is not None]
+    if origin is None or not placed:
+        return {}
+    points = [
+        GeoPoint(s.structure.commune.latitude, s.structure.commune.longitude)  # type: ignore[union-attr]
+        for s in placed
+    ]
+    row = get_distance_provider().matrix_km([origin.point], points)[0]
+    return {s.pk: float(d) for s, d in zip(placed, row, strict=True)}
+
+
+def _first_slots(
+    schedules: list[Schedule], modality: str, now: dt.datetime, *, for_patient: bool
+) -> dict[int, list[Slot]]:
+    """The first free slots of each agenda, in one query (a row number per agenda)."""
+    by_notice: dict[int, list[int]] = {}
+    for schedule in schedules:
+        notice = schedule.min_notice_minutes if for_patient else 0
+        by_notice.setdefault(notice, []).append(schedule.pk)
+    after = Q(pk__in=[])
+    for notice, ids in by_notice.items():
+        after |= Q(schedule_id__in=ids, start__gt=now + dt.timedelta(minutes=notice))
+    ranked = (
+        Slot.objects.filter(
+            after, status=SlotStatus.FREE, modality__in=offered_modalities(modality)
+        )
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("schedule_id")], order_by=F("start").asc())
+        )
+        .filter(rank__lte=SLOTS_PER_AGENDA)
+        .order_by("schedule_id", "start")
+    )
+    found: dict[int, list[Slot]] = {}
+    for slot in ranked:
+        found.setdefault(slot.schedule_id, []).append(slot)
+    return found
 
 
 def first_free(
@@ -89,31 +122,20 @@ def first_free(
     radius of the commune (the directory's distance provider), nearest
     first. Remote, anywhere: soonest first (the distance is shown when a
     commune is given, and an agenda in a pharmacy or a teleconsultation
-    point is a place to go for an assisted teleconsultation).
+    point is a place to go for an assisted teleconsultation). Three
+    queries whatever the number of agendas: the agendas, their first free
+    slots (ranked per agenda), and none for the distances (one provider call).
     """
     now = now or timezone.now()
-    hits: list[FreeHit] = []
-    for schedule in _candidates(query)[:MAX_SCHEDULES]:
-        distance = _distance(query.origin, schedule.structure)
-        if (
-            query.modality == Modality.IN_PERSON
-            and query.radius_km is not None
-            and (distance is None or distance > query.radius_km)
-        ):
-            continue
-        notice = (
-            dt.timedelta(minutes=schedule.min_notice_minutes) if for_patient else dt.timedelta()
-        )
-        found = tuple(
-            Slot.objects.filter(
-                schedule=schedule,
-                status=SlotStatus.FREE,
-                modality__in=offered_modalities(query.modality),
-                start__gt=now + notice,
-            ).order_by("start")[:SLOTS_PER_AGENDA]
-        )
-        if found:
-            hits.append(FreeHit(schedule, found, distance))
+    schedules = list(_candidates(query)[:MAX_SCHEDULES])
+    distances = _distances(query.origin, schedules)
+    if query.modality == Modality.IN_PERSON and query.radius_km is not None:
+        radius = query.radius_km
+        schedules = [s for s in schedules if (d := distances.get(s.pk)) is not None and d <= radius]
+    firsts = _first_slots(schedules, query.modality, now, for_patient=for_patient)
+    hits = [
+        FreeHit(s, tuple(firsts[s.pk]), distances.get(s.pk)) for s in schedules if s.pk in firsts
+    ]
     if query.modality == Modality.IN_PERSON:
         hits.sort(key=lambda h: (h.distance_km is None, h.distance_km or 0.0, h.first))
     else:
