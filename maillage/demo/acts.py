@@ -20,8 +20,9 @@ from django.utils import timezone
 from maillage.accounts.models import User
 from maillage.acts import actions
 from maillage.acts.defaults import ensure_now
-from maillage.acts.models import Orientation, Report, ReportStatus
+from maillage.acts.models import Convention, Orientation, Report, ReportStatus, Sector
 from maillage.directory.models import Professional
+from maillage.directory.terminology import GENERAL_PRACTICE
 from maillage.patients.models import Patient
 from maillage.teleconsult.actions import create_consultation
 from maillage.teleconsult.models import (
@@ -63,8 +64,15 @@ def ensure_demo_reports(users: dict[str, User]) -> int:
     doctor = consultation.doctor.user
     if doctor is None:
         return 0
+    _convention(consultation.doctor)
     actions.close(doctor, consultation.uuid, REPORT)
     return 1
+
+
+def _convention(doctor: Professional) -> None:
+    """The demo's general practitioners are in sector 1 (TCG); the directory does not say it."""
+    if doctor.specialty in GENERAL_PRACTICE:
+        Convention.objects.get_or_create(professional=doctor, defaults={"sector": Sector.ONE})
 
 
 def _past_consultation(patient: Patient, users: dict[str, User]) -> Consultation | None:

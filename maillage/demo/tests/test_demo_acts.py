@@ -36,6 +36,9 @@ def test_the_demo_patients_teleconsultation_has_its_report_once(capsys: Any) -> 
     ).exists()
     act = RecordedAct.objects.get(report=report)
     assert act.billing_code and act.incidents and act.participants
+    if report.consultation.doctor == patient.treating_doctor:
+        # Her médecin traitant, a GP in sector 1: TCG, the pathway itself.
+        assert (act.billable, act.billing_code, act.rule) == (True, "TCG", "treating_doctor")
     treating = patient.treating_doctor
     assert treating is not None and treating.user is not None
     if report.consultation.doctor != treating:
