@@ -142,6 +142,21 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         consultation.refresh_from_db()
         assert consultation.status == Status.IN_PROGRESS and consultation.started_at
 
+        # The patient's socket drops: she is back in the room by herself, not admitted again.
+        patient.evaluate("() => window.MaillageRoom.dropSocket()")
+        # (The "reconnecting" notice lasts a fraction of a second: the incidents prove the drop.)
+        expect(patient.locator("[data-room-status]")).to_have_text("")
+        assert patient.evaluate("() => window.MaillageRoom.state()") == "room"
+        _media_flows(patient, peers=1)
+        deadline = time.monotonic() + 10
+        kinds: list[str] = []
+        while time.monotonic() < deadline and kinds != ["drop", "reconnection"]:
+            kinds = list(
+                Incident.objects.filter(consultation=consultation).values_list("kind", flat=True)
+            )
+            time.sleep(0.2)
+        assert kinds == ["drop", "reconnection"], kinds
+
         # A family member invited by link joins the mesh.
         doctor.get_by_text("Inviter un tiers").click()
         doctor.get_by_label("Nom de l'invité").fill("Paul Girard")

@@ -25,7 +25,8 @@
  * measures round trips itself and restarts ICE once on "failed".
  * window.MaillageRoom exposes: peers() (id -> RTCPeerConnection),
  * send(frame), showQuality(id, level, detail), setAudioOnly(on, origin),
- * restartIce(), inbound() (bytes received per kind, for tests and figures).
+ * restartIce(), inbound() (bytes received per kind, for tests and figures),
+ * state() (waiting or room) and dropSocket() (close the socket as a drop would).
  * Events "maillage:room" on document: {type: "peer", id, pc}, {type:
  * "peer-closed", id}, {type: "socket", state: "open"|"closed"}.
  *
@@ -920,6 +921,12 @@
     inbound: inbound,
     state: function () {
       return where;
+    },
+    // Close the socket as a dropped line would (it reconnects by itself): tests, diagnostics.
+    dropSocket: function () {
+      if (socket) {
+        socket.close();
+      }
     },
   };
 
