@@ -15,6 +15,7 @@ urlpatterns = [
     path("<uuid:schedule_uuid>/jour/", views.day, name="day"),
     path("<uuid:schedule_uuid>/semaine/", views.week, name="week"),
     path("<uuid:schedule_uuid>/regles/", views.manage, name="manage"),
+    path("maison/<uuid:structure_uuid>/jour/", views.house_day, name="house_day"),
     path("flux/", views.feed_settings, name="feed"),
     path("ical/<str:token>.ics", views.ical_feed, name="ical"),
 ]

@@ -97,11 +97,14 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     if not policy.may_book(user):
         raise PermissionDenied
+    schedules = list(queries.manageable_schedules(user))
+    houses = {s.structure.uuid: s.structure for s in schedules if s.structure is not None}
     return render(
         request,
         "agenda/agendas.html",
         {
-            "schedules": list(queries.manageable_schedules(user)),
+            "schedules": schedules,
+            "houses": list(houses.values()),
             "has_entry": Professional.objects.filter(user_id=user.pk).exists(),
         },
     )
@@ -357,6 +360,37 @@ def week(request: HttpRequest, schedule_uuid: str) -> HttpResponse:
             "days": days,
             "previous": first - dt.timedelta(days=7),
             "next": first + dt.timedelta(days=7),
+        },
+    )
+
+
+@login_required
+@require_GET
+def house_day(request: HttpRequest, structure_uuid: str) -> HttpResponse:
+    """One day of every agenda of a structure the user manages (the MSP's secretary)."""
+    user = _user(request)
+    schedules = list(
+        queries.manageable_schedules(user)
+        .filter(structure__uuid=structure_uuid)
+        .order_by("professional__last_name", "pk")
+    )
+    if not schedules:
+        raise Http404
+    when = _day(request)
+    start, end = queries.day_bounds(when)
+    columns = [
+        {"schedule": schedule, "rows": _period(user, schedule, start, end)[0]}
+        for schedule in schedules
+    ]
+    return render(
+        request,
+        "agenda/house_day.html",
+        {
+            "structure": schedules[0].structure,
+            "day": when,
+            "columns": columns,
+            "previous": when - dt.timedelta(days=1),
+            "next": when + dt.timedelta(days=1),
         },
     )
 

@@ -72,6 +72,13 @@ def test_the_day_view_names_the_patient_and_audits_it(personas: Any, agendas: An
     assert listed.count() == 1 and listed.get().detail["listed"] == [str(appointment.uuid)]
     week = client.get(f"/agenda/{agendas.gp.uuid}/semaine/", {"jour": day})
     assert week.status_code == 200 and len(week.content) < 150_000
+    # The whole house's day: every agenda of the MSP, the patient named once more (audited).
+    house = client.get(f"/agenda/maison/{personas.msp.uuid}/jour/", {"jour": day})
+    assert house.status_code == 200 and "GIRARD" in house.content.decode().upper()
+    assert len(house.content) < 150_000
+    assert listed.count() == 3  # the day, the week, the house: one entry each
+    stranger = _client(personas.stranger_coordinator)
+    assert stranger.get(f"/agenda/maison/{personas.msp.uuid}/jour/").status_code == 404
 
 
 def test_a_secretary_of_another_house_sees_no_agenda_of_this_one(
