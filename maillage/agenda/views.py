@@ -411,6 +411,14 @@ def manage(request: HttpRequest, schedule_uuid: str) -> HttpResponse:
     if request.method == "POST":
         if "rule-weekday" in request.POST:
             rule_form = RuleForm(request.POST, prefix="rule")
+            if rule_form.is_valid() and _overlaps(schedule, rule_form.instance):
+                rule_form.add_error(
+                    None,
+                    _(
+                        "These hours overlap another availability of this professional "
+                        "(in this agenda or another): one person, one slot at a time."
+                    ),
+                )
             if rule_form.is_valid():
                 rule = rule_form.save(commit=False)
                 rule.schedule = schedule
@@ -467,6 +475,16 @@ def manage(request: HttpRequest, schedule_uuid: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _overlaps(schedule: Schedule, rule: WeeklyRule) -> bool:
+    """Another rule of the same professional on that weekday with crossing hours."""
+    return WeeklyRule.objects.filter(
+        schedule__professional_id=schedule.professional_id,
+        weekday=rule.weekday,
+        start_time__lt=rule.end_time,
+        end_time__gt=rule.start_time,
+    ).exists()
 
 
 def _int(value: object) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from maillage.agenda import actions, ical
 from maillage.agenda.models import Appointment, AppointmentStatus, FeedDetail, Modality, SlotStatus
@@ -123,6 +125,32 @@ def test_the_secretary_adds_a_rule_and_an_absence(personas: Any, agendas: Any) -
     )
     assert wrong.status_code == 400
     assert "après" in wrong.content.decode() or "after" in wrong.content.decode()
+    # Hours crossing an existing availability of the same doctor (8:00 to 18:00 every day).
+    tomorrow = str((timezone.localdate() + dt.timedelta(days=1)).weekday())
+    crossing = client.post(
+        url,
+        {
+            "rule-weekday": tomorrow,
+            "rule-start_time": "17:00",
+            "rule-end_time": "19:00",
+            "rule-slot_minutes": "15",
+            "rule-modality": "remote",
+        },
+    )
+    assert crossing.status_code == 400
+    assert agendas.gp.rules.filter(start_time="17:00").count() == 0
+    added = client.post(
+        url,
+        {
+            "rule-weekday": tomorrow,
+            "rule-start_time": "18:00",
+            "rule-end_time": "19:00",
+            "rule-slot_minutes": "15",
+            "rule-modality": "remote",
+        },
+    )
+    assert added.status_code == 302
+    assert agendas.gp.slots.filter(rule__start_time="18:00").exists()
     appointment = _booked(personas, agendas)
     start = appointment.start.astimezone()
     page = client.post(
