@@ -108,6 +108,8 @@ _APPOINTMENT_BOOK: Mapping[str, frozenset[Relation]] = {
     Role.PATIENT: _SELF,
     Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
     Role.NURSE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.MIDWIFE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.REHABILITATION: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
     Role.PHARMACIST: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
     Role.COORDINATOR: _STRUCTURE,
     Role.REGULATOR: _CASE,
@@ -115,7 +117,15 @@ _APPOINTMENT_BOOK: Mapping[str, frozenset[Relation]] = {
 _APPOINTMENT: Mapping[str, frozenset[Relation]] = {
     Role.PATIENT: _SELF,
     **dict.fromkeys(
-        (Role.DOCTOR, Role.NURSE, Role.PHARMACIST, Role.COORDINATOR, Role.REGULATOR),
+        (
+            Role.DOCTOR,
+            Role.NURSE,
+            Role.MIDWIFE,
+            Role.REHABILITATION,
+            Role.PHARMACIST,
+            Role.COORDINATOR,
+            Role.REGULATOR,
+        ),
         frozenset({Relation.APPOINTMENT}),
     ),
 }

@@ -69,6 +69,10 @@ def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, perso
     reads["Schedule"] = (f"Schedule/{booked.slot.schedule.uuid}", personas.patient_user)
     reads["Slot"] = (f"Slot/{booked.slot.uuid}", personas.patient_user)
     reads["Appointment"] = (f"Appointment/{booked.uuid}", personas.patient_user)
+    from maillage.teleconsult import actions as teleconsult
+
+    act = teleconsult.for_appointment(personas.patient_user, booked.uuid)
+    reads["Encounter"] = (f"Encounter/{act.uuid}", personas.treating_doctor)
     readable = {r.resource_type for r in ROUTES if r.interaction is Interaction.READ}
     assert set(reads) == readable
 

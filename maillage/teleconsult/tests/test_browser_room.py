@@ -200,6 +200,10 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         expect(
             family.get_by_role("heading", name="La téléconsultation est terminée")
         ).to_be_visible()
+        # The doctor goes on to the report of this act, written once (acts).
+        doctor.get_by_role("link", name="Rédiger le compte rendu", exact=True).click()
+        expect(doctor).to_have_url(re.compile(r"/actes/.+/compte-rendu/$"))
+        expect(doctor.get_by_label("Conclusion")).to_be_visible()
     finally:
         for context in (patient_context, doctor_context, family_context, stranger_context):
             context.close()
