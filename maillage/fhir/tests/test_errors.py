@@ -134,7 +134,7 @@ ODD_VALUES = [
 # role that may never search them (403); the directory searches refuse nothing.
 # A tele-expertise is searched by the roles that take part in one (403 for others),
 # its conversation too (Communication by part-of).
-GATED = {"DocumentReference", "Consent", "AuditEvent", "ServiceRequest", "Task"}
+GATED = {"DocumentReference", "Consent", "AuditEvent", "ServiceRequest", "Task", "Encounter"}
 
 
 def test_it_never_fails_on_odd_search_values(api, personas):

@@ -109,7 +109,8 @@ def admit(cast: Cast, pages: tuple[Page, Page]) -> tuple[Consultation, float]:
     patient.get_by_role("button", name="J'accepte").click()
     patient.locator("[data-join]").click()
     button = doctor.locator("[data-lobby] button")
-    button.wait_for()
+    # Generous: two Chromiums encoding fake video on two shared cores (CI) may take a while.
+    button.wait_for(timeout=90_000)
     clicked = time.monotonic()
     button.click()
     return act, clicked
