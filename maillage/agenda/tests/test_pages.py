@@ -49,6 +49,8 @@ def test_the_patient_finds_remote_slots_and_books_one(personas: Any, agendas: An
     assert "Toux depuis 10 jours" in detail.content.decode()
     # A remote appointment leads to its teleconsultation (the room makes the act).
     assert f"/teleconsultation/rendez-vous/{appointment.uuid}/" in detail.content.decode()
+    # Its billing facts at booking (acts): her médecin traitant, the coordinated pathway.
+    assert "Facturation de la téléconsultation" in detail.content.decode()
 
 
 def test_a_booking_without_a_reason_is_answered_on_the_form(personas: Any, agendas: Any) -> None:
