@@ -17,6 +17,26 @@ from maillage.testing import factories as f
 # test makes between two clicks are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+_ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests click through the pages once, on SQLite, unless marked ``postgresql_too``.
+
+    The suite runs twice (SQLite, then PostgreSQL) and must stay under 20
+    minutes on two cores. What a page does with the database is proven on
+    both by the tests of its actions, policy and views; a browser test adds
+    the clicks and the screen, which do not depend on the database. Those
+    whose path does differ there (the Redis channel layer and the RQ queue,
+    used beside PostgreSQL in CI) are marked to run on both.
+    """
+    if not _ON_POSTGRESQL:
+        return
+    once = pytest.mark.skip(reason="a browser flow, run on SQLite (conftest: the suite's budget)")
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("postgresql_too"):
+            item.add_marker(once)
+
 
 @dataclass
 class Personas:

@@ -21,7 +21,8 @@ from maillage.realtime.models import UserEvent
 from maillage.testing import factories as f
 from maillage.testing.browser import _free_port, check_accessibility, confirmed_device, sign_in
 
-pytestmark = pytest.mark.browser
+# Also on PostgreSQL: there the channel layer is Redis (CI), a path of its own.
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql_too]
 
 
 class RestartableServer:

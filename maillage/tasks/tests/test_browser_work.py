@@ -20,7 +20,8 @@ from maillage.testing.browser import (
 )
 from maillage.testing.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+# Also on PostgreSQL: there the work goes through RQ on Redis (CI), a path of its own.
+pytestmark = [pytest.mark.browser, pytest.mark.postgresql_too]
 
 
 def test_the_administrator_sees_the_failed_task(page: Page, personas, settings) -> None:
