@@ -150,9 +150,17 @@ class OriginOrBearer:
 
     def __init__(self, application: Any) -> None:
         self.application = application
-        self.validated: Any = AllowedHostsOriginValidator(application)
+        self._validator: tuple[tuple[str, ...], Any] | None = None
+
+    def _validated(self) -> Any:
+        # Channels' validator copies ALLOWED_HOSTS when it is made: made again when
+        # they change (a test's server on another address), never stale.
+        hosts = tuple(settings.ALLOWED_HOSTS)
+        if self._validator is None or self._validator[0] != hosts:
+            self._validator = (hosts, AllowedHostsOriginValidator(self.application))
+        return self._validator[1]
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
         if not _header(scope, b"origin") and _header(scope, b"authorization").strip():
             return await self.application(scope, receive, send)
-        return await self.validated(scope, receive, send)
+        return await self._validated()(scope, receive, send)
