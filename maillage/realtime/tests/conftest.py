@@ -56,11 +56,7 @@ def channel_layer(settings):
         settings.CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {
-                    # As settings.py: a read timeout longer than the blocking pop.
-                    "hosts": [{"address": url, "socket_timeout": 15}],
-                    "prefix": f"maillage-test-{uuid.uuid4().hex[:8]}",
-                },
+                "CONFIG": {"hosts": [url], "prefix": f"maillage-test-{uuid.uuid4().hex[:8]}"},
             }
         }
     else:
