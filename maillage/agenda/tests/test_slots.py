@@ -72,7 +72,7 @@ def test_an_absence_closes_free_slots_and_names_the_appointments_to_move(
         personas.patient_user,
         actions.Booking(booked_slot.uuid, personas.patient.uuid, Modality.REMOTE, "Bilan"),
     )
-    start = booked_slot.start - dt.timedelta(minutes=1)
+    start = booked_slot.start
     absence = Absence.objects.create(
         professional=personas.treating_doctor,
         start=start,
