@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "maillage.acts",
     "maillage.teleconsult",
     "maillage.agenda",
+    "maillage.measurements",
     "maillage.realtime",
     "maillage.fhir",
     "oauth2_provider",

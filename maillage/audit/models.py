@@ -90,6 +90,11 @@ class Action(models.TextChoices):
     APPOINTMENT_READ = "appointment.read", _("read an appointment of the patient")
     APPOINTMENT_WRITE = "appointment.write", _("changed an appointment of the patient")
     APPOINTMENT_RECEIVE = "appointment.receive", _("was sent a notice of an appointment")
+    # Measurements (maillage.measurements): readings, photos, sounds and ECG
+    # tracings of the patient, read and written; a device registered.
+    OBSERVATION_READ = "observation.read", _("read the measurements of the patient")
+    OBSERVATION_WRITE = "observation.write", _("recorded or changed a measurement of the patient")
+    DEVICE_CREATE = "device.create", _("registered a measuring device")
 
 
 class Outcome(models.TextChoices):

@@ -150,6 +150,24 @@ _DOCUMENT_CREATE: Mapping[str, frozenset[Relation]] = {
     Role.DOCTOR: _RECORD_WRITE[Role.DOCTOR] | _TELECONSULT,
 }
 
+# Measurements: read by whoever reads the record, and by the professionals of
+# an act of the patient (``policy.measurements`` then shows them only that
+# act's readings); written by a professional of the care team (the médecin
+# traitant too), and by a professional of an open act for that act
+# (``policy.measurements`` checks the act is theirs and names it).
+_OBSERVATION_READ: Mapping[str, frozenset[Relation]] = {
+    **_RECORD_READ,
+    Role.DOCTOR: _RECORD_DOCTOR | _TELECONSULT,
+    Role.NURSE: _CARE | _TELECONSULT,
+    Role.PHARMACIST: _CARE | _TELECONSULT,
+}
+_OBSERVATION_WRITE: Mapping[str, frozenset[Relation]] = {
+    **_RECORD_WRITE,
+    Role.DOCTOR: _RECORD_WRITE[Role.DOCTOR] | _TELECONSULT,
+    Role.NURSE: _RECORD_WRITE[Role.NURSE] | _TELECONSULT,
+    Role.PHARMACIST: _RECORD_WRITE[Role.PHARMACIST] | _TELECONSULT,
+}
+
 POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.PATIENT_READ: _IDENTITY_READ,
     # Listing a patient needs what reading them needs; a patient searches nobody.
@@ -214,6 +232,8 @@ POLICY: Mapping[str, Mapping[str, frozenset[Relation]]] = {
     Action.APPOINTMENT_WRITE: _APPOINTMENT,
     # Each receiver of a notice of an appointment (a reminder, a move...).
     Action.APPOINTMENT_RECEIVE: _APPOINTMENT,
+    Action.OBSERVATION_READ: _OBSERVATION_READ,
+    Action.OBSERVATION_WRITE: _OBSERVATION_WRITE,
     # A bulk export ($export) lists the patients reading them would, never
     # through an emergency opening or a regulation case: those are for one
     # patient in front of the professional, not for a list. A patient exports

@@ -45,6 +45,8 @@ PATIENT_DATA = {
     "acts": {"Report", "RecordedAct"},
     # An appointment names a patient, her reason and her professional.
     "agenda": {"Appointment"},
+    # A patient's readings, and her photos, sounds and tracings.
+    "measurements": {"Observation", "Media"},
 }
 MODELS = {name for names in PATIENT_DATA.values() for name in names}
 MANAGERS = {"objects", "_default_manager", "_base_manager"}

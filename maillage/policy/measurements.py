@@ -1,0 +1,361 @@
+"""Measurements in the one policy: who reads and records a patient's readings.
+
+The table says who may ever do OBSERVATION_READ and OBSERVATION_WRITE, on
+which relations: the record's readers read them; the care team (and the
+médecin traitant) record them; a professional with a place in an act of the
+patient (``Relation.TELECONSULTATION``) reads and records for that act. Past
+the relation, the rules here:
+
+- ``encounter_required`` — a professional whose only tie to the patient is
+  an act records a reading *for* that act: it must name it;
+- ``other_patient`` — the act named is not this patient's (or no act);
+- ``not_participant`` — the user has no place in the act named (a reading is
+  never attached to somebody else's act);
+- ``closed`` — an act's seat writes only while the act is open; a care-team
+  member names an act she took part in while it grants her a place;
+- ``not_shown`` — a reading the user may not see (another act's, or, when
+  the patient refused sharing, one the user neither took nor saw taken in
+  her act) is neither read nor changed;
+- ``not_performer`` — a reading's values are corrected by who took it;
+- ``not_doctor`` — only a doctor marks a reading as significant.
+
+Every opening leaves one audit entry (a read when handed over, a change when
+the action closes its ``Grant``); a refusal is audited at once with its rule
+and looks like "not found".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from maillage.accounts.models import Role
+from maillage.audit.actions import Event, record
+from maillage.audit.models import Action, Outcome
+from maillage.measurements.models import Media, Observation
+from maillage.policy.decide import Decision, Subject, decide
+from maillage.policy.gate import Grant, PatientNotFound, RecordAccess, audit_decision
+from maillage.policy.relations import Relation
+from maillage.policy.teleconsult import load as load_act
+from maillage.policy.teleconsult import participating
+from maillage.teleconsult.models import Consultation, Participant
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import User
+    from maillage.files.models import StoredFile
+    from maillage.patients.models import Patient
+
+ENCOUNTER_REQUIRED = "encounter_required"
+OTHER_PATIENT = "other_patient"
+NOT_PARTICIPANT = "not_participant"
+CLOSED = "closed"
+NOT_SHOWN = "not_shown"
+NOT_PERFORMER = "not_performer"
+NOT_DOCTOR = "not_doctor"
+
+# Who registers a device (equipment, no patient data): the professions that measure.
+DEVICE_ROLES = frozenset(
+    {
+        Role.DOCTOR,
+        Role.NURSE,
+        Role.PHARMACIST,
+        Role.MIDWIFE,
+        Role.REHABILITATION,
+        Role.TELEMONITORING,
+    }
+)
+
+
+class ReadingNotFound(Http404):
+    """A missing reading (or medium) and a refused one look the same."""
+
+
+class DeviceNotAllowed(Exception):
+    """The user's role does not register devices (audited)."""
+
+
+@dataclass(frozen=True)
+class ReadingsAccess:
+    """A patient's readings opened for one user, on one relation."""
+
+    subject: Subject
+    relation: Relation
+
+    @property
+    def user(self) -> User:
+        return self.subject.user
+
+    @property
+    def patient(self) -> Patient:
+        return self.subject.patient
+
+    def visible_q(self) -> Q:
+        """Which of the patient's readings (or media) this user sees."""
+        if self.relation in (Relation.SELF, Relation.BREAK_GLASS):
+            return Q()
+        own_acts = Q(encounter__in=participating(self.user).values("pk"))
+        if self.relation == Relation.TELECONSULTATION:
+            return own_acts
+        if self.subject.state.sharing_refused:
+            return Q(performer_id=self.user.pk) | own_acts
+        return Q()
+
+    def observations(self) -> QuerySet[Observation]:
+        return (
+            Observation.objects.filter(patient_id=self.patient.pk)
+            .filter(self.visible_q())
+            .select_related("device", "encounter", "performer")
+        )
+
+    def media(self) -> QuerySet[Media]:
+        return (
+            Media.objects.filter(patient_id=self.patient.pk)
+            .filter(self.visible_q())
+            .select_related("file", "device", "encounter", "performer")
+        )
+
+    def shows(self, item: Observation | Media) -> bool:
+        if item.patient_id != self.patient.pk:
+            return False
+        return type(item).objects.filter(pk=item.pk).filter(self.visible_q()).exists()
+
+
+def readings_in_record(opened: RecordAccess) -> ReadingsAccess:
+    """The readings of a record its page opened (the opening is audited there, once)."""
+    return ReadingsAccess(opened.subject, opened.relation)
+
+
+def recent_readings(opened: RecordAccess, limit: int = 20) -> list[Observation]:
+    """The latest readings of a record opened for its page, wrong ones left out."""
+    rows = readings_in_record(opened).observations().exclude(status="entered-in-error")
+    return list(rows[:limit])
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def open_readings(
+    user: User, patient: Patient, *, detail: Mapping[str, Any] | None = None
+) -> ReadingsAccess:
+    """A patient's readings through the policy (one audited read); PatientNotFound if refused."""
+    subject = Subject.of(user, patient)
+    decision = decide(subject, Action.OBSERVATION_READ)
+    audit_decision(user, patient, decision, detail=detail)
+    if not decision.granted or decision.relation is None:
+        raise PatientNotFound
+    return ReadingsAccess(subject, decision.relation)
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_unknown(user: User, purpose: str, value: object) -> None:
+    record(
+        user, Event(action=purpose, outcome=Outcome.DENIED, detail={"unknown_id": str(value)[:64]})
+    )
+
+
+def _load_observation(reading_uuid: object) -> Observation | None:
+    if not _is_uuid(reading_uuid):
+        return None
+    return (
+        Observation.objects.select_related("patient", "device", "encounter", "performer")
+        .filter(uuid=uuid.UUID(str(reading_uuid)))
+        .first()
+    )
+
+
+def _load_media(media_uuid: object) -> Media | None:
+    if not _is_uuid(media_uuid):
+        return None
+    return (
+        Media.objects.select_related("patient", "file", "device", "encounter", "performer")
+        .filter(uuid=uuid.UUID(str(media_uuid)))
+        .first()
+    )
+
+
+def _opened_on(
+    user: User, item: Observation | Media, purpose: str, detail: Mapping[str, Any]
+) -> ReadingsAccess:
+    """``purpose`` on the item's patient, then whether the user sees it; audited if refused."""
+    subject = Subject.of(user, item.patient)
+    decision = decide(subject, purpose)
+    if not decision.granted or decision.relation is None:
+        audit_decision(user, item.patient, decision, detail=detail)
+        raise ReadingNotFound
+    opened = ReadingsAccess(subject, decision.relation)
+    if not opened.shows(item):
+        audit_decision(
+            user, item.patient, Decision(purpose, decision.relation, NOT_SHOWN), detail=detail
+        )
+        raise ReadingNotFound
+    return opened
+
+
+def get_observation(user: User, reading_uuid: object) -> tuple[Observation, ReadingsAccess]:
+    """One reading through the policy, for reading: one audit entry naming it."""
+    reading = _load_observation(reading_uuid)
+    if reading is None:
+        _refuse_unknown(user, Action.OBSERVATION_READ, reading_uuid)
+        raise ReadingNotFound
+    detail = {"observation": str(reading.uuid)}
+    opened = _opened_on(user, reading, Action.OBSERVATION_READ, detail)
+    audit_decision(
+        user,
+        reading.patient,
+        Decision(Action.OBSERVATION_READ, opened.relation, "by_relation"),
+        detail=detail,
+    )
+    return reading, opened
+
+
+def get_media(user: User, media_uuid: object) -> tuple[Media, ReadingsAccess]:
+    """One photo, sound or tracing through the policy, for reading: one audit entry."""
+    medium = _load_media(media_uuid)
+    if medium is None:
+        _refuse_unknown(user, Action.OBSERVATION_READ, media_uuid)
+        raise ReadingNotFound
+    detail = {"media": str(medium.uuid)}
+    opened = _opened_on(user, medium, Action.OBSERVATION_READ, detail)
+    audit_decision(
+        user,
+        medium.patient,
+        Decision(Action.OBSERVATION_READ, opened.relation, "by_relation"),
+        detail=detail,
+    )
+    return medium, opened
+
+
+def media_file(user: User, file_uuid: object) -> tuple[Media, StoredFile] | None:
+    """The file of a medium the user may see (a Binary read); None when no medium holds it.
+
+    A medium holding it but refused is audited as a refused read and raises
+    ReadingNotFound.
+    """
+    if not _is_uuid(file_uuid):
+        return None
+    holder = Media.objects.filter(file__uuid=uuid.UUID(str(file_uuid))).values_list(
+        "uuid", flat=True
+    )
+    found = holder.first()
+    if found is None:
+        return None
+    medium, _opened = get_media(user, found)
+    return medium, medium.file
+
+
+# --- recording ---------------------------------------------------------------
+
+
+def _act_rule(
+    user: User, patient: Patient, act: Consultation | None, relation: Relation
+) -> str | None:
+    """The rules for the act a reading names."""
+    if act is None or act.patient_id != patient.pk:
+        return OTHER_PATIENT
+    if not Participant.objects.filter(consultation_id=act.pk, user_id=user.pk).exists():
+        return NOT_PARTICIPANT
+    if relation == Relation.TELECONSULTATION:
+        return None if act.is_open else CLOSED
+    return None if participating(user).filter(pk=act.pk).exists() else CLOSED
+
+
+def open_for_recording(
+    user: User,
+    patient: Patient,
+    encounter: object | None,
+    *,
+    detail: Mapping[str, Any] | None = None,
+) -> tuple[Consultation | None, Grant]:
+    """A new reading (or medium) of ``patient`` for ``encounter`` (an act's id, or None).
+
+    A refusal is audited now (PatientNotFound); the action closes the grant.
+    """
+    purpose = Action.OBSERVATION_WRITE
+    full = dict(detail or {})
+    subject = Subject.of(user, patient)
+    decision = decide(subject, purpose)
+    if not decision.granted or decision.relation is None:
+        audit_decision(user, patient, decision, detail=full)
+        raise PatientNotFound
+    act = None
+    rule = None
+    if encounter is not None:
+        act = load_act(encounter)
+        full["encounter"] = str(encounter)[:64]
+        rule = _act_rule(user, patient, act, decision.relation)
+    elif decision.relation == Relation.TELECONSULTATION:
+        rule = ENCOUNTER_REQUIRED
+    if rule is not None:
+        audit_decision(user, patient, Decision(purpose, decision.relation, rule), detail=full)
+        raise PatientNotFound
+    return act, Grant(user, patient, decision, full)
+
+
+def observation_for_change(
+    user: User, reading_uuid: object, *, doctor_only: bool = False, performer_only: bool = False
+) -> tuple[Observation, Grant]:
+    """A reading opened for a change (marking it, correcting it); ReadingNotFound if refused."""
+    purpose = Action.OBSERVATION_WRITE
+    reading = _load_observation(reading_uuid)
+    if reading is None:
+        _refuse_unknown(user, purpose, reading_uuid)
+        raise ReadingNotFound
+    detail = {"observation": str(reading.uuid)}
+    opened = _opened_on(user, reading, purpose, detail)
+    rule = None
+    if doctor_only and user.role != Role.DOCTOR:
+        rule = NOT_DOCTOR
+    elif performer_only and reading.performer_id != user.pk:
+        rule = NOT_PERFORMER
+    if rule is not None:
+        audit_decision(
+            user, reading.patient, Decision(purpose, opened.relation, rule), detail=detail
+        )
+        raise ReadingNotFound
+    decision = Decision(purpose, opened.relation, "by_relation")
+    return reading, Grant(user, reading.patient, decision, detail)
+
+
+def media_for_change(user: User, media_uuid: object) -> tuple[Media, Grant]:
+    """A medium opened for the doctor to mark it; ReadingNotFound if refused."""
+    purpose = Action.OBSERVATION_WRITE
+    medium = _load_media(media_uuid)
+    if medium is None:
+        _refuse_unknown(user, purpose, media_uuid)
+        raise ReadingNotFound
+    detail = {"media": str(medium.uuid)}
+    opened = _opened_on(user, medium, purpose, detail)
+    if user.role != Role.DOCTOR:
+        audit_decision(
+            user, medium.patient, Decision(purpose, opened.relation, NOT_DOCTOR), detail=detail
+        )
+        raise ReadingNotFound
+    return medium, Grant(
+        user, medium.patient, Decision(purpose, opened.relation, "by_relation"), detail
+    )
+
+
+# --- devices -------------------------------------------------------------------
+
+
+def require_device_writer(user: User) -> None:
+    """Registering a device: the measuring professions only (audited when refused)."""
+    if user.is_authenticated and user.is_active and user.role in DEVICE_ROLES:
+        return
+    record(
+        user,
+        Event(action=Action.DEVICE_CREATE, outcome=Outcome.DENIED, detail={"rule": "role"}),
+    )
+    raise DeviceNotAllowed
