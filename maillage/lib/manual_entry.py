@@ -40,8 +40,9 @@ def _range(low: str, high: str) -> tuple[Decimal, Decimal]:
 # cmHg: French patients and doctors say "14/8".
 PRESSURE_UNITS = ("mm[Hg]", "cm[Hg]", "kPa")
 
-# Bounds from clinical extremes, generous on purpose: a refusal must mean "this cannot be",
-# never "this is alarming". The usual ranges only ask to look again before saving.
+# Possible ranges: clinical extremes, generous on purpose (a refusal must mean "this cannot
+# be", never "this is alarming"), and never wider than what maillage.measurements.codes
+# stores. The usual ranges only ask to look again before saving.
 RULES: dict[Measure, Rule] = {
     Measure.SYSTOLIC: Rule(PRESSURE_UNITS, _range("30", "300"), _range("70", "220"), Decimal(120)),
     Measure.DIASTOLIC: Rule(PRESSURE_UNITS, _range("10", "200"), _range("40", "130"), Decimal(80)),
@@ -54,14 +55,14 @@ RULES: dict[Measure, Rule] = {
         ("Cel", "[degF]"), _range("25", "45"), _range("35", "41"), Decimal("36.8")
     ),
     Measure.WEIGHT: Rule(
-        ("kg", "g", "[lb_av]"), _range("0.3", "500"), _range("2", "250"), Decimal("70.5")
+        ("kg", "g", "[lb_av]"), _range("0.3", "400"), _range("2", "250"), Decimal("70.5")
     ),
     Measure.HEIGHT: Rule(
         ("cm", "m", "[in_i]"), _range("25", "275"), _range("45", "220"), Decimal(170)
     ),
     Measure.BMI: Rule(("kg/m2",), _range("5", "150"), _range("13", "60"), Decimal("24.2")),
     Measure.GLUCOSE: Rule(
-        ("mg/dL", "g/L", "mmol/L"), _range("5", "2500"), _range("40", "500"), Decimal(95)
+        ("mg/dL", "g/L", "mmol/L"), _range("5", "2000"), _range("40", "500"), Decimal(95)
     ),
 }
 

@@ -77,7 +77,7 @@ def test_a_believable_value_is_kept_in_the_records_unit(
             Measure.WEIGHT,
             "-3",
             "kg",
-            "-3 kg n'est pas possible pour le poids : vérifiez la saisie (entre 0,3 et 500 kg).",
+            "-3 kg n'est pas possible pour le poids : vérifiez la saisie (entre 0,3 et 400 kg).",
         ),
         (
             Measure.TEMPERATURE,

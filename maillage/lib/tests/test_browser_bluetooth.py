@@ -1,0 +1,235 @@
+"""bluetooth.js in Chromium: the shared byte vectors, and the Web Bluetooth glue on a fake device.
+
+Headless Chromium cannot pair a device: the page's ``navigator.bluetooth`` is a
+stand-in for the browser's API (requestDevice, a GATT server, characteristics
+that are EventTargets), and the test fires ``characteristicvaluechanged`` with
+the bytes a device sends, so that they take the path a real notification takes.
+The script is loaded as the pages load it, from the static files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.staticfiles import finders
+from playwright.sync_api import Browser, Page
+
+from maillage.lib import bluetooth as bt
+from maillage.lib.tests.test_bluetooth import VECTORS
+
+pytestmark = pytest.mark.browser
+
+SCRIPT = finders.find("maillage/js/bluetooth.js")
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    # No server needed: the parser is the page's only code.
+    context = chromium.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.set_content("<!doctype html><html lang='fr'><title>Bluetooth</title><main></main></html>")
+    assert isinstance(SCRIPT, str)
+    page.add_script_tag(path=SCRIPT)
+    yield page
+    context.close()
+
+
+RUN_VECTORS = """(vectors) => {
+  const B = window.MaillageBluetooth;
+  const bytes = (hex) => {
+    const clean = hex.split(" ").join("");
+    const out = new Uint8Array(clean.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.substr(2 * i, 2), 16);
+    return out;
+  };
+  const raw = (hex) => bytes(hex).reduceRight((n, b) => n * 256 + b, 0);
+  const run = (v) => {
+    try {
+      // As the event gives it: a DataView on a larger buffer, at an offset.
+      const b = bytes(v.hex);
+      const buffer = new Uint8Array(b.length + 3);
+      buffer.set(b, 2);
+      const r = B.parse(v.characteristic, new DataView(buffer.buffer, 2, b.length));
+      const values = {};
+      for (const [k, q] of Object.entries(r.values)) values[k] = {value: q.value, unit: q.unit};
+      const out = Object.assign({}, r, {values});
+      delete out.characteristic;
+      return {reading: out};
+    } catch (e) {
+      return e instanceof B.MalformedPacket ? {error: e.problem} : {crash: String(e)};
+    }
+  };
+  return {
+    sfloat: vectors.sfloat.map((v) => B.decodeSfloat(raw(v.hex)).text),
+    float: vectors.float.map((v) => B.decodeFloat(raw(v.hex)).text),
+    packets: vectors.packets.map(run),
+  };
+}"""
+
+
+def test_every_vector_reads_the_same_in_the_browser(page: Page) -> None:
+    results = page.evaluate(RUN_VECTORS, VECTORS)
+    assert results["sfloat"] == [v["value"] for v in VECTORS["sfloat"]]
+    assert results["float"] == [v["value"] for v in VECTORS["float"]]
+    assert len(results["packets"]) == len(VECTORS["packets"])
+    for vector, result in zip(VECTORS["packets"], results["packets"], strict=True):
+        if "error" in vector:
+            assert result == {"error": vector["error"]}, vector["name"]
+        else:
+            assert result == {"reading": vector["expect"]}, vector["name"]
+
+
+def test_the_scripts_codes_are_the_modules(page: Page) -> None:
+    codes = page.evaluate("window.MaillageBluetooth.CODES")
+    assert codes == {m.value: [c.loinc, c.mdc] for m, c in bt.CODES.items()}
+    services = page.evaluate("window.MaillageBluetooth.MEASUREMENTS")
+    followed = {c for uuids in services.values() for c in uuids}
+    assert followed == set(bt.PARSERS)
+    assert {bt.SERVICE_OF[c] for c in followed} == set(
+        page.evaluate("Object.values(window.MaillageBluetooth.SERVICES)")
+    )
+
+
+# A stand-in for Chromium's Web Bluetooth: one device with the Device Information service
+# and the given measurement services; what the page asked and wrote is kept in window.asked.
+FAKE_BLUETOOTH = """(offered) => {
+  window.asked = {requests: [], writes: [], readings: [], errors: []};
+  const bytes = (list) => new DataView(new Uint8Array(list).buffer);
+  class Characteristic extends EventTarget {
+    constructor(uuid, value) {
+      super();
+      this.uuid = uuid;
+      this.value = value || null;
+      this.notifying = false;
+    }
+    startNotifications() { this.notifying = true; return Promise.resolve(this); }
+    readValue() { return Promise.resolve(this.value); }
+    writeValue(data) {
+      window.asked.writes.push([this.uuid, Array.from(new Uint8Array(data.buffer || data))]);
+      return Promise.resolve();
+    }
+    notify(list) {
+      this.value = bytes(list);
+      this.dispatchEvent(new Event("characteristicvaluechanged"));
+    }
+  }
+  const text = (s) => bytes(Array.from(new TextEncoder().encode(s)));
+  const services = {
+    0x180a: {0x2a29: new Characteristic(0x2a29, text("Omron")),
+             0x2a24: new Characteristic(0x2a24, text("M7 Intelli IT\\u0000")),
+             0x2a23: new Characteristic(0x2a23, bytes([1, 2, 3, 4, 5, 0x31, 0x5f, 0x00]))},
+  };
+  for (const [service, characteristics] of Object.entries(offered)) {
+    services[service] = {};
+    for (const c of characteristics) services[service][c] = new Characteristic(c);
+  }
+  window.fakeServices = services;
+  const lookup = (table, uuid) => table[uuid] ? Promise.resolve(table[uuid])
+    : Promise.reject(new DOMException("not found", "NotFoundError"));
+  const device = new EventTarget();
+  device.id = "fake-device-1";
+  device.name = "BP7000";
+  device.gatt = {
+    connected: false,
+    connect() { this.connected = true; return Promise.resolve(this); },
+    disconnect() {
+      this.connected = false;
+      device.dispatchEvent(new Event("gattserverdisconnected"));
+    },
+    getPrimaryService(uuid) {
+      return lookup(services, uuid).then((chars) => ({
+        getCharacteristic: (c) => lookup(chars, c),
+      }));
+    },
+  };
+  Object.defineProperty(navigator, "bluetooth", {configurable: true, value: {
+    requestDevice(options) { window.asked.requests.push(options); return Promise.resolve(device); },
+  }});
+}"""
+
+CONNECT = """(kind) => window.MaillageBluetooth.connect(kind, {
+  onReading: (r) => window.asked.readings.push(r),
+  onError: (e) => window.asked.errors.push(e.problem),
+  onDisconnect: () => window.asked.errors.push("disconnected"),
+}).then((link) => { window.link = link; return link.device; })"""
+
+
+def _notify(page: Page, service: int, characteristic: int, hex_bytes: str) -> None:
+    page.evaluate(
+        "([s, c, list]) => window.fakeServices[s][c].notify(list)",
+        [service, characteristic, list(bytes.fromhex(hex_bytes.replace(" ", "")))],
+    )
+
+
+def test_a_blood_pressure_monitor_through_web_bluetooth(page: Page) -> None:
+    page.evaluate(FAKE_BLUETOOTH, {str(0x1810): [0x2A35]})
+    assert page.evaluate("window.MaillageBluetooth.available()") is True
+    device = page.evaluate(CONNECT, "blood_pressure")
+    assert device == {
+        "id": "fake-device-1",
+        "name": "BP7000",
+        "manufacturer": "Omron",
+        "model": "M7 Intelli IT",
+        "systemId": "005F310504030201",
+    }
+    (request,) = page.evaluate("window.asked.requests")
+    assert request == {"filters": [{"services": [0x1810]}], "optionalServices": [0x180A]}
+    assert page.evaluate("window.fakeServices[0x1810][0x2a35].notifying") is True
+
+    _notify(page, 0x1810, 0x2A35, "1E 7800 5000 FF07 EA07 0C 03 0A 14 1E 4800 01 0D00")
+    _notify(page, 0x1810, 0x2A35, "04 7800 5000 5D00")  # pulse announced, missing
+    _notify(page, 0x1810, 0x2A35, "01 A0F0 6BF0 7CF0")
+    readings: list[dict[str, Any]] = page.evaluate("window.asked.readings")
+    assert [r["values"]["systolic"]["value"] for r in readings] == ["120", "16"]
+    first = readings[0]
+    assert first["kind"] == "blood_pressure"
+    assert first["characteristic"] == 0x2A35
+    assert first["time"] == "2026-12-03T10:20:30"
+    assert first["device"]["model"] == "M7 Intelli IT"
+    assert (
+        first["values"]["systolic"] | {"number": 120, "loinc": "8480-6", "mdc": "150021"}
+        == (first["values"]["systolic"])
+    )
+    assert first["values"]["mean_arterial"]["number"] is None
+    assert first["values"]["pulse_rate"]["unit"] == "/min"
+    assert readings[1]["values"]["diastolic"]["unit"] == "kPa"
+    assert page.evaluate("window.asked.errors") == ["truncated"]
+
+    page.evaluate("window.link.disconnect()")
+    assert page.evaluate("window.asked.errors") == ["truncated", "disconnected"]
+
+
+def test_an_oximeter_with_the_continuous_measurement_only(page: Page) -> None:
+    page.evaluate(FAKE_BLUETOOTH, {str(0x1822): [0x2A5F]})
+    page.evaluate(CONNECT, "pulse_oximeter")
+    _notify(page, 0x1822, 0x2A5F, "00 6200 4800")
+    (reading,) = page.evaluate("window.asked.readings")
+    assert (reading["kind"], reading["values"]["spo2"]["number"]) == ("plx_continuous", 98)
+    assert reading["values"]["spo2"]["loinc"] == "2708-6"
+
+
+def test_a_glucose_meter_is_asked_for_its_last_record(page: Page) -> None:
+    page.evaluate(FAKE_BLUETOOTH, {str(0x1808): [0x2A18, 0x2A52]})
+    page.evaluate(CONNECT, "glucose")
+    assert page.evaluate("window.asked.writes") == [[0x2A52, [0x01, 0x06]]]
+    _notify(page, 0x1808, 0x2A18, "02 0100 EA07 0C 03 07 2D 00 5FB0 11")
+    (reading,) = page.evaluate("window.asked.readings")
+    assert (
+        reading["values"]["glucose"] | {"value": "0.00095", "unit": "kg/L"}
+        == (reading["values"]["glucose"])
+    )
+
+
+def test_a_device_without_the_service_and_a_browser_without_bluetooth(page: Page) -> None:
+    page.evaluate(FAKE_BLUETOOTH, {str(0x1809): []})
+    error = page.evaluate(f"({CONNECT})('thermometer').then(() => null, (e) => e.message)")
+    assert error == "the device offers no measurement to follow"
+    page.evaluate(
+        "Object.defineProperty(navigator, 'bluetooth', {configurable: true, value: undefined})"
+    )
+    assert page.evaluate("window.MaillageBluetooth.available()") is False
+    error = page.evaluate(f"({CONNECT})('weight_scale').then(() => null, (e) => e.message)")
+    assert error == "no Web Bluetooth in this browser"
