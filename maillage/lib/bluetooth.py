@@ -65,6 +65,7 @@ class Problem(enum.StrEnum):
     TRUNCATED = "truncated"
     BAD_TIME = "bad_time"
     UNKNOWN_CHARACTERISTIC = "unknown_characteristic"
+    NOT_BYTES = "not_bytes"  # parse_sent(): what was posted is not a characteristic and hex bytes
 
 
 class MalformedPacket(ValueError):
@@ -821,6 +822,35 @@ def parse(characteristic: int, data: bytes) -> Reading:
             Problem.UNKNOWN_CHARACTERISTIC, f"characteristic 0x{characteristic:04X} is not read"
         )
     return parser(bytes(data))
+
+
+BLUETOOTH_BASE_UUID_TAIL = "-0000-1000-8000-00805f9b34fb"
+MAX_VALUE_BYTES = 512  # an attribute value is at most 512 bytes (Bluetooth Core, ATT)
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def characteristic_number(name: str | int) -> int:
+    """0x2A35 from 0x2A35, "2a35", "0x2A35" or "00002a35-0000-1000-8000-00805f9b34fb"."""
+    if isinstance(name, int):
+        return name
+    text = name.strip().lower()
+    if len(text) == 36 and text.startswith("0000") and text.endswith(BLUETOOTH_BASE_UUID_TAIL):
+        text = text[4:8]
+    text = text.removeprefix("0x")
+    if not 1 <= len(text) <= 4 or not set(text) <= _HEX_DIGITS:
+        raise MalformedPacket(Problem.NOT_BYTES, "not a 16-bit Bluetooth characteristic")
+    return int(text, 16)
+
+
+def parse_sent(characteristic: str | int, hex_bytes: str) -> Reading:
+    """A reading posted by a browser or a device hub: the characteristic and the bytes in hex.
+
+    The server parses the device's own bytes again rather than trusting a parsed reading.
+    """
+    text = hex_bytes.replace(" ", "").lower()
+    if len(text) > 2 * MAX_VALUE_BYTES or len(text) % 2 or not set(text) <= _HEX_DIGITS:
+        raise MalformedPacket(Problem.NOT_BYTES, "not hexadecimal bytes")
+    return parse(characteristic_number(characteristic), bytes.fromhex(text))
 
 
 # --- FHIR: a reading as Observations ------------------------------------------------------------

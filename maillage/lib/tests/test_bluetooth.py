@@ -53,7 +53,7 @@ def test_every_characteristic_and_error_has_vectors() -> None:
     covered = {int(v["characteristic"], 16) for v in VECTORS["packets"]}
     assert set(bt.PARSERS) <= covered
     errors = {v["error"] for v in VECTORS["packets"] if "error" in v}
-    assert errors == {p.value for p in bt.Problem}
+    assert errors == {p.value for p in bt.Problem} - {bt.Problem.NOT_BYTES}
     specials = {v["value"] for v in VECTORS["sfloat"]} & {v["value"] for v in VECTORS["float"]}
     assert {s.value for s in bt.Special} <= specials
 
@@ -92,6 +92,27 @@ def test_the_error_says_what_is_missing() -> None:
         bt.parse(bt.BLOOD_PRESSURE_MEASUREMENT, _bytes("04 7800 5000 5D00"))
     assert "pulse rate needs 2 bytes at offset 7, 0 left" in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+def test_what_a_browser_or_hub_posts_is_parsed_again() -> None:
+    for name in (0x2A1C, "2a1c", "0x2A1C", "00002A1C-0000-1000-8000-00805F9B34FB"):
+        reading = bt.parse_sent(name, "00 6e0100ff")
+        assert isinstance(reading, bt.TemperatureReading)
+        assert reading.temperature.value == Decimal("36.6")
+    for name, hex_bytes in [
+        ("2a1c", "00 6e0100f"),
+        ("2a1c", "zz"),
+        ("2a1c", "00" * 513),
+        ("heart", "00"),
+        ("12345", "00"),
+        ("00002a1c-0000-1000-8000-00805f9b34fc", "00"),
+    ]:
+        with pytest.raises(bt.MalformedPacket) as caught:
+            bt.parse_sent(name, hex_bytes)
+        assert caught.value.problem is bt.Problem.NOT_BYTES
+    with pytest.raises(bt.MalformedPacket) as caught:
+        bt.parse_sent("2a37", "0048")
+    assert caught.value.problem is bt.Problem.UNKNOWN_CHARACTERISTIC
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@
  *   // unknown_characteristic.
  *
  *   MaillageBluetooth.connect("blood_pressure", {
- *     onReading: function (reading) {},   // reading.device: {id, name, manufacturer, model, systemId}
+ *     onReading: function (reading) {},   // reading.device: {id, name, manufacturer, model, systemId};
+ *                                         // reading.bytes: the device's bytes in hex, for the server
  *     onError: function (error) {},       // a malformed packet; the connection stays
  *     onDisconnect: function () {}
  *   }).then(function (link) { link.disconnect(); });
@@ -451,10 +452,16 @@
     }
     reading.device = device || null;
     reading.receivedAt = new Date().toISOString();
+    // The device's own bytes, for the server to parse again (bluetooth.parse_sent).
+    reading.bytes = hexOf(value);
     if (handlers.onReading) {
       handlers.onReading(reading);
     }
     return reading;
+  }
+
+  function hexOf(data) {
+    return Array.prototype.map.call(bytesOf(data), function (b) { return pad(b.toString(16), 2); }).join("");
   }
 
   function readText(service, uuid) {
