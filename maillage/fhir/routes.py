@@ -5,6 +5,7 @@ from __future__ import annotations
 from maillage.fhir.auth import authenticate
 from maillage.fhir.interactions import (
     agenda,
+    appointment_change,
     audit_event,
     binary,
     bulk_export,
@@ -39,6 +40,7 @@ ROUTES: tuple[Route, ...] = (
     *service_request.ROUTES,
     *task.ROUTES,
     *agenda.ROUTES,
+    *appointment_change.ROUTES,
     *encounter.ROUTES,
     *audit_event.ROUTES,
     *bulk_export.ROUTES,

@@ -164,6 +164,48 @@ def open_appointment(
     return AppointmentAccess(subject, appointment)
 
 
+@dataclass
+class PeekedAppointment:
+    """An appointment opened for a change whose action writes the audit entry (one per call).
+
+    Only a refusal is audited when peeking; if no action follows (nothing
+    changed, or the change was refused before any action), ``audit`` writes
+    the opening, so that the call still leaves exactly one entry.
+    """
+
+    access: AppointmentAccess
+    decision: Decision
+
+    def audit(self, **detail: Any) -> None:
+        audit_decision(
+            self.access.user,
+            self.access.patient,
+            self.decision,
+            detail={"appointment": str(self.access.appointment.uuid), **detail},
+        )
+
+
+def peek_appointment(
+    user: User, appointment_uuid: object, *, detail: Mapping[str, Any] | None = None
+) -> PeekedAppointment:
+    """As ``open_appointment``, for a caller that goes on to one action (the action audits)."""
+    purpose = Action.APPOINTMENT_READ
+    appointment = _load(appointment_uuid)
+    if appointment is None:
+        _refuse_unknown(user, purpose, appointment_uuid)
+        raise AppointmentNotFound
+    subject, decision = _decide(user, appointment, purpose)
+    if not decision.granted:
+        audit_decision(
+            user,
+            appointment.patient,
+            decision,
+            detail={"appointment": str(appointment.uuid), **(detail or {})},
+        )
+        raise AppointmentNotFound
+    return PeekedAppointment(AppointmentAccess(subject, appointment), decision)
+
+
 def appointment_for_change(
     user: User, appointment_uuid: object, *, detail: Mapping[str, Any] | None = None
 ) -> tuple[AppointmentAccess, Grant]:

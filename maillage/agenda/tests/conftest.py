@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from maillage.agenda import slots
 from maillage.agenda.models import Schedule, Slot, SlotModality, SlotStatus, WeeklyRule
+from maillage.fhir.tests.conftest import Api
 
 
 @pytest.fixture(autouse=True)
@@ -76,3 +78,9 @@ def agendas(personas: Any) -> Agendas:
 def tomorrow_at(hour: int, minute: int = 0) -> dt.datetime:
     day = timezone.localdate() + dt.timedelta(days=1)
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_default_timezone())
+
+
+@pytest.fixture
+def api(client: Client) -> Api:
+    """The FHIR API with bearer tokens, as the FHIR tests use it."""
+    return Api(client)

@@ -120,3 +120,60 @@ def test_the_patient_books_a_remote_slot_through_fhirpy(
         ).save()
     assert "Appointment.reasonCode" in str(no_reason.value)
     assert Slot.objects.get(uuid=other.id).status == SlotStatus.FREE
+
+
+def test_fhirpy_cancels_and_moves_and_a_stranger_cannot(
+    live_url: str, personas: Any, agendas: Any
+) -> None:
+    from maillage.agenda import actions
+    from maillage.agenda.models import AppointmentStatus, Modality
+
+    first, second, third = Slot.objects.filter(
+        schedule=agendas.gp, status=SlotStatus.FREE
+    ).order_by("start")[:3]
+    booking = actions.Booking(first.uuid, personas.patient.uuid, Modality.REMOTE, "Toux")
+    appointment = actions.book(personas.patient_user, booking)
+    doctor = client(live_url, personas.treating_doctor.user)
+
+    # A stranger (another house's secretary) tries both ways: nothing of it exists for her.
+    stranger = client(live_url, personas.stranger_coordinator)
+    with pytest.raises(ResourceNotFound):
+        stranger.patch("Appointment", str(appointment.uuid), status="cancelled")
+    with pytest.raises(ResourceNotFound):
+        stranger.resource(
+            "Appointment",
+            id=str(appointment.uuid),
+            status="cancelled",
+            participant=[
+                {"actor": {"reference": f"Patient/{personas.patient.uuid}"}, "status": "accepted"}
+            ],
+        ).save()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+
+    # The doctor moves it (fhirpy's patch is a merge patch): fhirpy then holds the new one.
+    moved = doctor.reference("Appointment", str(appointment.uuid)).to_resource()
+    moved["slot"] = [{"reference": f"Slot/{second.uuid}"}]
+    moved.save(fields=["slot"])
+    assert moved.id != str(appointment.uuid)
+    assert moved["slot"][0]["reference"] == f"Slot/{second.uuid}"
+    assert Appointment.objects.get(uuid=moved.id).moved_from == appointment
+
+    # A slot that is not free: a conflict in an OperationOutcome.
+    actions.book(
+        personas.patient_user,
+        actions.Booking(third.uuid, personas.patient.uuid, Modality.REMOTE, "Autre"),
+    )
+    with pytest.raises(OperationOutcome) as taken:
+        doctor.patch("Appointment", moved.id, slot=[{"reference": f"Slot/{third.uuid}"}])
+    assert "conflict" in str(taken.value)
+
+    # The patient cancels the new one by PUT, as read, with a reason.
+    mine = client(live_url, personas.patient_user)
+    current = mine.reference("Appointment", moved.id).to_resource()
+    current["status"] = "cancelled"
+    current["cancelationReason"] = {"text": "Je vais mieux"}
+    current.save()
+    assert current["status"] == "cancelled"
+    assert Slot.objects.get(pk=second.pk).status == SlotStatus.FREE
+    assert Appointment.objects.get(uuid=moved.id).cancel_reason == "Je vais mieux"

@@ -48,6 +48,8 @@ EXPECTED = {
     ("Appointment", "read"),
     ("Appointment", "search-type"),
     ("Appointment", "create"),
+    ("Appointment", "update"),
+    ("Appointment", "patch"),
     # Teleconsultation (maillage.teleconsult).
     ("Encounter", "read"),
     ("Encounter", "search-type"),
