@@ -262,3 +262,60 @@ def test_random_packets_read_the_same_on_both_sides(page: Page) -> None:
         outcomes[next(iter(expected))] += 1
     # Both outcomes were exercised, not only refusals.
     assert min(outcomes.values()) > 100, outcomes
+
+
+# Field layouts from STANDARDS.md's table: (flag bit or None when always there, size or "date").
+LAYOUTS: dict[int, list[tuple[int | None, int | str]]] = {
+    0x2A35: [(None, 6), (0x02, "date"), (0x04, 2), (0x08, 1), (0x10, 2)],
+    0x2A1C: [(None, 4), (0x02, "date"), (0x04, 1)],
+    0x2A5E: [(None, 4), (0x01, "date"), (0x02, 2), (0x04, 3), (0x08, 2)],
+    0x2A5F: [(None, 4), (0x01, 4), (0x02, 4), (0x04, 2), (0x08, 3), (0x10, 2)],
+    0x2A9D: [(None, 2), (0x02, "date"), (0x04, 1), (0x08, 4)],
+    0x2A18: [(None, 2), (None, "date"), (0x01, 2), (0x02, 3), (0x08, 2)],
+}
+
+
+def _random_packet(chance: random.Random, characteristic: int) -> bytes:
+    flags = chance.randrange(256)
+    out = bytearray([flags])
+    for bit, size in LAYOUTS[characteristic]:
+        if bit is not None and not flags & bit:
+            continue
+        if size == "date":
+            year = chance.choice([0, chance.randrange(1990, 2040)])
+            out += year.to_bytes(2, "little")
+            # Days up to 31 in every month and second 60: some dates do not exist.
+            month, day = chance.randrange(1, 13), chance.randrange(1, 32)
+            out += bytes(
+                [month, day, chance.randrange(24), chance.randrange(60), chance.randrange(61)]
+            )
+        else:
+            assert isinstance(size, int)
+            out += bytes(chance.randrange(256) for _ in range(size))
+    if chance.random() < 0.1:
+        out = out[: chance.randrange(len(out))]
+    return bytes(out)
+
+
+def test_well_formed_random_packets_read_the_same_on_both_sides(page: Page) -> None:
+    """Every flag combination with its fields, so that each optional path meets the other side."""
+    chance = random.Random(3122026)
+    packets = [
+        {"characteristic": f"{c:04X}", "hex": _random_packet(chance, c).hex(), "name": ""}
+        for c in LAYOUTS
+        for _ in range(300)
+    ]
+    results = page.evaluate(RUN_VECTORS, {"sfloat": [], "float": [], "packets": packets})
+    problems: dict[str, int] = {}
+    for packet, result in zip(packets, results["packets"], strict=True):
+        try:
+            expected = {"reading": bt.parse_sent(packet["characteristic"], packet["hex"]).as_dict()}
+            key = "reading"
+        except bt.MalformedPacket as error:
+            expected = {"error": error.problem.value}
+            key = error.problem.value
+        assert result == expected, packet
+        problems[key] = problems.get(key, 0) + 1
+    assert problems["reading"] > 1000, problems
+    assert problems["bad_time"] > 5, problems
+    assert problems["truncated"] > 50, problems
