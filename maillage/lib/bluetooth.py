@@ -899,9 +899,34 @@ def fhir_value(quantity: Quantity) -> dict[str, Any]:
     }
 
 
-def _observation(
-    code: dict[str, Any], category: str, time: dt.datetime | None, tz: dt.tzinfo
-) -> dict[str, Any]:
+DEVICE_CLOCK_AHEAD = dt.timedelta(minutes=5)
+DEVICE_CLOCK_MAX_AGE = dt.timedelta(days=7)
+
+
+def effective_time(
+    reading: Reading, *, tz: dt.tzinfo, received: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When the measurement was taken (aware), or None when neither side knows.
+
+    The device's clock has no zone: it is read in the zone of the place of care. It is
+    trusted unless the oximeter says it is not set, the glucose meter reports a time
+    fault, or, when the time of receipt is known, it lies ahead of it or more than
+    a week before it (a monitor whose batteries were changed restarts in 2000 or so):
+    then the time of receipt stands in.
+    """
+    time = None if reading.time is None else reading.time.replace(tzinfo=tz)
+    if isinstance(reading, PlxSpotCheckReading) and reading.clock_not_set:
+        time = None
+    if isinstance(reading, GlucoseReading) and reading.sensor_status is not None:
+        time = None if "time_fault" in reading.sensor_status.names else time
+    if received is not None and (
+        time is None or not received - DEVICE_CLOCK_MAX_AGE <= time <= received + DEVICE_CLOCK_AHEAD
+    ):
+        return received
+    return time
+
+
+def _observation(code: dict[str, Any], category: str, time: dt.datetime | None) -> dict[str, Any]:
     observation: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",
@@ -909,35 +934,36 @@ def _observation(
         "code": code,
     }
     if time is not None:
-        # The device's clock has no zone: it is read in the zone of the place of care.
-        observation["effectiveDateTime"] = time.replace(tzinfo=tz).isoformat()
+        observation["effectiveDateTime"] = time.isoformat()
     return observation
 
 
-def observations(reading: Reading, *, tz: dt.tzinfo) -> list[dict[str, Any]]:
+def observations(
+    reading: Reading, *, tz: dt.tzinfo, received: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """The reading as FHIR R4 Observation dicts (HL7 PHD IG's shape), values in stored units.
 
-    Only what the reading says: the caller adds subject, encounter, performer, device,
-    and ``effectiveDateTime`` (the time of receipt) where the device gave no time stamp.
-    Values are ``Decimal``s, exact. The blood pressure is one panel (85354-9) with its
-    components; every other measure is an Observation of its own. Measures without a
-    LOINC code (the pulse amplitude index) and the PLX fast and slow averages stay out.
+    Only what the reading says: the caller adds subject, encounter, performer, device.
+    ``effectiveDateTime`` is ``effective_time()`` (absent when unknown). Values are
+    ``Decimal``s, exact. The blood pressure is one panel (85354-9) with its components;
+    every other measure is an Observation of its own. Measures without a LOINC code (the
+    pulse amplitude index) and the PLX fast and slow averages stay out.
     """
-    time = reading.time
+    time = effective_time(reading, tz=tz, received=received)
     if isinstance(reading, BloodPressureReading):
-        panel = _observation(_codeable(BLOOD_PRESSURE_PANEL), "vital-signs", time, tz)
+        panel = _observation(_codeable(BLOOD_PRESSURE_PANEL), "vital-signs", time)
         panel["component"] = [
             {"code": _codeable(q.coding), **fhir_value(q)}
             for q in (reading.systolic, reading.diastolic, reading.mean_arterial)
         ]
         singles = [reading.pulse_rate] if reading.pulse_rate else []
-        return [panel, *(_single(q, time, tz) for q in singles)]
-    return [_single(q, time, tz) for q in reading.quantities() if q.coding.loinc]
+        return [panel, *(_single(q, time) for q in singles)]
+    return [_single(q, time) for q in reading.quantities() if q.coding.loinc]
 
 
-def _single(quantity: Quantity, time: dt.datetime | None, tz: dt.tzinfo) -> dict[str, Any]:
+def _single(quantity: Quantity, time: dt.datetime | None) -> dict[str, Any]:
     extra = (SPO2_EXTRA_LOINC,) if quantity.measure is Measure.SPO2 else ()
     category = "laboratory" if quantity.measure is Measure.GLUCOSE else "vital-signs"
-    observation = _observation(_codeable(quantity.coding, *extra), category, time, tz)
+    observation = _observation(_codeable(quantity.coding, *extra), category, time)
     observation.update(fhir_value(quantity))
     return observation

@@ -305,3 +305,34 @@ def test_every_coded_measure_has_a_valid_loinc_code() -> None:
     codes = [c.loinc for c in bt.CODES.values() if c.loinc]
     codes += [bt.BLOOD_PRESSURE_PANEL.loinc or "", bt.SPO2_EXTRA_LOINC]
     assert all(is_loinc_code(code) for code in codes), codes
+
+
+def test_the_devices_clock_is_trusted_within_reason() -> None:
+    received = dt.datetime(2026, 12, 3, 10, 21, tzinfo=PARIS)
+    pressure = bt.parse(
+        bt.BLOOD_PRESSURE_MEASUREMENT, _bytes("02 7800 5000 5D00 EA07 0C 03 0A 14 1E")
+    )
+    device_time = dt.datetime(2026, 12, 3, 10, 20, 30, tzinfo=PARIS)
+    assert bt.effective_time(pressure, tz=PARIS, received=received) == device_time
+    assert bt.effective_time(pressure, tz=PARIS) == device_time
+    # A clock ahead of the receipt, or one still in 2000 after new batteries: the receipt.
+    late = received - dt.timedelta(minutes=6)
+    assert bt.effective_time(pressure, tz=PARIS, received=late) == late
+    reset = bt.parse(bt.BLOOD_PRESSURE_MEASUREMENT, _bytes("02 7800 5000 5D00 D007 01 01 00 05 00"))
+    assert bt.effective_time(reset, tz=PARIS, received=received) == received
+    (panel,) = bt.observations(reset, tz=PARIS, received=received)
+    assert panel["effectiveDateTime"] == "2026-12-03T10:21:00+01:00"
+    # The oximeter says its clock is not set; the glucose meter reports a time fault.
+    oximeter = bt.parse(bt.PLX_SPOT_CHECK_MEASUREMENT, _bytes("11 6200 4800 EA07 0C 03 0A 14 1E"))
+    assert bt.effective_time(oximeter, tz=PARIS) is None
+    assert bt.effective_time(oximeter, tz=PARIS, received=received) == received
+    meter = bt.parse(bt.GLUCOSE_MEASUREMENT, _bytes("0A 0100 EA07 0C 03 0A 14 1E 5FB0 11 0008"))
+    assert isinstance(meter, bt.GlucoseReading)
+    assert meter.sensor_status is not None
+    assert meter.sensor_status.names == ("time_fault",)
+    assert bt.effective_time(meter, tz=PARIS) is None
+    # No time anywhere: none said.
+    assert (
+        bt.effective_time(bt.parse(bt.PLX_CONTINUOUS_MEASUREMENT, _bytes("00 6200 4800")), tz=PARIS)
+        is None
+    )

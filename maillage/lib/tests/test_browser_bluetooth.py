@@ -216,6 +216,19 @@ def test_an_oximeter_with_the_continuous_measurement_only(page: Page) -> None:
     assert reading["values"]["spo2"]["loinc"] == "2708-6"
 
 
+def test_a_device_that_does_not_advertise_its_service(page: Page) -> None:
+    page.evaluate(FAKE_BLUETOOTH, {str(0x181D): [0x2A9D]})
+    page.evaluate(
+        "window.MaillageBluetooth.connect('weight_scale', "
+        "{onReading: (r) => window.asked.readings.push(r)}, {anyDevice: true})"
+    )
+    (request,) = page.evaluate("window.asked.requests")
+    assert request == {"acceptAllDevices": True, "optionalServices": [0x181D, 0x180A]}
+    _notify(page, 0x181D, 0x2A9D, "00 1437")
+    (reading,) = page.evaluate("window.asked.readings")
+    assert reading["values"]["weight"]["value"] == "70.5"
+
+
 def test_a_glucose_meter_is_asked_for_its_last_record(page: Page) -> None:
     page.evaluate(FAKE_BLUETOOTH, {str(0x1808): [0x2A18, 0x2A52]})
     page.evaluate(CONNECT, "glucose")

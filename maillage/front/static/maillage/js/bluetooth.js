@@ -20,7 +20,8 @@
  *                                         // reading.bytes: the device's bytes in hex, for the server
  *     onError: function (error) {},       // a malformed packet; the connection stays
  *     onDisconnect: function () {}
- *   }).then(function (link) { link.disconnect(); });
+ *   }, {anyDevice: false}).then(function (link) { link.disconnect(); });
+ *   // anyDevice: list every device around, for those that do not advertise their service
  *   // kinds: blood_pressure, thermometer, pulse_oximeter, weight_scale, glucose
  *   MaillageBluetooth.available()  // whether this browser has Web Bluetooth (else: manual entry)
  *
@@ -518,7 +519,7 @@
     });
   }
 
-  function connect(kind, handlers) {
+  function connect(kind, handlers, options) {
     var serviceUuid = SERVICES[kind];
     if (!serviceUuid) {
       return Promise.reject(new Error("unknown device kind: " + kind));
@@ -528,10 +529,11 @@
     }
     handlers = handlers || {};
     var device, server, info;
-    return navigator.bluetooth.requestDevice({
-      filters: [{ services: [serviceUuid] }],
-      optionalServices: [DEVICE_INFORMATION]
-    }).then(function (chosen) {
+    // Some devices do not advertise their service: anyDevice lists every device around.
+    var request = options && options.anyDevice
+      ? { acceptAllDevices: true, optionalServices: [serviceUuid, DEVICE_INFORMATION] }
+      : { filters: [{ services: [serviceUuid] }], optionalServices: [DEVICE_INFORMATION] };
+    return navigator.bluetooth.requestDevice(request).then(function (chosen) {
       device = chosen;
       device.addEventListener("gattserverdisconnected", function () {
         if (handlers.onDisconnect) {
