@@ -233,16 +233,26 @@ def correct_observation(
     *,
     status: str = Status.AMENDED,
     expected_version: int | None = None,
+    patient_uuid: object | None = None,
 ) -> Observation:
     """Its performer corrects a reading (or marks it entered in error): a new version.
 
-    The patient, the act and the code stay: a different reading is a new one.
+    The patient, the act and the code stay: a different reading is a new one
+    (``new.encounter`` names the reading's act, or None; ``patient_uuid`` its
+    patient when the sender named one).
     """
     checked = check_reading(new)
     reading, grant = policy.observation_for_change(user, reading_uuid, performer_only=True)
     if checked.code.loinc != reading.code:
         grant.failed("code_changed")
         raise ReadingRefused(_("A reading keeps its code: record a new one instead."), "code")
+    if patient_uuid is not None and str(patient_uuid) != str(reading.patient.uuid):
+        grant.failed("patient_changed")
+        raise ReadingRefused(_("A reading stays in the record of its patient."), "subject")
+    act = reading.encounter.uuid if reading.encounter is not None else None
+    if str(new.encounter) != str(act):
+        grant.failed("encounter_changed")
+        raise ReadingRefused(_("A reading stays with the act it was taken in."), "encounter")
     if status not in (Status.AMENDED, Status.ENTERED_IN_ERROR):
         status = Status.AMENDED
     with transaction.atomic():

@@ -39,7 +39,13 @@ from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
 from maillage.measurements.models import Media, Observation
 from maillage.policy.decide import Decision, Subject, decide
-from maillage.policy.gate import Grant, PatientNotFound, RecordAccess, audit_decision
+from maillage.policy.gate import (
+    Grant,
+    PatientNotFound,
+    RecordAccess,
+    audit_decision,
+    load_patient,
+)
 from maillage.policy.relations import Relation
 from maillage.policy.teleconsult import load as load_act
 from maillage.policy.teleconsult import participating
@@ -149,6 +155,32 @@ def open_readings(
     if not decision.granted or decision.relation is None:
         raise PatientNotFound
     return ReadingsAccess(subject, decision.relation)
+
+
+def open_readings_by_id(
+    user: User, patient_uuid: object, *, detail: Mapping[str, Any] | None = None
+) -> ReadingsAccess:
+    """The same, by the patient's public id (an unknown one refused and audited alike)."""
+    patient = load_patient(patient_uuid)
+    if patient is None:
+        _refuse_unknown(user, Action.OBSERVATION_READ, patient_uuid)
+        raise PatientNotFound
+    return open_readings(user, patient, detail=detail)
+
+
+def patient_for_recording(user: User, patient_uuid: object) -> Patient:
+    """The patient a reading is sent for, by public id; an unknown one refused and audited."""
+    patient = load_patient(patient_uuid)
+    if patient is None:
+        _refuse_unknown(user, Action.OBSERVATION_WRITE, patient_uuid)
+        raise PatientNotFound
+    return patient
+
+
+def patient_of_act(act_uuid: object) -> uuid.UUID | None:
+    """The public id of an act's patient, unchecked: to hand to ``open_readings_by_id``."""
+    act = load_act(act_uuid)
+    return act.patient.uuid if act is not None else None
 
 
 def _is_uuid(value: object) -> bool:

@@ -5,6 +5,8 @@ Communication attachment. A file attached to a message of a thread the caller
 takes part in is served through ``policy.messages.get_attachment_file``
 (audited as a read of the thread), one sent with a tele-expertise through
 ``policy.expertise.attachment_of`` (audited as a read of the request).
+A photo, sound or tracing of a Media is served through
+``policy.measurements.media_file`` (audited as a read of the readings).
 Otherwise it is served only through a
 document the caller may see: every document holding it is tried through
 ``policy.gate.get_document`` (each attempt audited, as a document read)
@@ -36,6 +38,7 @@ from maillage.files.responses import content_disposition
 from maillage.policy import gate as access
 from maillage.policy.expertise import RequestNotFound, attachment_of
 from maillage.policy.gate import DocumentNotFound
+from maillage.policy.measurements import ReadingNotFound, media_file
 from maillage.policy.messages import AttachmentNotFound, get_attachment_file
 
 PRIVATE = {"Cache-Control": "private, no-store"}
@@ -89,6 +92,13 @@ def _gated_file(call: Call) -> tuple[Json, StoredFile]:
         pass
     else:
         return reference("ServiceRequest", request_access.request.uuid), request_file
+    try:
+        # A photo, sound or tracing of the patient's readings.
+        held = media_file(call.actor, call.resource_id)
+    except ReadingNotFound:
+        raise FhirError(404) from None
+    if held is not None:
+        return reference("Media", held[0].uuid), held[1]
     try:
         document, stored = access.get_document_file(call.actor, call.resource_id)
     except DocumentNotFound:

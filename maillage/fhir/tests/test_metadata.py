@@ -53,6 +53,17 @@ EXPECTED = {
     # Teleconsultation (maillage.teleconsult).
     ("Encounter", "read"),
     ("Encounter", "search-type"),
+    # Measurements (maillage.measurements).
+    ("Observation", "read"),
+    ("Observation", "search-type"),
+    ("Observation", "create"),
+    ("Observation", "update"),
+    ("Device", "read"),
+    ("Device", "search-type"),
+    ("Device", "create"),
+    ("Media", "read"),
+    ("Media", "search-type"),
+    ("Media", "create"),
 }
 
 

@@ -203,12 +203,16 @@ def test_its_performer_corrects_a_reading_and_nobody_else(personas, act) -> None
     )
     with pytest.raises(policy.ReadingNotFound):
         actions.correct_observation(personas.treating_doctor.user, reading.uuid, spo2("96"))
+    corrected = spo2("96", encounter=act.uuid)
     with pytest.raises(actions.StaleVersion):
         actions.correct_observation(
-            personas.nurse.user, reading.uuid, spo2("96"), expected_version=3
+            personas.nurse.user, reading.uuid, corrected, expected_version=3
         )
+    with pytest.raises(ReadingRefused) as moved:
+        actions.correct_observation(personas.nurse.user, reading.uuid, spo2("96"))
+    assert moved.value.element == "encounter"
     fixed = actions.correct_observation(
-        personas.nurse.user, reading.uuid, spo2("96"), expected_version=1
+        personas.nurse.user, reading.uuid, corrected, expected_version=1
     )
     assert (fixed.value, fixed.status, fixed.version) == (Decimal("96"), "amended", 2)
 
