@@ -268,7 +268,9 @@ def test_random_packets_read_the_same_on_both_sides(page: Page) -> None:
     outcomes = {"error": 0, "reading": 0}
     for packet, result in zip(packets, results["packets"], strict=True):
         try:
-            expected = {"reading": bt.parse_sent(packet["characteristic"], packet["hex"]).as_dict()}
+            expected: dict[str, Any] = {
+                "reading": bt.parse_sent(packet["characteristic"], packet["hex"]).as_dict()
+            }
         except bt.MalformedPacket as error:
             expected = {"error": error.problem.value}
         assert result == expected, packet
@@ -322,7 +324,9 @@ def test_well_formed_random_packets_read_the_same_on_both_sides(page: Page) -> N
     problems: dict[str, int] = {}
     for packet, result in zip(packets, results["packets"], strict=True):
         try:
-            expected = {"reading": bt.parse_sent(packet["characteristic"], packet["hex"]).as_dict()}
+            expected: dict[str, Any] = {
+                "reading": bt.parse_sent(packet["characteristic"], packet["hex"]).as_dict()
+            }
             key = "reading"
         except bt.MalformedPacket as error:
             expected = {"error": error.problem.value}
