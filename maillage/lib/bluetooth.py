@@ -28,7 +28,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 # --- Assigned numbers (Bluetooth SIG) ---------------------------------------------------------
@@ -260,17 +260,24 @@ _FACTORS: dict[tuple[str, str], Decimal] = {
 }
 
 
+MAX_DIGITS = 200
+
+
 def convert(value: Decimal, unit: str, to: str) -> Decimal:
     """``value`` in ``unit`` expressed in ``to``; exact when the units agree, else rounded."""
     if unit == to:
         return value
-    if (unit, to) == ("[degF]", "Cel"):
-        converted = (value - 32) * 5 / 9
-    elif (unit, to) in _FACTORS:
-        converted = value * _FACTORS[unit, to]
-    else:
+    if (unit, to) != ("[degF]", "Cel") and (unit, to) not in _FACTORS:
         raise ValueError(f"no conversion from {unit} to {to}")
-    return converted.quantize(STORED_QUANTUM.get(to, Decimal("0.01")), rounding=ROUND_HALF_EVEN)
+    # Enough digits for any FLOAT (10^127 x 2^23) to be converted and rounded, not refused:
+    # an absurd value is the record's range check to refuse, not an arithmetic error.
+    with localcontext(prec=MAX_DIGITS):
+        if (unit, to) == ("[degF]", "Cel"):
+            converted = (value - 32) * 5 / 9
+        else:
+            converted = value * _FACTORS[unit, to]
+        quantum = STORED_QUANTUM.get(to, Decimal("0.01"))
+        return converted.quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)

@@ -127,12 +127,17 @@ class CheckedEntry:
     warning: str | None  # a possible but unusual value: ask to check before saving
 
 
+MAX_TYPED_CHARACTERS = 16  # no reading needs more; a longer "number" is a slip or an attack
+
+
 def parse_decimal(text: str) -> Decimal | None:
     """A typed number: digits, one decimal comma or point, a leading minus; else None.
 
     One pass over the characters: no exponent, no "NaN", no thousands separators.
     """
     text = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if len(text) > MAX_TYPED_CHARACTERS:
+        return None
     body = text[1:] if text.startswith("-") else text
     separators = body.count(",") + body.count(".")
     digits = sum(c in "0123456789" for c in body)
@@ -142,6 +147,15 @@ def parse_decimal(text: str) -> Decimal | None:
         return Decimal(text.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - ruled out by the scan above
         return None
+
+
+def _plain_number(value: Decimal) -> bool:
+    """Finite, and of a size a typed reading can have (a Decimal may come from elsewhere)."""
+    return (
+        value.is_finite()
+        and len(value.as_tuple().digits) <= MAX_TYPED_CHARACTERS
+        and abs(value.adjusted()) <= MAX_TYPED_CHARACTERS
+    )
 
 
 def _label(unit: str) -> str:
@@ -163,7 +177,7 @@ def check_entry(measure: Measure, value: str | Decimal, unit: str) -> CheckedEnt
         )
     name = MEASURE_NAMES[measure]
     entered = value if isinstance(value, Decimal) else parse_decimal(value)
-    if entered is None or not entered.is_finite():
+    if entered is None or not _plain_number(entered):
         raise EntryRefused(
             Refusal.NOT_A_NUMBER,
             _("Enter a number for %(measure)s, for example %(example)s.")

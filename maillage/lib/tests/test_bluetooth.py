@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fhir.resources.observation import Observation as FhirObservation
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from maillage.lib import bluetooth as bt
@@ -189,6 +189,7 @@ def test_every_sfloat_decodes(raw: int) -> None:
         assert bt.encode_sfloat(number.mantissa, number.exponent) == raw
 
 
+@settings(max_examples=500)
 @given(st.sampled_from(sorted(bt.PARSERS)), st.binary(max_size=40))
 def test_any_bytes_give_a_reading_or_a_malformed_packet(characteristic: int, data: bytes) -> None:
     try:
@@ -197,6 +198,9 @@ def test_any_bytes_give_a_reading_or_a_malformed_packet(characteristic: int, dat
         assert error.problem in bt.Problem
     else:
         assert reading.as_dict()["kind"] == reading.kind
+        # Whatever the device said, it maps (an absurd value is the store's to refuse).
+        for observation in bt.observations(reading, tz=PARIS):
+            assert observation["resourceType"] == "Observation"
 
 
 # --- FHIR form -----------------------------------------------------------------------------------

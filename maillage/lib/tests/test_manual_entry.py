@@ -6,10 +6,13 @@ from decimal import Decimal
 
 import pytest
 from django.utils.translation import override
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maillage.lib.bluetooth import STORED_UNITS, Measure, convert
 from maillage.lib.manual_entry import (
     RULES,
+    UNIT_LABELS,
     EntryRefused,
     Refusal,
     check_blood_pressure,
@@ -160,3 +163,31 @@ def test_parse_decimal() -> None:
     assert parse_decimal("1\u202f250") == Decimal(1250)
     assert parse_decimal("1.2.3") is None
     assert parse_decimal("+5") is None
+    assert parse_decimal("1" * 17) is None
+    assert parse_decimal("0," + "0" * 13 + "1") == Decimal("0.00000000000001")
+
+
+def test_a_long_number_in_another_unit_is_refused_not_a_crash() -> None:
+    with pytest.raises(EntryRefused) as caught:
+        check_entry(Measure.TEMPERATURE, "9" * 400, "[degF]")
+    assert caught.value.refusal is Refusal.NOT_A_NUMBER
+    with pytest.raises(EntryRefused) as caught:
+        check_entry(Measure.TEMPERATURE, "9" * 16, "[degF]")
+    assert caught.value.refusal is Refusal.IMPOSSIBLE
+    for value in (Decimal("1E+1000"), Decimal("NaN"), Decimal("-Infinity"), Decimal("1" * 40)):
+        with pytest.raises(EntryRefused) as caught:
+            check_entry(Measure.WEIGHT, value, "[lb_av]")
+        assert caught.value.refusal is Refusal.NOT_A_NUMBER
+
+
+@given(st.sampled_from(sorted(RULES)), st.text(max_size=40), st.sampled_from(sorted(UNIT_LABELS)))
+def test_anything_typed_is_kept_or_refused_with_a_message(
+    measure: Measure, typed: str, unit: str
+) -> None:
+    try:
+        entry = check_entry(measure, typed, unit)
+    except EntryRefused as refused:
+        assert refused.message
+    else:
+        low, high = RULES[measure].possible
+        assert low <= entry.value <= high
