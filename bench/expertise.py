@@ -45,6 +45,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=100, help="timed requests of each kind")
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests first")
     parser.add_argument("--keep-db", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--show-queries", action="store_true", help="print the queue page's statements"
+    )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="cProfile N queue pages, print the top"
+    )
     return parser.parse_args(argv)
 
 
@@ -204,7 +210,7 @@ def _outdated(client: Any, path: str) -> Callable[[], object]:
 def measure(args: argparse.Namespace) -> None:
     from django.db import connection
 
-    from bench.pages import signed_in
+    from bench.pages import profile, signed_in
     from bench.report import database_description, load
     from maillage.expertise import figures, queries
 
@@ -248,7 +254,34 @@ def measure(args: argparse.Namespace) -> None:
     for name, action, slow in cases:
         stats = _time(action, few if slow else args.iterations, args.warmup)
         print(f"{name:<42}{stats.count:>6}{stats.p50:>10.1f}{stats.p95:>10.1f}{stats.max:>10.1f}")
+    queue = profile(specialist, "/teleexpertise/file/")
+    print(
+        f"queue page: {queue.queries} statements, {queue.sql_ms:.1f} ms in the database, "
+        f"{queue.audit_entries} audit entries, {queue.gzip_bytes:,} bytes gzipped"
+    )
+    if args.show_queries:
+        for statement in queue.statements:
+            print(f"  {statement[:160]}")
+    if args.profile:
+        _profile(_page(specialist, "/teleexpertise/file/"), args.profile)
     load()
+
+
+def _profile(action: Callable[[], object], times: int) -> None:
+    """Where a page's time goes in Python: the functions of most own time, then cumulative."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(times):
+        action()
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(40)
+    # Our own code's share, below the middleware.
+    stats.sort_stats("cumulative").print_stats(r"/maillage/(?!.*middleware)", 40)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

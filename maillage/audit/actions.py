@@ -7,7 +7,9 @@ Two ways in, one chain:
   at once under the head's row lock and commits with the caller's work.
 
 - **Outside any transaction** (a read: the entry is the only thing written,
-  e.g. a FHIR ``Patient/<id>``), **group commit**: the entry is inserted
+  e.g. a FHIR ``Patient/<id>``), on PostgreSQL: when no chainer holds the
+  head (SKIP LOCKED), the entries are linked and inserted at once in one short
+  transaction, after any pending ones; otherwise **group commit**: the entry is inserted
   *pending* (no ``seq``), in a transaction of its own that takes no lock, so
   concurrent readers commit side by side (PostgreSQL flushes their WAL
   together) instead of queueing on the head for a whole commit each. When
@@ -154,6 +156,10 @@ def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     if connection.vendor == "sqlite":
         with _SQLITE_APPENDS:
             return _record_chained(actor, events)
+    appended = _record_linked_if_free(actor, events)
+    if appended is not None:
+        return appended
+    # Another chainer holds the head: commit side by side with it (group commit).
     entries = _record_pending(actor, events)
     linked = chain_pending()
     for entry in entries:
@@ -162,37 +168,44 @@ def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     return entries
 
 
+def _new_entry(actor: User | None, event: Event, key_id: str, at: Any) -> AuditEntry:
+    """An entry not yet linked nor saved: the event, its actor and the request's context."""
+    ctx = context.current()
+    return AuditEntry(
+        seq=None,
+        at=at,
+        patient=event.patient,
+        action=event.action,
+        outcome=event.outcome,
+        basis=event.basis,
+        reason=event.reason,
+        channel=ctx.channel,
+        ip=ctx.ip,
+        detail=dict(event.detail or {}),
+        key_id=key_id,
+        **_actor_fields(actor),
+    )
+
+
+def _link(entries: list[AuditEntry], seq: int, previous: str, key: bytes) -> tuple[int, str]:
+    """Give each entry the next number and its link to the one before; the last (seq, hash)."""
+    for entry in entries:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, previous
+        entry.hash = link_mac(key, entry.key_id, previous, entry.payload())
+        previous = entry.hash
+    return seq, previous
+
+
 def _record_chained(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     """Append events in the caller's transaction, chained in order under the head lock."""
-    ctx = context.current()
     keyring = keys.keyring()
     key_id, key = keyring.current, keyring.keys[keyring.current]
     with transaction.atomic():
         head = _advance_head(len(events))
-        seq = head.seq - len(events)
-        previous = head.hash
         now = timezone.now()
-        entries = []
-        for event in events:
-            seq += 1
-            entry = AuditEntry(
-                seq=seq,
-                at=now,
-                patient=event.patient,
-                action=event.action,
-                outcome=event.outcome,
-                basis=event.basis,
-                reason=event.reason,
-                channel=ctx.channel,
-                ip=ctx.ip,
-                detail=dict(event.detail or {}),
-                prev_hash=previous,
-                key_id=key_id,
-                **_actor_fields(actor),
-            )
-            entry.hash = link_mac(key, key_id, previous, entry.payload())
-            previous = entry.hash
-            entries.append(entry)
+        entries = [_new_entry(actor, event, key_id, now) for event in events]
+        seq, previous = _link(entries, head.seq - len(events), head.hash, key)
         AuditEntry.objects.bulk_create(entries)
         head_key_id, head_mac = sign_head(keyring, seq, previous)
         AuditChainHead.objects.filter(pk=1).update(hash=previous, key_id=head_key_id, mac=head_mac)
@@ -262,27 +275,13 @@ def _is_authentic_pending(entry: AuditEntry, ring_keys: Mapping[str, bytes]) -> 
 
 def _record_pending(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     """Insert the entries unchained, in one short transaction that takes no lock."""
-    ctx = context.current()
     keyring = keys.keyring()
     key_id, key = keyring.current, keyring.keys[keyring.current]
     now = timezone.now()
     entries = []
     for event in events:
-        entry = AuditEntry(
-            seq=None,
-            at=now,
-            patient=event.patient,
-            action=event.action,
-            outcome=event.outcome,
-            basis=event.basis,
-            reason=event.reason,
-            channel=ctx.channel,
-            ip=ctx.ip,
-            detail=dict(event.detail or {}),
-            prev_hash=secrets.token_hex(32),  # the nonce, until the entry is linked
-            key_id=key_id,
-            **_actor_fields(actor),
-        )
+        entry = _new_entry(actor, event, key_id, now)
+        entry.prev_hash = secrets.token_hex(32)  # the nonce, until the entry is linked
         entry.hash = pending_mac(key, key_id, entry.prev_hash, entry.payload())
         entries.append(entry)
     if len(entries) == 1:
@@ -308,8 +307,15 @@ def _lock_head_or_skip() -> AuditChainHead | None:
     return AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
 
 
-def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
-    """Link one batch of pending entries; None if another chainer is at work."""
+def _chain_batch(
+    forged: set[int], fresh: list[AuditEntry] | None = None
+) -> dict[int, tuple[int, str, str]] | None:
+    """Link one batch of pending entries, then insert ``fresh`` linked after them.
+
+    None if another chainer is at work (``fresh`` is then left unsaved), or
+    if the batch of pending entries is full, when ``fresh`` would overtake
+    older entries (nothing is written then either).
+    """
     keyring = keys.keyring()
     linked: dict[int, tuple[int, str, str]] = {}
     with transaction.atomic():
@@ -321,6 +327,8 @@ def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
             .exclude(pk__in=forged)
             .order_by("pk")[:CHAIN_BATCH]
         )
+        if fresh and len(pending) == CHAIN_BATCH:
+            return None
         seq, previous = head.seq, head.hash
         chained = []
         for entry in pending:
@@ -329,17 +337,16 @@ def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
                 logger.error("audit: pending entry id %s is not authentic; left unlinked", entry.pk)
                 forged.add(entry.pk)
                 continue
-            seq += 1
-            entry.seq, entry.prev_hash = seq, previous
-            entry.hash = link_mac(
-                keyring.keys[entry.key_id], entry.key_id, previous, entry.payload()
-            )
-            previous = entry.hash
+            seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
             chained.append(entry)
-            linked[entry.pk] = (entry.seq, entry.prev_hash, entry.hash)
-        if not chained:
+            linked[entry.pk] = (seq, entry.prev_hash, entry.hash)
+        if chained:
+            _write_links(chained)
+        if fresh:
+            seq, previous = _link(fresh, seq, previous, keyring.keys[keyring.current])
+            AuditEntry.objects.bulk_create(fresh)
+        if not chained and not fresh:
             return linked
-        _write_links(chained)
         head_key_id, head_mac = sign_head(keyring, seq, previous)
         AuditChainHead.objects.filter(pk=1).update(
             seq=seq, hash=previous, key_id=head_key_id, mac=head_mac
@@ -386,9 +393,34 @@ def chain_pending() -> dict[int, tuple[int, str, str]]:
         if batch is None:
             return linked
         linked.update(batch)
-        # Looked for after the head is let go: see the docstring.
-        if not AuditEntry.objects.filter(seq__isnull=True).exclude(pk__in=forged).exists():
+        if not _pending_left(forged):
             return linked
+
+
+def _pending_left(forged: set[int]) -> bool:
+    """Looked for after the head is let go: see ``chain_pending``."""
+    return AuditEntry.objects.filter(seq__isnull=True).exclude(pk__in=forged).exists()
+
+
+def _record_linked_if_free(actor: User | None, events: list[Event]) -> list[AuditEntry] | None:
+    """Append events linked at once when no chainer holds the head; None if one does.
+
+    One transaction (one commit to wait for) instead of a pending insert and
+    a chaining transaction that rewrites each row: for a list page's 25
+    entries that halved the audit's share of the page. Pending entries
+    already committed are linked first, in the same transaction, and the
+    look for pending entries after it (as in ``chain_pending``) links those
+    of writers that found the head taken meanwhile.
+    """
+    keyring = keys.keyring()
+    now = timezone.now()
+    fresh = [_new_entry(actor, event, keyring.current, now) for event in events]
+    forged: set[int] = set()
+    if _chain_batch(forged, fresh) is None:
+        return None
+    if _pending_left(forged):
+        chain_pending()
+    return fresh
 
 
 class Problem(StrEnum):

@@ -18,7 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -171,6 +172,35 @@ def unseen_count(user_id: int) -> int:
     """The bell: events since the user last opened the notifications."""
     seen = EventStream.objects.filter(user_id=user_id).values_list("seen_seq", flat=True).first()
     return UserEvent.objects.filter(user_id=user_id, seq__gt=seen or 0).count()
+
+
+class Bell(TypedDict):
+    unseen: int
+    last_seq: int
+
+
+def bell(user_id: int) -> Bell:
+    """The header's bell in one query: events not seen yet, and the seq a page resumes from.
+
+    Every page shows it; two lookups of the stream and a count were three of
+    a list page's round trips.
+    """
+    unseen = (
+        UserEvent.objects.filter(user_id=OuterRef("user_id"), seq__gt=OuterRef("seen_seq"))
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    found = (
+        EventStream.objects.filter(user_id=user_id)
+        .annotate(unseen=Coalesce(Subquery(unseen), Value(0)))
+        .values_list("unseen", "last_seq")
+        .first()
+    )
+    if found is None:
+        # No stream yet: nothing was ever published to this user.
+        return {"unseen": unseen_count(user_id), "last_seq": 0}
+    return {"unseen": int(found[0]), "last_seq": int(found[1])}
 
 
 def recent(user_id: int, limit: int = 50) -> list[UserEvent]:

@@ -18,8 +18,4 @@ def notification_bell(context: template.Context) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"show": False}
-    return {
-        "show": True,
-        "unseen": events.unseen_count(user.pk),
-        "last_seq": events.last_seq(user.pk),
-    }
+    return {"show": True, **events.bell(user.pk)}
