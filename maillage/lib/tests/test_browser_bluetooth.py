@@ -19,6 +19,8 @@ from playwright.sync_api import Browser, Page
 
 from maillage.lib import bluetooth as bt
 from maillage.lib.tests.test_bluetooth import VECTORS
+from maillage.testing import bluetooth as fake_bluetooth
+from maillage.testing.bluetooth import FakeDevice
 
 pytestmark = pytest.mark.browser
 
@@ -94,79 +96,18 @@ def test_the_scripts_codes_are_the_modules(page: Page) -> None:
     )
 
 
-# A stand-in for Chromium's Web Bluetooth: one device with the Device Information service
-# and the given measurement services; what the page asked and wrote is kept in window.asked.
-FAKE_BLUETOOTH = """(offered) => {
-  window.asked = {requests: [], writes: [], readings: [], errors: []};
-  const bytes = (list) => new DataView(new Uint8Array(list).buffer);
-  class Characteristic extends EventTarget {
-    constructor(uuid, value) {
-      super();
-      this.uuid = uuid;
-      this.value = value || null;
-      this.notifying = false;
-    }
-    startNotifications() { this.notifying = true; return Promise.resolve(this); }
-    readValue() { return Promise.resolve(this.value); }
-    writeValue(data) {
-      window.asked.writes.push([this.uuid, Array.from(new Uint8Array(data.buffer || data))]);
-      return Promise.resolve();
-    }
-    notify(list) {
-      this.value = bytes(list);
-      this.dispatchEvent(new Event("characteristicvaluechanged"));
-    }
-  }
-  const text = (s) => bytes(Array.from(new TextEncoder().encode(s)));
-  const services = {
-    0x180a: {0x2a29: new Characteristic(0x2a29, text("Omron")),
-             0x2a24: new Characteristic(0x2a24, text("M7 Intelli IT\\u0000")),
-             0x2a23: new Characteristic(0x2a23, bytes([1, 2, 3, 4, 5, 0x31, 0x5f, 0x00]))},
-  };
-  for (const [service, characteristics] of Object.entries(offered)) {
-    services[service] = {};
-    for (const c of characteristics) services[service][c] = new Characteristic(c);
-  }
-  window.fakeServices = services;
-  const lookup = (table, uuid) => table[uuid] ? Promise.resolve(table[uuid])
-    : Promise.reject(new DOMException("not found", "NotFoundError"));
-  const device = new EventTarget();
-  device.id = "fake-device-1";
-  device.name = "BP7000";
-  device.gatt = {
-    connected: false,
-    connect() { this.connected = true; return Promise.resolve(this); },
-    disconnect() {
-      this.connected = false;
-      device.dispatchEvent(new Event("gattserverdisconnected"));
-    },
-    getPrimaryService(uuid) {
-      return lookup(services, uuid).then((chars) => ({
-        getCharacteristic: (c) => lookup(chars, c),
-      }));
-    },
-  };
-  Object.defineProperty(navigator, "bluetooth", {configurable: true, value: {
-    requestDevice(options) { window.asked.requests.push(options); return Promise.resolve(device); },
-  }});
+CONNECT = """(kind) => {
+  window.got = {readings: [], errors: []};
+  return window.MaillageBluetooth.connect(kind, {
+    onReading: (r) => window.got.readings.push(r),
+    onError: (e) => window.got.errors.push(e.problem),
+    onDisconnect: () => window.got.errors.push("disconnected"),
+  }).then((link) => { window.link = link; return link.device; });
 }"""
-
-CONNECT = """(kind) => window.MaillageBluetooth.connect(kind, {
-  onReading: (r) => window.asked.readings.push(r),
-  onError: (e) => window.asked.errors.push(e.problem),
-  onDisconnect: () => window.asked.errors.push("disconnected"),
-}).then((link) => { window.link = link; return link.device; })"""
-
-
-def _notify(page: Page, service: int, characteristic: int, hex_bytes: str) -> None:
-    page.evaluate(
-        "([s, c, list]) => window.fakeServices[s][c].notify(list)",
-        [service, characteristic, list(bytes.fromhex(hex_bytes.replace(" ", "")))],
-    )
 
 
 def test_a_blood_pressure_monitor_through_web_bluetooth(page: Page) -> None:
-    page.evaluate(FAKE_BLUETOOTH, {str(0x1810): [0x2A35]})
+    fake_bluetooth.install_now(page, FakeDevice({0x1810: [0x2A35]}))
     assert page.evaluate("window.MaillageBluetooth.available()") is True
     device = page.evaluate(CONNECT, "blood_pressure")
     assert device == {
@@ -176,14 +117,16 @@ def test_a_blood_pressure_monitor_through_web_bluetooth(page: Page) -> None:
         "model": "M7 Intelli IT",
         "systemId": "005F310504030201",
     }
-    (request,) = page.evaluate("window.asked.requests")
+    (request,) = fake_bluetooth.requests(page)
     assert request == {"filters": [{"services": [0x1810]}], "optionalServices": [0x180A]}
-    assert page.evaluate("window.fakeServices[0x1810][0x2a35].notifying") is True
+    assert page.evaluate("window.fakeBluetooth.services[0x1810][0x2a35].notifying") is True
 
-    _notify(page, 0x1810, 0x2A35, "1E 7800 5000 FF07 EA07 0C 03 0A 14 1E 4800 01 0D00")
-    _notify(page, 0x1810, 0x2A35, "04 7800 5000 5D00")  # pulse announced, missing
-    _notify(page, 0x1810, 0x2A35, "01 A0F0 6BF0 7CF0")
-    readings: list[dict[str, Any]] = page.evaluate("window.asked.readings")
+    fake_bluetooth.notify(
+        page, 0x1810, 0x2A35, "1E 7800 5000 FF07 EA07 0C 03 0A 14 1E 4800 01 0D00"
+    )
+    fake_bluetooth.notify(page, 0x1810, 0x2A35, "04 7800 5000 5D00")  # pulse announced, missing
+    fake_bluetooth.notify(page, 0x1810, 0x2A35, "01 A0F0 6BF0 7CF0")
+    readings: list[dict[str, Any]] = page.evaluate("window.got.readings")
     assert [r["values"]["systolic"]["value"] for r in readings] == ["120", "16"]
     first = readings[0]
     assert first["bytes"] == "1e78005000ff07ea070c030a141e4800010d00"
@@ -201,40 +144,41 @@ def test_a_blood_pressure_monitor_through_web_bluetooth(page: Page) -> None:
     assert first["values"]["mean_arterial"]["number"] is None
     assert first["values"]["pulse_rate"]["unit"] == "/min"
     assert readings[1]["values"]["diastolic"]["unit"] == "kPa"
-    assert page.evaluate("window.asked.errors") == ["truncated"]
+    assert page.evaluate("window.got.errors") == ["truncated"]
 
     page.evaluate("window.link.disconnect()")
-    assert page.evaluate("window.asked.errors") == ["truncated", "disconnected"]
+    assert fake_bluetooth.notify(page, 0x1810, 0x2A35, "00 7800 5000 5D00")  # still subscribed
+    assert page.evaluate("window.got.errors") == ["truncated", "disconnected"]
 
 
 def test_an_oximeter_with_the_continuous_measurement_only(page: Page) -> None:
-    page.evaluate(FAKE_BLUETOOTH, {str(0x1822): [0x2A5F]})
+    fake_bluetooth.install_now(page, FakeDevice({0x1822: [0x2A5F]}))
     page.evaluate(CONNECT, "pulse_oximeter")
-    _notify(page, 0x1822, 0x2A5F, "00 6200 4800")
-    (reading,) = page.evaluate("window.asked.readings")
+    fake_bluetooth.notify(page, 0x1822, 0x2A5F, "00 6200 4800")
+    (reading,) = page.evaluate("window.got.readings")
     assert (reading["kind"], reading["values"]["spo2"]["number"]) == ("plx_continuous", 98)
     assert reading["values"]["spo2"]["loinc"] == "2708-6"
 
 
 def test_a_device_that_does_not_advertise_its_service(page: Page) -> None:
-    page.evaluate(FAKE_BLUETOOTH, {str(0x181D): [0x2A9D]})
+    fake_bluetooth.install_now(page, FakeDevice({0x181D: [0x2A9D]}))
     page.evaluate(
-        "window.MaillageBluetooth.connect('weight_scale', "
-        "{onReading: (r) => window.asked.readings.push(r)}, {anyDevice: true})"
+        "window.got = {readings: []}; window.MaillageBluetooth.connect('weight_scale', "
+        "{onReading: (r) => window.got.readings.push(r)}, {anyDevice: true})"
     )
-    (request,) = page.evaluate("window.asked.requests")
+    (request,) = fake_bluetooth.requests(page)
     assert request == {"acceptAllDevices": True, "optionalServices": [0x181D, 0x180A]}
-    _notify(page, 0x181D, 0x2A9D, "00 1437")
-    (reading,) = page.evaluate("window.asked.readings")
+    fake_bluetooth.notify(page, 0x181D, 0x2A9D, "00 1437")
+    (reading,) = page.evaluate("window.got.readings")
     assert reading["values"]["weight"]["value"] == "70.5"
 
 
 def test_a_glucose_meter_is_asked_for_its_last_record(page: Page) -> None:
-    page.evaluate(FAKE_BLUETOOTH, {str(0x1808): [0x2A18, 0x2A52]})
+    fake_bluetooth.install_now(page, FakeDevice({0x1808: [0x2A18, 0x2A52]}))
     page.evaluate(CONNECT, "glucose")
-    assert page.evaluate("window.asked.writes") == [[0x2A52, [0x01, 0x06]]]
-    _notify(page, 0x1808, 0x2A18, "02 0100 EA07 0C 03 07 2D 00 5FB0 11")
-    (reading,) = page.evaluate("window.asked.readings")
+    assert fake_bluetooth.writes(page) == [[0x2A52, [0x01, 0x06]]]
+    fake_bluetooth.notify(page, 0x1808, 0x2A18, "02 0100 EA07 0C 03 07 2D 00 5FB0 11")
+    (reading,) = page.evaluate("window.got.readings")
     assert (
         reading["values"]["glucose"] | {"value": "0.00095", "unit": "kg/L"}
         == (reading["values"]["glucose"])
@@ -242,7 +186,7 @@ def test_a_glucose_meter_is_asked_for_its_last_record(page: Page) -> None:
 
 
 def test_a_device_without_the_service_and_a_browser_without_bluetooth(page: Page) -> None:
-    page.evaluate(FAKE_BLUETOOTH, {str(0x1809): []})
+    fake_bluetooth.install_now(page, FakeDevice({0x1809: []}))
     error = page.evaluate(f"({CONNECT})('thermometer').then(() => null, (e) => e.message)")
     assert error == "the device offers no measurement to follow"
     page.evaluate(
@@ -336,3 +280,21 @@ def test_well_formed_random_packets_read_the_same_on_both_sides(page: Page) -> N
     assert problems["reading"] > 1000, problems
     assert problems["bad_time"] > 5, problems
     assert problems["truncated"] > 50, problems
+
+
+def test_the_stand_in_is_there_before_the_pages_own_scripts(chromium: Browser) -> None:
+    """install() is for the pages of later slices: it must precede their scripts."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        fake_bluetooth.install(page, FakeDevice({0x1809: [0x2A1C]}, name="Thermo"))
+        page.goto("data:text/html,<script>window.seen = navigator.bluetooth ? 1 : 0</script>")
+        assert page.evaluate("window.seen") == 1
+        assert isinstance(SCRIPT, str)
+        page.add_script_tag(path=SCRIPT)
+        assert page.evaluate(CONNECT, "thermometer")["name"] == "Thermo"
+        assert fake_bluetooth.notify(page, 0x1809, 0x2A1C, "00 6E0100FF")
+        (reading,) = page.evaluate("window.got.readings")
+        assert reading["values"]["temperature"]["value"] == "36.6"
+    finally:
+        context.close()
