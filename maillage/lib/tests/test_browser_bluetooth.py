@@ -151,6 +151,26 @@ def test_a_blood_pressure_monitor_through_web_bluetooth(page: Page) -> None:
     assert page.evaluate("window.got.errors") == ["truncated", "disconnected"]
 
 
+def test_readings_and_errors_are_document_events_too(page: Page) -> None:
+    page.evaluate(
+        """() => {
+      window.heard = [];
+      document.addEventListener("maillage:bluetooth-reading",
+        (e) => window.heard.push(e.detail.values.temperature.value));
+      document.addEventListener("maillage:bluetooth-error",
+        (e) => window.heard.push(e.detail.problem));
+    }"""
+    )
+    page.evaluate(
+        """() => {
+      const receive = window.MaillageBluetooth.receive;
+      receive(0x2a1c, new Uint8Array([0, 0x6e, 1, 0, 0xff]));
+      receive(0x2a1c, new Uint8Array([0, 0x6e, 1]), {});
+    }"""
+    )
+    assert page.evaluate("window.heard") == ["36.6", "truncated"]
+
+
 def test_an_oximeter_with_the_continuous_measurement_only(page: Page) -> None:
     fake_bluetooth.install_now(page, FakeDevice({0x1822: [0x2A5F]}))
     page.evaluate(CONNECT, "pulse_oximeter")

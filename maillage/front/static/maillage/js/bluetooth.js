@@ -440,21 +440,28 @@
   }
 
   // The common path of every notification, real or simulated.
+  // Also told to the page as document events "maillage:bluetooth-reading" (detail: the
+  // reading) and "maillage:bluetooth-error" (detail: the MalformedPacket), as realtime.js does.
   function receive(characteristic, value, handlers, device) {
     var reading;
+    handlers = handlers || {};
     try {
       reading = parse(characteristic, value);
     } catch (error) {
-      if (error instanceof MalformedPacket && handlers.onError) {
-        handlers.onError(error);
-        return null;
+      if (!(error instanceof MalformedPacket)) {
+        throw error;
       }
-      throw error;
+      document.dispatchEvent(new CustomEvent("maillage:bluetooth-error", { detail: error }));
+      if (handlers.onError) {
+        handlers.onError(error);
+      }
+      return null;
     }
     reading.device = device || null;
     reading.receivedAt = new Date().toISOString();
     // The device's own bytes, for the server to parse again (bluetooth.parse_sent).
     reading.bytes = hexOf(value);
+    document.dispatchEvent(new CustomEvent("maillage:bluetooth-reading", { detail: reading }));
     if (handlers.onReading) {
       handlers.onReading(reading);
     }
