@@ -13,9 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from maillage.accounts.models import User
 from maillage.audit.models import Action
 from maillage.directory.models import Professional
+from maillage.measurements.display import rows as reading_rows
 from maillage.patients.models import Patient
 from maillage.policy import gate as access
 from maillage.policy.gate import PatientNotFound
+from maillage.policy.measurements import recent_readings
 from maillage.records import actions
 from maillage.records.models import ConsentKind
 from maillage.records.queries import care_team_of, professionals_known_to
@@ -41,7 +43,11 @@ def my_documents(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "records/my_documents.html",
-        {"documents": documents, "masked": opened.state.masked_documents},
+        {
+            "documents": documents,
+            "masked": opened.state.masked_documents,
+            "reading_rows": reading_rows(recent_readings(opened)),
+        },
     )
 
 

@@ -16,9 +16,11 @@ from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.lib.identifiers import InvalidIdentifier, parse_rpps
 from maillage.lib.names import identity_match_key
+from maillage.measurements.display import rows as reading_rows
 from maillage.patients.identity import clean_matricule
 from maillage.policy import gate as access
 from maillage.policy.gate import PatientNotFound
+from maillage.policy.measurements import recent_readings
 from maillage.policy.relations import IdentityEvidence
 from maillage.records import actions
 from maillage.records.forms import (
@@ -65,6 +67,9 @@ def record_view(request: HttpRequest, uuid: str) -> HttpResponse:
             "act_form": CareTeamActForm(),
             "may_ask_expertise": opened.allows(Action.EXPERTISE_ASK),
             "expertise_drafts": expertise_queries.drafts_of(user, opened.patient.pk)[:5],
+            # Shown under this page's audited opening of the record, as its documents are.
+            "reading_rows": reading_rows(recent_readings(opened)),
+            "may_mark": user.role == Role.DOCTOR and opened.allows(Action.OBSERVATION_WRITE),
         },
     )
 
