@@ -8,7 +8,8 @@ A value outside that range is a wrong unit or a broken device, not a
 finding: it is refused, where a clinically alarming value is kept.
 
 The Bluetooth parsers (``maillage.lib.bluetooth``) hold their own table of
-what each characteristic carries; the two are to be unified.
+what each characteristic carries (``CODES``, ``STORED_UNITS``); the two are
+to be unified. This one accepts every code and stored unit that one emits.
 """
 
 from __future__ import annotations
@@ -113,10 +114,19 @@ GLUCOSE = Code(
     {"mg/dL": _span("5", "2000"), "mmol/L": _span("0.3", "111"), "g/L": _span("0.05", "20")},
     category=Category.LABORATORY,
 )
+# Sent by weight scales beside the weight (the Bluetooth parser's table).
+HEIGHT = Code(
+    "8302-2",
+    "188740",
+    _("body height"),
+    {"cm": _span("20", "280"), "m": _span("0.2", "2.8"), "[in_i]": _span("8", "110")},
+)
+BMI = Code("39156-5", "188752", _("body mass index"), {"kg/m2": _span("5", "150")})
 HBA1C = Code("4548-4", "", _("HbA1c"), {"%": _span("2", "25")}, category=Category.LABORATORY)
 
 CODES: Mapping[str, Code | Panel] = {
-    c.loinc: c for c in (BLOOD_PRESSURE, HEART_RATE, SPO2, TEMPERATURE, WEIGHT, GLUCOSE, HBA1C)
+    c.loinc: c
+    for c in (BLOOD_PRESSURE, HEART_RATE, SPO2, TEMPERATURE, WEIGHT, HEIGHT, BMI, GLUCOSE, HBA1C)
 }
 # An MDC code names the same reading (a device hub may send only that).
 BY_MDC: Mapping[str, Code | Panel] = {c.mdc: c for c in CODES.values() if c.mdc}

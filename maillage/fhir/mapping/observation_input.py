@@ -206,6 +206,11 @@ def observation_from_fhir(data: Json, resource: FhirObservation) -> ObservationI
     components = []
     for index, part in enumerate(resource.component or []):
         path = f"component[{index}].valueQuantity"
+        if part.valueQuantity is None and part.dataAbsentReason is not None:
+            # A device's "no value" (NaN, NRes): an optional component left out;
+            # a required one missing is the reading's problem (422).
+            reader.warnings.append(not_kept(f"Observation.component[{index}]"))
+            continue
         if part.valueQuantity is None:
             reader.problem(_("Each component has a valueQuantity."), path, "required")
             continue

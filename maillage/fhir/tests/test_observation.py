@@ -317,3 +317,36 @@ def test_a_photo_is_posted_inline_and_read_through_the_policy(api, personas, act
     body["content"]["data"] = base64.b64encode(b"MZ\x90\x00" + b"\x00" * 60).decode()
     refused = api.post("Media", body, personas.nurse)
     assert refused.status_code == 422 and issues(refused)[0]["expression"] == ["Media.content"]
+
+
+def test_a_component_the_device_could_not_measure_is_left_out(api, personas, act) -> None:
+    # Blood-pressure monitors send NaN for the mean pressure they did not compute.
+    body = blood_pressure(personas.patient, act)
+    body["component"].append(
+        {
+            "code": {"coding": [{"system": MDC, "code": "150023"}]},
+            "dataAbsentReason": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                        "code": "not-a-number",
+                    }
+                ]
+            },
+        }
+    )
+    response = api.post("Observation", body, personas.nurse)
+    assert response.status_code == 201
+    assert "Observation.component[2]" in response["Warning"]
+    assert len(fhir_json(response)["component"]) == 2
+    # Without the systolic it is no blood pressure.
+    body["component"][0] = body["component"][2]
+    response = api.post("Observation", body, personas.nurse)
+    assert response.status_code == 422
+
+
+def test_a_scale_sends_height_and_body_mass_index(api, personas, act) -> None:
+    for code, value, unit in (("8302-2", 162.5, "cm"), ("39156-5", 27.4, "kg/m2")):
+        body = saturation(personas.patient, act, value, unit)
+        body["code"] = {"coding": [{"system": "http://loinc.org", "code": code}]}
+        assert api.post("Observation", body, personas.nurse).status_code == 201
