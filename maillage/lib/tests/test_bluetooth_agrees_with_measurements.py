@@ -14,9 +14,9 @@ from maillage.lib import bluetooth as bt
 from maillage.lib.manual_entry import RULES
 from maillage.measurements import codes as stored
 
-# Measures a scale sends that the record has no code for yet: their Observations would be
-# refused there. When measurements.codes adds them, this set shrinks.
-NOT_STORED_YET = {bt.Measure.HEIGHT, bt.Measure.BMI}
+# Measures a device sends that the record has no code for yet: their Observations would be
+# refused there. Height and BMI, which scales send, are stored now: none is left.
+NOT_STORED_YET: set[bt.Measure] = set()
 
 
 def _stored_code(measure: bt.Measure) -> stored.Code | None:
