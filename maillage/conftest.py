@@ -165,6 +165,19 @@ def chromium(_playwright: object) -> object:
     browser.close()
 
 
+@pytest.fixture(scope="module")
+def media_chromium(_playwright: object) -> object:
+    """A Chromium with fake camera and microphone (maillage.testing.room), one per module."""
+    from maillage.testing.browser import CHROMIUM, CHROMIUM_ARGS
+    from maillage.testing.room import MEDIA_ARGS
+
+    browser = _playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
+    )
+    yield browser
+    browser.close()
+
+
 @pytest.fixture
 def page(chromium: object, live_url: str) -> object:
     from playwright.sync_api import expect

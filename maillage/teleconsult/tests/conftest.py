@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from maillage.agenda.tests.conftest import _mail_and_sms, agendas  # noqa: F401 (fixtures)
 from maillage.policy.teleconsult import Visitor
 from maillage.teleconsult import actions
 from maillage.teleconsult.models import Consultation, InvitationChannel, ParticipantRole
+from maillage.testing.agendas import _mail_and_sms, agendas  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -15,16 +15,13 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 
 from maillage.teleconsult import actions
 from maillage.teleconsult.models import Consultation, Incident, Participant, Status
 from maillage.testing.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     assert_fits,
     assert_light,
@@ -35,6 +32,7 @@ from maillage.testing.browser import (
     sign_in,
 )
 from maillage.testing.factories import PASSWORD
+from maillage.testing.room import media_context, media_flows
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,55 +41,6 @@ pytestmark = [
         reason="WebRTC in the browser proves nothing more on PostgreSQL (suite time budget)",
     ),
 ]
-
-# Chromium's own fake camera (a test pattern) and microphone (a beep), allowed without a prompt.
-MEDIA_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
-
-@pytest.fixture(scope="module")
-def media_chromium(_playwright: object) -> Iterator[Browser]:
-    browser = _playwright.chromium.launch(  # type: ignore[attr-defined]
-        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
-    )
-    yield browser
-    browser.close()
-
-
-def _context(browser: Browser, live_url: str) -> BrowserContext:
-    context = browser.new_context(
-        base_url=live_url,
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-        viewport=PHONE,
-        permissions=["camera", "microphone"],
-    )
-    context.set_default_timeout(20_000)
-    expect.set_options(timeout=20_000)
-    return context
-
-
-def _inbound(page: Page) -> dict[str, int]:
-    return page.evaluate("() => window.MaillageRoom.inbound()")
-
-
-def _media_flows(page: Page, peers: int, timeout: float = 25) -> dict[str, int]:
-    """Wait until sound and picture come in from ``peers`` connections, and keep growing."""
-    deadline = time.monotonic() + timeout
-    first = _inbound(page)
-    while time.monotonic() < deadline:
-        if first["connected"] >= peers and first["audio"] > 0 and first["video"] > 0:
-            break
-        time.sleep(0.3)
-        first = _inbound(page)
-    assert first["connected"] >= peers, first
-    time.sleep(1.5)
-    later = _inbound(page)
-    assert later["audio"] > first["audio"] and later["video"] > first["video"], (first, later)
-    return later
 
 
 def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
@@ -105,10 +54,10 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
     )
     url = f"/teleconsultation/{consultation.uuid}/"
 
-    patient_context = _context(media_chromium, live_url)
-    doctor_context = _context(media_chromium, live_url)
-    family_context = _context(media_chromium, live_url)
-    stranger_context = _context(media_chromium, live_url)
+    patient_context = media_context(media_chromium, live_url)
+    doctor_context = media_context(media_chromium, live_url)
+    family_context = media_context(media_chromium, live_url)
+    stranger_context = media_context(media_chromium, live_url)
     try:
         patient = patient_context.new_page()
         sign_in(patient, "patient", PASSWORD)
@@ -136,8 +85,8 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         check_accessibility(doctor)
         admit.click()
 
-        _media_flows(patient, peers=1)
-        _media_flows(doctor, peers=1)
+        media_flows(patient, peers=1)
+        media_flows(doctor, peers=1)
         screenshot(doctor, "teleconsult-room-doctor-phone")
         consultation.refresh_from_db()
         assert consultation.status == Status.IN_PROGRESS and consultation.started_at
@@ -147,7 +96,7 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         # (The "reconnecting" notice lasts a fraction of a second: the incidents prove the drop.)
         expect(patient.locator("[data-room-status]")).to_have_text("")
         assert patient.evaluate("() => window.MaillageRoom.state()") == "room"
-        _media_flows(patient, peers=1)
+        media_flows(patient, peers=1)
         deadline = time.monotonic() + 10
         kinds: list[str] = []
         while time.monotonic() < deadline and kinds != ["drop", "reconnection"]:
@@ -174,9 +123,9 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         family.get_by_role("button", name="Entrer en salle d'attente").click()
         expect(family.get_by_text("Le médecin sait que vous êtes là")).to_be_visible()
         doctor.get_by_role("button", name="Faire entrer Paul Girard").click()
-        _media_flows(family, peers=2)
-        _media_flows(patient, peers=2)
-        _media_flows(doctor, peers=2)
+        media_flows(family, peers=2)
+        media_flows(patient, peers=2)
+        media_flows(doctor, peers=2)
 
         # The chat reaches everyone inside.
         family.get_by_label("Votre message").fill("Bonjour, je suis son fils.")
