@@ -146,6 +146,9 @@ def _admits(doctor: Page, patient: Page, consultation: Consultation) -> None:
     admit.click()
     media_flows(patient, peers=1)
     media_flows(doctor, peers=1)
+    # Each sees the other's picture under the other's name.
+    expect(doctor.locator("[data-tiles] figcaption")).to_contain_text(["Micheline GIRARD"])
+    expect(patient.locator("[data-tiles] figcaption")).to_contain_text(["Hugo Lefèvre"])
     screenshot(doctor, "journey-3-room-doctor-phone")
     screenshot(patient, "journey-3-room-patient-phone")
     consultation.refresh_from_db()
@@ -175,6 +178,8 @@ def _family_joins_by_link(doctor: Page, family: Page, patient: Page) -> None:
     media_flows(family, peers=2)
     media_flows(patient, peers=2)
     media_flows(doctor, peers=2)
+    expect(doctor.locator("[data-tiles] figcaption", has_text="Paul Girard")).to_have_count(1)
+    expect(patient.locator("[data-tiles] figcaption", has_text="Paul Girard")).to_have_count(1)
 
 
 def _ends_and_reports(doctor: Page, patient: Page, family: Page) -> None:

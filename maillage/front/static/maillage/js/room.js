@@ -337,10 +337,14 @@
     }).join("");
   }
 
+  // Names of those who entered, kept until their offer makes their tile (it carries no name).
+  var joinedNames = {};
+
   function placeholder(person) {
     if (peers[person.participant]) {
       return peers[person.participant];
     }
+    joinedNames[person.participant] = person.name;
     return null;
   }
 
@@ -523,7 +527,7 @@
     var description = data.description;
     if (description && description.type === "offer" && (!peer || peer.pcId !== data.pc)) {
       // A new connection from this participant (she entered, or came back with a new page).
-      var name = peer ? peer.name : null;
+      var name = peer ? peer.name : joinedNames[from] || null;
       peer = createPeer(from, name, data.pc, false);
     }
     if (!peer || peer.pcId !== data.pc) {
