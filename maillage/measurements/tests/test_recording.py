@@ -21,7 +21,7 @@ from maillage.measurements.actions import NewReading, Quantity, ReadingRefused
 from maillage.measurements.models import Method, Observation
 from maillage.measurements.tests.conftest import blood_pressure, spo2
 from maillage.policy import measurements as policy
-from maillage.policy.gate import PatientNotFound
+from maillage.policy.gate import PatientNotFound, open_record
 from maillage.records import actions as records
 from maillage.teleconsult import actions as teleconsult
 from maillage.testing import factories as f
@@ -251,3 +251,35 @@ def test_an_act_seat_sees_only_its_acts_readings(personas, act) -> None:
     )
     doctor = policy.open_readings(personas.treating_doctor.user, personas.patient)
     assert set(doctor.observations()) == {inside, outside}
+
+
+def test_when_the_patient_refuses_sharing_a_professional_sees_only_his_own(personas, act) -> None:
+    in_care_team(personas.cardiologist, personas.patient)
+    by_nurse = actions.record_observation(
+        personas.nurse.user, personas.patient, spo2("95", encounter=act.uuid)
+    )
+    by_cardiologist = actions.record_observation(
+        personas.cardiologist.user, personas.patient, spo2("93")
+    )
+    records.set_sharing(personas.patient_user, personas.patient, granted=False)
+    cardiologist = policy.open_readings(personas.cardiologist.user, personas.patient)
+    assert list(cardiologist.observations()) == [by_cardiologist]
+    # The act's doctor still sees the readings of her act; the patient sees all hers.
+    doctor = policy.open_readings(personas.treating_doctor.user, personas.patient)
+    assert list(doctor.observations()) == [by_nurse]
+    patient = policy.open_readings(personas.patient_user, personas.patient)
+    assert set(patient.observations()) == {by_nurse, by_cardiologist}
+
+
+def test_a_reading_entered_in_error_leaves_the_record_page(personas, act) -> None:
+    reading = actions.record_observation(
+        personas.nurse.user, personas.patient, spo2("59", encounter=act.uuid)
+    )
+    actions.correct_observation(
+        personas.nurse.user,
+        reading.uuid,
+        spo2("59", encounter=act.uuid),
+        status="entered-in-error",
+    )
+    opened = open_record(personas.patient_user, personas.patient)
+    assert policy.recent_readings(opened) == []
