@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "maillage.teleconsult",
     "maillage.agenda",
     "maillage.measurements",
+    "maillage.assisted",
     "maillage.realtime",
     "maillage.fhir",
     "oauth2_provider",

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 NOT_PARTICIPANT = "not_participant"
 NOT_ADMITTED = "not_admitted"
 NOT_DOCTOR = "not_doctor"
+NOT_ASSISTANT = "not_assistant"
 CLOSED = "closed"
 # More open acts than this on a doctor's page is not one day's work.
 LISTED = 50
@@ -157,11 +158,19 @@ def as_guest(visitor: Visitor, consultation: Consultation) -> Visitor:
 
 
 def _seat_rule(
-    consultation: Consultation, place: Participant, *, admitted: bool, doctor_only: bool
+    consultation: Consultation,
+    place: Participant,
+    *,
+    admitted: bool,
+    doctor_only: bool,
+    assistant_only: bool = False,
 ) -> str | None:
     """The rules past the relation, the same for an account and a guest."""
     if doctor_only and place.role != ParticipantRole.DOCTOR:
         return NOT_DOCTOR
+    # Readings are taken by the professional beside the patient, with her account.
+    if assistant_only and (place.role != ParticipantRole.ASSISTANT or place.user_id is None):
+        return NOT_ASSISTANT
     if not admitted:
         return None
     if not consultation.is_open:
@@ -206,6 +215,7 @@ def _decide(
     *,
     admitted: bool,
     doctor_only: bool,
+    assistant_only: bool = False,
 ) -> tuple[Decision, Participant | None]:
     place = _place(visitor, consultation)
     if visitor.user is not None:
@@ -218,7 +228,13 @@ def _decide(
         decision = Decision(purpose, None, "by_relation")
     if place is None:
         return Decision(purpose, None, NOT_PARTICIPANT), None
-    refused = _seat_rule(consultation, place, admitted=admitted, doctor_only=doctor_only)
+    refused = _seat_rule(
+        consultation,
+        place,
+        admitted=admitted,
+        doctor_only=doctor_only,
+        assistant_only=assistant_only,
+    )
     if refused is not None:
         return Decision(purpose, None, refused), None
     return decision, place
@@ -333,6 +349,42 @@ def seat_for_change(
         raise ConsultationNotFound
     seat = Seat(consultation, place, visitor)
     return seat, Change(seat, purpose, full)
+
+
+def seat_for_reading(
+    visitor: Visitor, consultation_uuid: object, *, detail: Mapping[str, Any] | None = None
+) -> Seat:
+    """The assisting professional's seat, in the room, to send a reading of the patient.
+
+    Only the participant of role ``assistant`` with an account (the readings
+    name her as performer), admitted to this act while it is under way. A
+    refusal is audited now and raises ConsultationNotFound. A grant is not
+    audited here: the reading's write (``measurements.actions``, through
+    ``policy.measurements``) leaves the one entry of the write.
+    """
+    purpose = Action.OBSERVATION_WRITE
+    consultation = load(consultation_uuid)
+    if consultation is None:
+        _refuse_unknown(visitor, purpose, consultation_uuid)
+        raise ConsultationNotFound
+    visitor = as_guest(visitor, consultation)
+    decision, place = _decide(
+        visitor, consultation, purpose, admitted=True, doctor_only=False, assistant_only=True
+    )
+    if place is None or visitor.user is None:
+        full = _details(consultation.uuid, visitor, detail)
+        _audit(visitor, consultation, decision, Outcome.DENIED, full)
+        raise ConsultationNotFound
+    return Seat(consultation, place, visitor)
+
+
+def assistants(seat: Seat) -> list[Participant]:
+    """The act's assisting professionals, for a participant of it (her seat was decided)."""
+    return list(
+        Participant.objects.filter(
+            consultation_id=seat.consultation.pk, role=ParticipantRole.ASSISTANT
+        ).select_related("user")
+    )
 
 
 def may_open(user: User, patient: Patient) -> bool:

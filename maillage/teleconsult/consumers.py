@@ -147,9 +147,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self._send(Envelope("error", data={"code": error.code}))
             await self.close(code=CLOSE_BAD_FRAME)
             return
-        handler = getattr(self, f"on_{frame.type}")
+        extension = frames.EXTENSIONS.get(frame.type)
         try:
-            await handler(frame.data)
+            if extension is not None:
+                await extension.handle(self, frame.data)
+            else:
+                await getattr(self, f"on_{frame.type}")(frame.data)
         except RoomRuleBroken as error:
             await self._send(Envelope("error", data={"code": "refused", "message": error.message}))
         except ConsultationNotFound:

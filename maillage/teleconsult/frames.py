@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,24 @@ QUALITY_NUMBERS = ("rttMs", "lossPct", "inKbps", "outKbps", "availableKbps")
 # the socket's own drops are recorded by the server.
 INCIDENTS = frozenset({"audio_only", "video_back", "failure", "drop", "reconnection"})
 MEDIA_FLAGS = ("audio", "video", "audioOnly", "screen")
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Frames another app adds to the room: how its data is checked and what the socket does."""
+
+    parse: Callable[[dict[str, Any]], dict[str, Any]]  # raises BadFrame
+    handle: Callable[[Any, dict[str, Any]], Awaitable[None]]  # (the RoomConsumer, data)
+
+
+# type -> Extension, registered at startup by the apps that extend the room (maillage.assisted).
+EXTENSIONS: dict[str, Extension] = {}
+
+
+def extend(kind: str, extension: Extension) -> None:
+    if kind in TYPES:
+        raise ValueError(f"{kind} is a frame of the room itself")
+    EXTENSIONS[kind] = extension
 
 
 class BadFrame(ValueError):
@@ -132,6 +151,11 @@ def parse(text: str | None) -> Frame:
     if not isinstance(raw, dict):
         raise BadFrame("not_an_object")
     kind = raw.get("type")
+    if isinstance(kind, str) and kind in EXTENSIONS:
+        data = raw.get("data", {})
+        if not isinstance(data, dict):
+            raise BadFrame("bad_data")
+        return Frame(kind, EXTENSIONS[kind].parse(data))
     if not isinstance(kind, str) or kind not in TYPES:
         raise BadFrame("unknown_type")
     data = raw.get("data", {})

@@ -28,7 +28,8 @@
  * restartIce(), inbound() (bytes received per kind, for tests and figures),
  * state() (waiting or room) and dropSocket() (close the socket as a drop would).
  * Events "maillage:room" on document: {type: "peer", id, pc}, {type:
- * "peer-closed", id}, {type: "socket", state: "open"|"closed"}.
+ * "peer-closed", id}, {type: "socket", state: "open"|"closed"}, and {type:
+ * "frame", kind, data} for a frame the room itself does not handle (assisted.js).
  *
  * No inline script, no eval, no innerHTML: text goes in with textContent.
  */
@@ -241,6 +242,9 @@
       if (data.message) {
         say("[data-room-status]", data.message);
       }
+    } else {
+      // Frames of the apps that extend the room (assisted.js): told to the page.
+      emit({ type: "frame", kind: type, data: data });
     }
   }
 

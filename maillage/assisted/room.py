@@ -1,0 +1,105 @@
+"""What the room's socket does for the assisted act, synchronously, through the policy.
+
+The consumer runs these in a worker thread (``RoomConsumer._call``, with
+its audit context); they return plain data for the frames.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from maillage.assisted import actions
+from maillage.assisted.asks import BY_KIND, Ask
+from maillage.lib.manual_entry import UNIT_LABELS
+from maillage.measurements.codes import CODES, COMPONENTS
+from maillage.measurements.models import Observation
+from maillage.policy import teleconsult as policy
+from maillage.policy.teleconsult import Seat
+from maillage.teleconsult.actions import RoomRuleBroken
+
+
+def ask_data(ask: Ask) -> dict[str, Any]:
+    return {
+        "kind": ask.kind,
+        "label": str(ask.label),
+        "instructions": [str(line) for line in ask.instructions],
+        "bluetooth": ask.bluetooth,
+        "manual": ask.manual,
+    }
+
+
+def ask(seat: Seat, kind: str) -> tuple[dict[str, Any], list[str]]:
+    """The doctor's request, and the participants it goes to (the act's assistants in the room)."""
+    seat, change = policy.seat_for_change(
+        seat.visitor, seat.consultation.uuid, admitted=True, doctor_only=True
+    )
+    request = actions.ask(seat, change, kind)
+    receivers = [str(p.uuid) for p in policy.assistants(seat) if p.in_room]
+    return {
+        "request": str(request.uuid),
+        "at": request.asked_at.isoformat(),
+        **ask_data(BY_KIND[kind]),
+    }, receivers
+
+
+def _number(value: Decimal | str) -> str:
+    return number_format(Decimal(format(Decimal(value).normalize(), "f")))
+
+
+def _unit(unit: str) -> str:
+    return UNIT_LABELS.get(unit, unit)
+
+
+def describe(reading: Observation) -> dict[str, Any]:
+    """A stored reading as the doctor's room shows it (values in the record's units)."""
+    code = CODES.get(reading.code)
+    if reading.components:
+        by_code = {c["code"]: c for c in reading.components}
+        parts = [by_code[c] for c in ("8480-6", "8462-4") if c in by_code]
+        text = "/".join(_number(p["value"]) for p in parts) + " " + _unit(parts[0]["unit"])
+        mean = by_code.get("8478-0")
+        if mean is not None:
+            text += f" ({COMPONENTS['8478-0'].label} {_number(mean['value'])})"
+    else:
+        text = f"{_number(reading.value or Decimal(0))} {_unit(reading.unit)}"
+    device = reading.device
+    return {
+        "observation": str(reading.uuid),
+        "code": reading.code,
+        "label": str(code.label) if code is not None else reading.code,
+        "text": text,
+        "at": reading.effective_at.isoformat(),
+        "method": reading.method,
+        "methodLabel": str(reading.get_method_display()),
+        "device": " ".join(p for p in (device.manufacturer, device.model_number) if p)
+        if device is not None
+        else "",
+        "performer": reading.performer_label,
+        "significant": reading.significant,
+    }
+
+
+def send_reading(seat: Seat, data: dict[str, Any]) -> dict[str, Any]:
+    """The assistant's reading: her seat decided (a refusal audited), then stored and described."""
+    seat = policy.seat_for_reading(seat.visitor, seat.consultation.uuid)
+    if data["source"] == "device":
+        sent = actions.send_device_reading(seat, data)
+    else:
+        sent = actions.send_manual_reading(seat, data)
+    return {
+        "readings": [describe(o) for o in sent.observations],
+        "warnings": sent.warnings,
+        "request": data.get("request", ""),
+    }
+
+
+def mark(seat: Seat, reading_uuid: str, significant: bool) -> dict[str, Any]:
+    """The act's doctor marks a reading (``policy.measurements`` decides and audits)."""
+    if not seat.is_doctor or seat.user is None:
+        raise RoomRuleBroken(_("Only the doctor of the act marks a reading."))
+    reading = actions.mark(seat.user, reading_uuid, significant)
+    return {"observation": str(reading.uuid), "significant": reading.significant}

@@ -1,0 +1,71 @@
+"""``{% assisted_room seat %}``: the assisted act's part of the room page.
+
+For the doctor: who assists (act code, place, the place's equipment from the
+directory), the measurement buttons and the readings of the act (read through
+``policy.measurements``: one audited read). For the assistant with an account:
+the doctor's request, her devices and the manual entry. Nothing for the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import Http404
+
+from maillage.assisted.asks import ASKS
+from maillage.assisted.models import Assistance
+from maillage.assisted.room import ask_data, describe
+from maillage.lib.bluetooth import Measure
+from maillage.lib.manual_entry import PRESSURE_UNITS, RULES, UNIT_LABELS
+from maillage.policy import measurements
+from maillage.policy import teleconsult as policy
+from maillage.policy.teleconsult import Seat
+from maillage.teleconsult.models import ParticipantRole
+
+register = template.Library()
+
+
+def _units(manual: str) -> list[dict[str, str]]:
+    units = PRESSURE_UNITS if manual == "blood_pressure" else RULES[Measure(manual)].units
+    return [{"code": u, "label": UNIT_LABELS.get(u, u)} for u in units]
+
+
+def _readings(seat: Seat) -> list[dict[str, Any]]:
+    assert seat.user is not None
+    try:
+        opened = measurements.open_readings(
+            seat.user, seat.patient, detail={"consultation": str(seat.consultation.uuid)}
+        )
+    except Http404:
+        return []
+    rows = opened.observations().filter(encounter_id=seat.consultation.pk)
+    return [describe(o) for o in rows.exclude(status="entered-in-error")[:50]]
+
+
+@register.inclusion_tag("assisted/_room.html")
+def assisted_room(seat: Seat) -> dict[str, Any]:
+    role = seat.participant.role
+    is_assistant = role == ParticipantRole.ASSISTANT and seat.user is not None
+    if not (seat.is_doctor or is_assistant) or seat.user is None:
+        return {"shown": False}
+    helpers = policy.assistants(seat)
+    assistances = (
+        Assistance.objects.filter(participant__in=helpers)
+        .select_related("participant", "place")
+        .prefetch_related("place__equipment")
+    )
+    manual = [a for a in ASKS if a.manual]
+    return {
+        "shown": True,
+        "doctor": seat.is_doctor,
+        "assistant": is_assistant,
+        "assistances": list(assistances),
+        "asks": ASKS,
+        "manual_asks": manual,
+        "readings": _readings(seat),
+        "config": {
+            "asks": {a.kind: ask_data(a) for a in ASKS},
+            "units": {a.kind: _units(a.manual) for a in manual},
+        },
+    }
