@@ -1,0 +1,130 @@
+"""The assisted room in real Chromium pages: the doctor asks, the nurse's cuff answers, live.
+
+Doctor and nurse pages in one act (the nurse of the mobile unit, TLL,
+admitted): the doctor presses "Prenez la tension", the nurse's page shows
+the request and its instructions, a simulated Bluetooth cuff
+(``maillage.testing.bluetooth``) sends its bytes through bluetooth.js's
+notification path, and the doctor's page shows the reading within a second;
+the record holds the Observation with its encounter, performer and device.
+A manual SpO2 out of range is refused in French, then a right one arrives.
+The nurse's page is read by axe-core at phone width. No assertion on the
+video itself (the room's own browser test does that).
+
+Skipped on PostgreSQL like the room's browser test (suite time budget).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from maillage.assisted.tests.conftest import CUFF_BYTES
+from maillage.measurements.models import Method, Observation
+from maillage.testing.bluetooth import FakeDevice, install, notify
+from maillage.testing.browser import (
+    PHONE,
+    assert_fits,
+    check_accessibility,
+    confirmed_device,
+    screenshot,
+    sign_in,
+)
+from maillage.testing.factories import PASSWORD
+from maillage.testing.room import media_context
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="two browser pages in a call prove nothing more on PostgreSQL (suite time budget)",
+    ),
+]
+
+
+def test_the_doctor_asks_the_cuff_answers_and_a_typed_spo2_is_checked(
+    media_chromium: Browser, live_url: str, personas, act
+) -> None:
+    doctor_key = confirmed_device(personas.treating_doctor.user)
+    nurse_key = confirmed_device(personas.nurse.user)
+    url = f"/teleconsultation/{act.consultation.uuid}/"
+    doctor_context = media_context(media_chromium, live_url)
+    nurse_context = media_context(media_chromium, live_url)
+    try:
+        doctor = doctor_context.new_page()
+        sign_in(doctor, "medecin.traitant", PASSWORD, totp_key=doctor_key)
+        doctor.goto(url)
+        doctor.get_by_role("button", name="Ouvrir la salle").click()
+        expect(doctor.locator("[data-assistance]")).to_contain_text("TLL")
+        expect(doctor.locator("[data-equipment]", has_text="Tensiomètre")).to_be_visible()
+
+        nurse = nurse_context.new_page()
+        install(nurse, FakeDevice(services={0x1810: [0x2A35]}))
+        sign_in(nurse, "infirmier", PASSWORD, totp_key=nurse_key)
+        nurse.goto(url)
+        nurse.get_by_role("button", name="Tester ma caméra et mon micro").click()
+        nurse.get_by_role("button", name="Entrer en salle d'attente").click()
+        expect(nurse.get_by_role("heading", name="Envoyer une mesure")).to_be_visible()
+        expect(nurse.locator("[data-section='call']")).to_be_visible()
+
+        # The doctor asks; the nurse's page says what and how.
+        doctor.get_by_role("button", name="Prenez la tension").click()
+        request = nurse.locator("[data-assisted-request]")
+        expect(request).to_contain_text("Prenez la tension")
+        expect(request).to_contain_text("Brassard 2 cm au-dessus du pli du coude")
+
+        # The cuff: connected from a click, its bytes through the notification path.
+        nurse.get_by_role("button", name="Connecter le tensiomètre").click()
+        expect(nurse.locator("[data-assisted-device-status]")).to_have_text(
+            "Appareil connecté : prenez la mesure."
+        )
+        start = time.monotonic()
+        assert notify(nurse, 0x1810, 0x2A35, CUFF_BYTES)
+        readings = doctor.locator("[data-assisted-readings]")
+        expect(readings).to_contain_text("120/80 mmHg", timeout=5_000)
+        delivery = time.monotonic() - start
+        assert delivery < 1.0, f"the reading took {delivery:.2f} s to reach the doctor"
+        expect(readings).to_contain_text("72 /min")
+        expect(nurse.locator("[data-assisted-readings]")).to_contain_text("120/80 mmHg")
+
+        # A typed SpO2: refused in French when impossible, then sent.
+        nurse.get_by_label("Mesure", exact=True).select_option("spo2")
+        nurse.get_by_label("Valeur", exact=True).fill("150")
+        nurse.get_by_role("button", name="Envoyer au médecin").click()
+        expect(nurse.get_by_role("alert").filter(has_text="pas possible")).to_contain_text(
+            "150 % n'est pas possible pour la saturation en oxygène"
+        )
+        nurse.get_by_label("Mesure", exact=True).select_option("spo2")
+        nurse.get_by_label("Valeur", exact=True).fill("97")
+        nurse.get_by_role("button", name="Envoyer au médecin").click()
+        expect(readings).to_contain_text("97 %")
+        expect(nurse.locator("[data-assisted-error]")).to_have_text("")
+
+        # The doctor marks the pressure significant.
+        pressure = doctor.locator("[data-reading]", has_text="120/80 mmHg")
+        pressure.get_by_role("button", name="Significative").click()
+        expect(pressure.get_by_role("button", name="Significative")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+
+        nurse.set_viewport_size(PHONE)
+        assert_fits(nurse, PHONE)
+        check_accessibility(nurse)
+        screenshot(nurse, "assisted-nurse-phone")
+        screenshot(doctor, "assisted-doctor-phone")
+        print(f"\nassisted: cuff reading on the doctor's page {delivery * 1000:.0f} ms")
+    finally:
+        doctor_context.close()
+        nurse_context.close()
+
+    stored = Observation.objects.get(code="85354-9")
+    assert stored.encounter == act.consultation
+    assert stored.performer == personas.nurse.user
+    assert stored.method == Method.BLUETOOTH and stored.device is not None
+    assert (stored.device.manufacturer, stored.device.system_id) == ("Omron", "005F310504030201")
+    assert stored.significant
+    spo2 = Observation.objects.get(code="2708-6")
+    assert spo2.method == Method.MANUAL and spo2.value == 97
+    assert Observation.objects.filter(encounter=act.consultation).count() == 3
