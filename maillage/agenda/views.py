@@ -131,7 +131,8 @@ def free(request: HttpRequest) -> HttpResponse:
                 radius_km=data["radius"],
             ),
             for_patient=user.role == Role.PATIENT,
-        )[:20]
+            limit=20,
+        )
     elif not form.is_bound:
         patient = request.GET.get("patient", "")
     return render(
