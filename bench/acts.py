@@ -24,12 +24,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from bench import database
-from bench.timing import Stats
+from bench import standalone
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -37,24 +34,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--appointments", type=int, default=2_000, help="in-person this year")
     parser.add_argument("--closings", type=int, default=20, help="reports closed")
     parser.add_argument("--iterations", type=int, default=200, help="timed assessments")
-    parser.add_argument("--keep-db", action="store_true", help="keep the database")
+    standalone.add_keep_db(parser)
     return parser.parse_args(argv)
-
-
-def _timed(function: Callable[[], Any], iterations: int) -> Stats:
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return Stats.of(samples)
-
-
-def _print(label: str, stats: Stats) -> None:
-    print(
-        f"{label:<44} n={stats.count:<4} p50 {stats.p50:8.1f} ms  "
-        f"p95 {stats.p95:8.1f} ms  max {stats.max:8.1f} ms"
-    )
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -115,9 +96,9 @@ def measure(args: argparse.Namespace) -> None:
     )
 
     patient = patients[7]
-    _print(
+    standalone.show(
         "assess_for (facts + rules + decision)",
-        _timed(lambda: assess_for(patient, cardiologist, now), args.iterations),
+        standalone.timed(lambda: assess_for(patient, cardiologist, now), args.iterations),
     )
 
     content = actions.ReportContent(
@@ -142,15 +123,15 @@ def measure(args: argparse.Namespace) -> None:
     pending = iter(acts)
     doctor = cardiologist.user
     assert doctor is not None
-    _print(
+    standalone.show(
         "close (record, act, 2 PDFs filed, message)",
-        _timed(lambda: actions.close(doctor, next(pending), content), args.closings),
+        standalone.timed(lambda: actions.close(doctor, next(pending), content), args.closings),
     )
     recorded = RecordedAct.objects.select_related("report").first()
     assert recorded is not None
-    _print(
+    standalone.show(
         "render report + prescription PDFs alone",
-        _timed(
+        standalone.timed(
             lambda: (
                 write_once.render_report(recorded.report, recorded),
                 write_once.render_prescription(recorded.report, recorded),
@@ -162,19 +143,7 @@ def measure(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    started = time.perf_counter()
-    db = database.prepare("maillage_bench_acts")
-    try:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
-        measure(args)
-    finally:
-        print(database.dispose(db, keep=args.keep_db), file=sys.stderr)
-    print(f"Total run time: {time.perf_counter() - started:.0f} s")
-    return 0
+    return standalone.run("maillage_bench_acts", lambda: measure(args), keep=args.keep_db)
 
 
 if __name__ == "__main__":

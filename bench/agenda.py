@@ -25,11 +25,9 @@ import argparse
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from bench import database
-from bench.timing import Stats
+from bench import standalone
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -37,24 +35,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--agendas", type=int, default=200, help="agendas of the territory")
     parser.add_argument("--bookings", type=int, default=200, help="slots booked one by one")
     parser.add_argument("--iterations", type=int, default=50, help="timed searches")
-    parser.add_argument("--keep-db", action="store_true", help="keep the database")
+    standalone.add_keep_db(parser)
     return parser.parse_args(argv)
-
-
-def _timed(function: Callable[[], Any], iterations: int) -> Stats:
-    samples = []
-    for _ in range(iterations):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return Stats.of(samples)
-
-
-def _print(label: str, stats: Stats) -> None:
-    print(
-        f"{label:<48} n={stats.count:<4} p50 {stats.p50:8.1f} ms  "
-        f"p95 {stats.p95:8.1f} ms  max {stats.max:8.1f} ms"
-    )
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -106,16 +88,16 @@ def measure(args: argparse.Namespace) -> None:
         f"({took / len(schedules) * 1000:.0f} ms an agenda) ({connection.vendor})"
     )
     sancoins = f.commune("18242")
-    _print(
+    standalone.show(
         "first_free remote, anywhere",
-        _timed(
+        standalone.timed(
             lambda: queries.first_free(queries.FreeSlotQuery(modality="remote"), for_patient=True),
             args.iterations,
         ),
     )
-    _print(
+    standalone.show(
         "first_free in person, 50 km of Sancoins",
-        _timed(
+        standalone.timed(
             lambda: queries.first_free(
                 queries.FreeSlotQuery(modality="in_person", origin=sancoins, radius_km=50),
                 for_patient=True,
@@ -133,9 +115,9 @@ def measure(args: argparse.Namespace) -> None:
         .values_list("uuid", flat=True)[: args.bookings]
     )
     pending = iter(free)
-    _print(
+    standalone.show(
         "book (policy, UPDATE, appointment, notices)",
-        _timed(
+        standalone.timed(
             lambda: actions.book(
                 user, actions.Booking(next(pending), patient.uuid, "remote", "Bilan")
             ),
@@ -146,19 +128,7 @@ def measure(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    started = time.perf_counter()
-    db = database.prepare("maillage_bench_agenda")
-    try:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
-        measure(args)
-    finally:
-        print(database.dispose(db, keep=args.keep_db), file=sys.stderr)
-    print(f"Total run time: {time.perf_counter() - started:.0f} s")
-    return 0
+    return standalone.run("maillage_bench_agenda", lambda: measure(args), keep=args.keep_db)
 
 
 if __name__ == "__main__":
