@@ -197,6 +197,15 @@ def page(chromium: object, live_url: str) -> object:
 
 
 @pytest.fixture(autouse=True)
+def _acts_rules_read_anew() -> None:
+    """The acts' rules are cached per process: rows of an earlier test (rolled back, or
+    flushed by a transactional test, neither of which signals) must not outlive it."""
+    from maillage.acts.facts import forget_rules
+
+    forget_rules()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Argon2 is slow on purpose; tests use a fast hasher except where argon2 is the subject."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

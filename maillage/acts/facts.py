@@ -13,8 +13,11 @@ changes shape. The remote acts of the year are those recorded at closing.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from maillage.acts.eligibility import Assessment, Facts, Rules, age_on, assess
@@ -91,8 +94,56 @@ def gather(
     )
 
 
+# The rules, tariffs, direct-access specialties and under-served communes in
+# force on a day, kept per process: rows an administrator edits a few times a
+# year, read by every page that shows an eligibility (three to four queries
+# each time otherwise). A save or delete of one of them in this process
+# forgets them at once and again at its commit (``apps.ready`` connects
+# ``forget_rules``); a change made by another process is seen within
+# RULES_TTL seconds. A QuerySet ``update()`` sends no signal: code that
+# changes these rows that way calls ``forget_rules`` itself.
+RULES_TTL = 300.0
+
+
+@dataclass(frozen=True)
+class _DayRows:
+    rules: Rules
+    underserved: frozenset[str]
+    read_at: float
+
+
+_days: dict[dt.date, _DayRows] = {}
+# Bumped by each forgetting: rows read before it are not kept after it.
+_generation = 0
+
+
+def forget_rules(**_signal: object) -> None:
+    """Forget the cached rows (a row was saved or deleted); a signal receiver too."""
+    global _generation
+    _generation += 1
+    _days.clear()
+    if _signal.get("sender") is not None:
+        transaction.on_commit(forget_rules)
+
+
+def _rows_on(day: dt.date) -> _DayRows:
+    cached = _days.get(day)
+    now = time.monotonic()
+    if cached is not None and now - cached.read_at < RULES_TTL:
+        return cached
+    generation = _generation
+    fresh = _DayRows(_read_rules(day), _read_underserved(day), now)
+    if generation == _generation:
+        _days[day] = fresh
+    return fresh
+
+
 def rules_on(day: dt.date) -> Rules:
-    """The rows in force on ``day`` (the latest row of each code wins)."""
+    """The rows in force on ``day`` (the latest row of each code wins), cached per process."""
+    return _rows_on(day).rules
+
+
+def _read_rules(day: dt.date) -> Rules:
     in_force = Tariff.objects.filter(valid_on(day)).order_by("valid_from")
     tariffs = {row.code: row.amount for row in in_force}
     active: dict[str, int | None] = {}
@@ -108,15 +159,17 @@ def rules_on(day: dt.date) -> Rules:
     return Rules(tariffs=tariffs, active=active, direct_access=direct)
 
 
+def _read_underserved(day: dt.date) -> frozenset[str]:
+    return frozenset(
+        UnderservedCommune.objects.filter(valid_on(day)).values_list("insee_code", flat=True)
+    )
+
+
 def lives_in_underserved_zone(patient: Patient, day: dt.date) -> bool:
     commune = patient.commune
     if commune is None:
         return False
-    return (
-        UnderservedCommune.objects.filter(valid_on(day))
-        .filter(insee_code=commune.insee_code)
-        .exists()
-    )
+    return commune.insee_code in _rows_on(day).underserved
 
 
 def _held_in_person() -> QuerySet[Appointment]:
@@ -160,8 +213,10 @@ def year_activity(professional: Professional, moment: dt.datetime) -> tuple[int,
     remote = RecordedAct.objects.filter(
         doctor=professional, day__gte=year_start.date(), day__lte=day
     )
-    remote_count = remote.count()
-    capped = remote.exclude(rule=RuleCode.TREATING_DOCTOR).count()
+    counts = remote.aggregate(
+        all=Count("pk"), capped=Count("pk", filter=~Q(rule=RuleCode.TREATING_DOCTOR))
+    )
+    remote_count, capped = counts["all"], counts["capped"]
     in_person = (
         _held_in_person()
         .filter(professional=professional, start__gte=year_start, start__lt=moment)
@@ -170,4 +225,11 @@ def year_activity(professional: Professional, moment: dt.datetime) -> tuple[int,
     return in_person + remote_count, capped
 
 
-__all__ = ["assess_for", "gather", "last_in_person_visit", "rules_on", "year_activity"]
+__all__ = [
+    "assess_for",
+    "forget_rules",
+    "gather",
+    "last_in_person_visit",
+    "rules_on",
+    "year_activity",
+]

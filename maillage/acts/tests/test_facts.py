@@ -71,7 +71,10 @@ def test_the_cardiologist_is_billable_by_the_zip_zone_then_not(personas: Any) ->
         "underserved_zone",
         "TC",
     )
-    UnderservedCommune.objects.filter(insee_code="18242").update(valid_to=dt.date(2026, 6, 30))
+    # Saved as the admin saves it (an UPDATE of the rows would not forget the cached rules).
+    zone = UnderservedCommune.objects.get(insee_code="18242")
+    zone.valid_to = dt.date(2026, 6, 30)
+    zone.save()
     assessment = assess_for(personas.patient, personas.cardiologist, MOMENT)
     assert (assessment.billable, assessment.rule) == (False, "outside_pathway")
 
@@ -148,3 +151,50 @@ def test_a_visit_over_12_months_ago_or_missed_is_not(personas: Any) -> None:
     assessment = assess_for(personas.patient, personas.cardiologist, MOMENT)
 
     assert (assessment.billable, assessment.rule) == (False, "outside_pathway")
+
+
+# --- The rows of a day, cached per process ---------------------------------------
+
+
+def test_the_rules_of_a_day_are_read_once_then_kept(django_assert_num_queries: Any) -> None:
+    first = rules_on(DAY)
+    with django_assert_num_queries(0):
+        assert rules_on(DAY) == first
+        assert rules_on(DAY) is first
+
+
+def test_a_row_saved_or_deleted_is_seen_at_once(personas: Any) -> None:
+    from maillage.acts.facts import lives_in_underserved_zone
+
+    assert rules_on(DAY).tariffs["TCG"] == Decimal("30.00")  # cached now
+    tariff = Tariff.objects.create(code="TCG", amount=Decimal("31.50"), valid_from=DAY)
+    assert rules_on(DAY).tariffs["TCG"] == Decimal("31.50")
+    tariff.amount = Decimal("32.00")
+    tariff.save()
+    assert rules_on(DAY).tariffs["TCG"] == Decimal("32.00")
+    tariff.delete()
+    assert rules_on(DAY).tariffs["TCG"] == Decimal("30.00")
+
+    rule = Rule.objects.create(code="ehpad", active=False, valid_from=DAY)
+    assert "ehpad" not in rules_on(DAY).active
+    rule.delete()
+    assert "ehpad" in rules_on(DAY).active
+
+    bourges = f.commune("18033")
+    personas.patient.commune = bourges
+    assert not lives_in_underserved_zone(personas.patient, DAY)
+    UnderservedCommune.objects.create(insee_code="18033", name="Bourges", valid_from=DAY)
+    assert lives_in_underserved_zone(personas.patient, DAY)
+
+
+def test_a_change_by_another_process_is_seen_after_the_ttl(
+    monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    from maillage.acts import facts
+
+    rules_on(DAY)
+    # Another process's write: no signal here (an UPDATE sends none).
+    Tariff.objects.filter(code="TCG", valid_to__isnull=True).update(amount=Decimal("33.00"))
+    assert rules_on(DAY).tariffs["TCG"] == Decimal("30.00")
+    monkeypatch.setattr(facts, "RULES_TTL", 0.0)
+    assert rules_on(DAY).tariffs["TCG"] == Decimal("33.00")
