@@ -457,9 +457,28 @@ def waiting(seat: Seat) -> list[Participant]:
     )
 
 
+def shows_patient(user: User, consultation: Consultation) -> bool:
+    """May the user read this act now (so see whom it is about)? Decided, not audited: the
+    caller audits the patients it shows. The same decision as ``take_seat``'s for a read."""
+    _decision, place = _decide(
+        Visitor(user=user),
+        consultation,
+        Action.TELECONSULT_READ,
+        admitted=False,
+        doctor_only=False,
+    )
+    return place is not None
+
+
 def doctors_open_acts(user: User) -> list[Consultation]:
-    """The open acts of which the user is the doctor, each patient shown audited."""
-    shown = list(
+    """The open acts of which the user is the doctor, each patient shown decided and audited.
+
+    Being the act's doctor is not enough: the patient may have opposed her
+    since it was planned (or the act outlived the relation). Each patient is
+    decided as a read of the act would be (``shows_patient``); one refused
+    is left out of the list, unaudited, as the other lists do.
+    """
+    acts = list(
         Consultation.objects.filter(
             status__in=OPEN_STATUSES,
             participants__user_id=user.pk,
@@ -468,6 +487,7 @@ def doctors_open_acts(user: User) -> list[Consultation]:
         .select_related("patient")
         .order_by("planned_start", "created_at")[:LISTED]
     )
+    shown = [c for c in acts if shows_patient(user, c)]
     record_many(
         user,
         [
