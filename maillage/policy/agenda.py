@@ -38,6 +38,7 @@ from maillage.agenda.models import Appointment, Schedule
 from maillage.audit.actions import Event, record_many
 from maillage.audit.models import Action, Outcome
 from maillage.directory.queries import structures_of
+from maillage.policy import listing
 from maillage.policy.consents import record_state
 from maillage.policy.decide import Decision, Subject, decide
 from maillage.policy.gate import Grant, audit_decision, load_patient
@@ -269,24 +270,7 @@ def shows_patient(user: User, appointment: Appointment) -> bool:
 
 def audit_listed(user: User, appointments: Sequence[Appointment]) -> None:
     """An agenda names patients: one read entry per patient shown."""
-    seen: dict[int, list[str]] = {}
-    patients: dict[int, Patient] = {}
-    for appointment in appointments:
-        seen.setdefault(appointment.patient_id, []).append(str(appointment.uuid))
-        patients[appointment.patient_id] = appointment.patient
-    record_many(
-        user,
-        [
-            Event(
-                action=Action.APPOINTMENT_READ,
-                outcome=Outcome.GRANTED,
-                patient=patients[pk],
-                basis=Relation.SELF if patients[pk].user_id == user.pk else Relation.APPOINTMENT,
-                detail={"listed": uuids},
-            )
-            for pk, uuids in seen.items()
-        ],
-    )
+    listing.audit_listed(user, appointments, Action.APPOINTMENT_READ, Relation.APPOINTMENT)
 
 
 def receiver_allowed(sender: User | None, receiver: User, appointment: Appointment) -> bool:

@@ -43,6 +43,7 @@ from maillage.expertise.models import (
     Request,
     Status,
 )
+from maillage.policy import listing
 from maillage.policy.consents import record_state
 from maillage.policy.decide import Decision, Subject, decide, document_rule, relation_rule
 from maillage.policy.gate import Grant, audit_decision
@@ -367,24 +368,7 @@ def not_opposed_q(user: User) -> Q:
 
 def audit_listed(user: User, requests: Sequence[Request]) -> None:
     """A list of requests shows each patient's name: one read entry per patient shown."""
-    seen: dict[int, list[str]] = {}
-    patients: dict[int, Patient] = {}
-    for request in requests:
-        seen.setdefault(request.patient_id, []).append(str(request.uuid))
-        patients[request.patient_id] = request.patient
-    record_many(
-        user,
-        [
-            Event(
-                action=Action.EXPERTISE_READ,
-                outcome=Outcome.GRANTED,
-                patient=patients[pk],
-                basis=Relation.EXPERTISE,
-                detail={"listed": uuids},
-            )
-            for pk, uuids in seen.items()
-        ],
-    )
+    listing.audit_listed(user, requests, Action.EXPERTISE_READ, Relation.EXPERTISE)
 
 
 def billed_by(user: User, start: dt.datetime, end: dt.datetime) -> list[Request]:
