@@ -1,6 +1,6 @@
 """What a benchmark of one capability shares: its own database around the measure, timed calls.
 
-``python -m bench.acts``, ``bench.agenda`` and ``bench.expertise`` each make
+``python -m bench.acts`` and ``bench.agenda`` each make
 a database of their own (``bench.database``, under a name of their own so
 they may run side by side), migrate it, build their fixture and time a few
 calls, then remove it unless ``--keep-db``::
