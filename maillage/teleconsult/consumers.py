@@ -78,6 +78,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     ip: str | None
     inside: bool
     leaving: bool
+    # Our close is sent (or the page hung up): nothing more goes to this socket.
+    closing: bool
     last_heard: float
     beat: asyncio.Task[None]
 
@@ -87,6 +89,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.ip = client_ip(dict(self.scope))
         self.inside = False
         self.leaving = False
+        self.closing = False
         consultation_uuid = str(self.scope["url_route"]["kwargs"]["consultation"])
         found = await database_sync_to_async(self._seat)(consultation_uuid)
         if found is None:
@@ -145,7 +148,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             frame = frames.parse(text_data)
         except frames.BadFrame as error:
             await self._send(Envelope("error", data={"code": error.code}))
-            await self.close(code=CLOSE_BAD_FRAME)
+            await self._close(CLOSE_BAD_FRAME)
             return
         extension = frames.EXTENSIONS.get(frame.type)
         try:
@@ -219,7 +222,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_leave(self, data: dict[str, Any]) -> None:
         self.leaving = True
-        await self.close(code=1000)
+        await self._close(1000)
 
     # --- Frames from the channel layer ------------------------------------------
 
@@ -240,8 +243,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self._send(Envelope("lobby", data={"waiting": lobby}))
             return
         if kind == "ended":
-            await self._send(Envelope("ended"))
-            await self.close(code=CLOSE_ENDED)
+            await self._end()
             return
         if kind in {"signal", "chat", "file", "peer.joined", "peer.left", "media"} and not (
             self.inside or self.seat.is_doctor
@@ -267,7 +269,24 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(group, message)
 
     async def _send(self, envelope: Envelope) -> None:
-        await self.send(text_data=json.dumps(envelope.as_json(), ensure_ascii=False))
+        if self.closing:
+            return
+        try:
+            await self.send(text_data=json.dumps(envelope.as_json(), ensure_ascii=False))
+        except OSError:
+            # The page hung up (uvicorn's ClientDisconnected): its disconnect follows.
+            self.closing = True
+
+    async def _close(self, code: int) -> None:
+        self.closing = True
+        await self.close(code=code)
+
+    async def _end(self) -> None:
+        """Say the act ended and close, once: its frame and the heartbeat may both see it."""
+        if self.closing:
+            return
+        await self._send(Envelope("ended"))
+        await self._close(CLOSE_ENDED)
 
     async def _heartbeat(self) -> None:
         interval = float(settings.MAILLAGE_REALTIME_HEARTBEAT_SECONDS)
@@ -276,13 +295,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(min(interval, silence))
             if loop.time() - self.last_heard > silence:
-                await self.close(code=CLOSE_SILENT)
+                await self._close(CLOSE_SILENT)
                 return
             still = await database_sync_to_async(room.still_seated)(self.seat)
             if not still:
                 # The act ended (perhaps before its frame reached this socket).
-                await self._send(Envelope("ended"))
-                await self.close(code=CLOSE_ENDED)
+                await self._end()
                 return
             await self._send(Envelope("ping"))
 

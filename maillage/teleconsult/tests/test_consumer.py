@@ -198,3 +198,31 @@ def test_a_forged_frame_closes_the_socket(personas, consultation) -> None:
         return frame
 
     assert run(scenario)["data"]["code"] == "bad_target"
+
+
+def test_the_end_is_said_once_though_it_reaches_the_socket_twice(personas, consultation) -> None:
+    """The doctor's end and the heartbeat may both find the act ended: one frame, one close."""
+    from channels.layers import get_channel_layer
+
+    from maillage.teleconsult.consumers import CLOSE_ENDED, act_group
+
+    session = signed_in_session(personas.treating_doctor.user)
+
+    async def scenario() -> None:
+        doctor = room_socket(consultation, session)
+        assert (await doctor.connect())[0]
+        await doctor.send_json_to({"type": "hello"})
+        await next_frame(doctor, "welcome")
+        layer = get_channel_layer()
+        assert layer is not None
+        ended = {"type": "room.frame", "kind": "ended", "data": {}}
+        await layer.group_send(act_group(consultation.uuid), ended)
+        await layer.group_send(act_group(consultation.uuid), ended)
+        assert (await next_frame(doctor, "ended"))["type"] == "ended"
+        closed = await doctor.receive_output(timeout=10)
+        assert closed == {"type": "websocket.close", "code": CLOSE_ENDED}
+        # Nothing after the close: neither the second "ended" nor a ping.
+        assert await doctor.receive_nothing(timeout=1.5)
+        await doctor.disconnect()
+
+    run(scenario)
