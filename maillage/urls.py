@@ -15,6 +15,7 @@ urlpatterns = [
     path("actes/", include("maillage.acts.urls")),
     path("agenda/", include("maillage.agenda.urls")),
     path("teleconsultation/", include("maillage.teleconsult.urls")),
+    path("teleconsultation/", include("maillage.assisted.urls")),
     path("mesures/", include("maillage.measurements.urls")),
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),

@@ -28,6 +28,7 @@ from maillage.assisted.models import (
     Assistance,
     MeasurementRequest,
 )
+from maillage.directory.models import StructureKind
 from maillage.lib import bluetooth, manual_entry
 from maillage.lib.bluetooth import Measure
 from maillage.measurements import actions as measurements
@@ -306,3 +307,23 @@ def send_manual_reading(seat: Seat, data: dict[str, Any]) -> Sent:
 def mark(user: Any, reading_uuid: object, significant: bool) -> Observation:
     """The doctor marks a reading of the act significant (``measurements``' policy decides)."""
     return measurements.mark_significant(user, reading_uuid, significant)
+
+
+# Where each act code is held, in the order a professional's practices are tried: a nurse's
+# TLL at a dedicated site, a pharmacist's in her pharmacy; TLS and TLD at the patient's home.
+PLACES_OF_CODE: dict[str, tuple[str, ...]] = {
+    ActCode.TLL: (
+        StructureKind.MOBILE_UNIT,
+        StructureKind.TELECONSULTATION_POINT,
+        StructureKind.EHPAD,
+        StructureKind.MSP,
+    ),
+    ActCode.PHARMACIST: (StructureKind.PHARMACY,),
+}
+
+
+def place_for(professional: Professional, act_code: str) -> Structure | None:
+    """The place of the act among the professional's practices (None: the patient's home)."""
+    kinds = PLACES_OF_CODE.get(act_code, ())
+    practices = {s.kind: s for s in professional.structures.filter(kind__in=kinds, active=True)}
+    return next((practices[k] for k in kinds if k in practices), None)

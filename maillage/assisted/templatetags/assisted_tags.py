@@ -16,6 +16,7 @@ from django.http import Http404
 from maillage.assisted.asks import ASKS
 from maillage.assisted.models import Assistance
 from maillage.assisted.room import ask_data, describe
+from maillage.assisted.views import AssistantForm
 from maillage.lib.bluetooth import Measure
 from maillage.lib.manual_entry import PRESSURE_UNITS, RULES, UNIT_LABELS
 from maillage.policy import measurements
@@ -43,8 +44,8 @@ def _readings(seat: Seat) -> list[dict[str, Any]]:
     return [describe(o) for o in rows.exclude(status="entered-in-error")[:50]]
 
 
-@register.inclusion_tag("assisted/_room.html")
-def assisted_room(seat: Seat) -> dict[str, Any]:
+@register.inclusion_tag("assisted/_room.html", takes_context=True)
+def assisted_room(context: template.Context, seat: Seat) -> dict[str, Any]:
     role = seat.participant.role
     is_assistant = role == ParticipantRole.ASSISTANT and seat.user is not None
     if not (seat.is_doctor or is_assistant) or seat.user is None:
@@ -58,6 +59,9 @@ def assisted_room(seat: Seat) -> dict[str, Any]:
     manual = [a for a in ASKS if a.manual]
     return {
         "shown": True,
+        "csrf_token": context.get("csrf_token"),
+        "consultation": seat.consultation,
+        "assistant_form": AssistantForm() if seat.is_doctor and seat.consultation.is_open else None,
         "doctor": seat.is_doctor,
         "assistant": is_assistant,
         "assistances": list(assistances),

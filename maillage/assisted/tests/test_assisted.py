@@ -208,3 +208,21 @@ def test_the_assistant_not_yet_admitted_may_not_post(personas, consultation) -> 
     place = consultation.participants.get(role=ParticipantRole.ASSISTANT)
     with pytest.raises(ConsultationNotFound):
         room.send_reading(policy.Seat(consultation, place, visitor), cuff())
+
+
+def test_the_doctor_adds_the_nurse_by_rpps_and_her_dedicated_site_is_the_place(
+    personas, consultation
+) -> None:
+    url = f"/teleconsultation/{consultation.uuid}/assistance/"
+    patient = client_for(personas.patient_user)
+    assert patient.post(url, {"rpps": personas.nurse.rpps, "act_code": "TLL"}).status_code == 404
+    doctor = client_for(personas.treating_doctor.user)
+    page = doctor.post(url, {"rpps": "123", "act_code": "TLL"}, follow=True).content.decode()
+    assert "Un numéro RPPS comporte 11 chiffres" in page
+    added = doctor.post(url, {"rpps": personas.nurse.rpps, "act_code": "TLL"}, follow=True)
+    assert "participe à l’acte aux côtés du patient" in added.content.decode()
+    assistance = Assistance.objects.get()
+    assert assistance.place == personas.mobile_unit and assistance.act_code == "TLL"
+    again = doctor.post(url, {"rpps": personas.nurse.rpps, "act_code": "TLD"}, follow=True)
+    assert "participe déjà" in again.content.decode()
+    assert Assistance.objects.count() == 1

@@ -1,0 +1,63 @@
+"""The doctor adds the professional beside the patient to the act (thin: actions decide)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from maillage.assisted import actions
+from maillage.assisted.models import ActCode
+from maillage.directory.models import Professional
+from maillage.policy import teleconsult as policy
+from maillage.teleconsult.actions import RoomRuleBroken
+from maillage.teleconsult.visitors import from_request
+
+
+class AssistantForm(forms.Form):
+    rpps = forms.RegexField(
+        label=gettext_lazy("RPPS number of the nurse or pharmacist"),
+        regex=r"^\d{11}$",
+        error_messages={"invalid": gettext_lazy("An RPPS number has 11 digits.")},
+    )
+    act_code = forms.ChoiceField(label=gettext_lazy("Act code"), choices=ActCode.choices)
+
+
+@require_POST
+def add_assistant(request: HttpRequest, uuid: object) -> HttpResponse:
+    form = AssistantForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("teleconsult:act", uuid=uuid)
+    seat, change = policy.seat_for_change(
+        from_request(request, uuid), uuid, doctor_only=True, detail={"step": "assistant"}
+    )
+    professional = (
+        Professional.objects.filter(rpps=form.cleaned_data["rpps"], active=True)
+        .prefetch_related("structures")
+        .first()
+    )
+    if professional is None:
+        change.failed("unknown_professional")
+        messages.error(request, _("No active professional has this RPPS number."))
+        return redirect("teleconsult:act", uuid=seat.consultation.uuid)
+    code = form.cleaned_data["act_code"]
+    try:
+        actions.add_assistant(
+            seat, change, professional, code, actions.place_for(professional, code)
+        )
+    except RoomRuleBroken as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s takes part in the act beside the patient.")
+            % {"name": professional.display_name},
+        )
+    return redirect("teleconsult:act", uuid=seat.consultation.uuid)
