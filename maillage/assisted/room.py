@@ -9,7 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from maillage.assisted import actions
@@ -70,7 +72,8 @@ def describe(reading: Observation) -> dict[str, Any]:
     return {
         "observation": str(reading.uuid),
         "code": reading.code,
-        "label": str(code.label) if code is not None else reading.code,
+        "label": capfirst(str(code.label)) if code is not None else reading.code,
+        "time": timezone.localtime(reading.effective_at).strftime("%H:%M"),
         "text": text,
         "at": reading.effective_at.isoformat(),
         "method": reading.method,

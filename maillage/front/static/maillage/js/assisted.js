@@ -76,7 +76,7 @@
     item.appendChild(document.createTextNode(" " + reading.text + " "));
     var meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = reading.methodLabel + (reading.device ? " · " + reading.device : "");
+    meta.textContent = reading.time + " · " + reading.methodLabel + (reading.device ? " · " + reading.device : "");
     item.appendChild(meta);
     if (doctor) {
       var mark = document.createElement("button");
