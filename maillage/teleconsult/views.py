@@ -58,6 +58,8 @@ def room_texts() -> dict[str, Any]:
             "The camera and the microphone are refused. Allow them in the browser's settings."
         ),
         "waiting": _("The doctor knows you are here and will let you in. Keep this page open."),
+        "statusInProgress": _("in progress"),
+        "statusFinished": _("finished"),
         "reconnecting": _("Connection lost, reconnecting…"),
         "reconnectingShort": _("reconnecting"),
         "refused": _("This teleconsultation is not open to you."),

@@ -151,6 +151,9 @@ def _admits(doctor: Page, patient: Page, consultation: Consultation) -> None:
     expect(patient.locator("[data-tiles] figcaption")).to_contain_text(["Hugo Lefèvre"])
     screenshot(doctor, "journey-3-room-doctor-phone")
     screenshot(patient, "journey-3-room-patient-phone")
+    # The status under the title follows the call, on both sides.
+    for page in (doctor, patient):
+        expect(page.locator("[data-act-status]")).to_have_text("en cours")
     consultation.refresh_from_db()
     assert consultation.status == Status.IN_PROGRESS and consultation.started_at
     seated = Participant.objects.get(consultation=consultation, role=ParticipantRole.PATIENT)
@@ -186,6 +189,7 @@ def _ends_and_reports(doctor: Page, patient: Page, family: Page) -> None:
     doctor.get_by_role("button", name="Terminer la téléconsultation").click()
     for page in (patient, family):
         expect(page.get_by_role("heading", name="La téléconsultation est terminée")).to_be_visible()
+        expect(page.locator("[data-act-status]")).to_have_text("terminée")
     with measure_transfer(doctor) as transfer:
         doctor.get_by_role("link", name="Rédiger le compte rendu", exact=True).click()
         expect(

@@ -47,6 +47,20 @@ def test_it_shows_the_act_to_its_doctor_with_devices_allowed(personas, consultat
     assert "Micheline" in text and "Inviter un tiers" in text
 
 
+def test_the_status_under_the_title_can_follow_the_call(personas, consultation) -> None:
+    """room.js rewrites the status as the call goes: the page gives it the place and the words."""
+    import json
+    import re
+
+    response = client_for(personas.patient_user).get(f"/teleconsultation/{consultation.uuid}/")
+    html = response.content.decode()
+    assert "<span data-act-status>planifiée</span>" in html
+    found = re.search(r'<script id="room-text" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    texts = json.loads(found.group(1))
+    assert texts["statusInProgress"] == "en cours" and texts["statusFinished"] == "terminée"
+
+
 def test_a_stranger_gets_not_found(personas, consultation) -> None:
     response = client_for(personas.cardiologist.user).get(f"/teleconsultation/{consultation.uuid}/")
     assert response.status_code == 404

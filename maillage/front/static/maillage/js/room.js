@@ -72,6 +72,12 @@
       }
     });
     root.setAttribute("data-state", name);
+    // The act's status under the title was true when the page came; the call changes it.
+    var status = { call: T.statusInProgress, ended: T.statusFinished }[name];
+    var statusNode = document.querySelector("[data-act-status]");
+    if (status && statusNode) {
+      statusNode.textContent = status;
+    }
   }
 
   function say(selector, text) {
