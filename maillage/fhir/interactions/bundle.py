@@ -24,8 +24,9 @@ hold is refused before anything runs.
 
 The import mode (``manage.py import_fhir``) differs in one way: an entry the
 API has no route for is not an error but skipped and counted by resource
-type, so that the caller reports it; a resource that already exists (a
-check the caller provides) is not created again.
+type, so that the caller reports it, and so is an entry referring to a
+skipped one (a Synthea Observation naming its Encounter); a resource that
+already exists (a check the caller provides) is not created again.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Answer:
     outcome: Json | None = None
     reference: str = ""  # Type/id of the resource it created or found
     skipped: bool = False  # import mode: no route for it
+    # Import mode: skipped because it refers to an entry skipped before it.
+    dependent: bool = False
 
     @property
     def failed(self) -> bool:
@@ -481,10 +484,18 @@ class Run:
     import_mode: bool = False
     existing: Existing | None = None
     created: dict[str, str] = field(default_factory=dict)  # urn -> Type/id
+    # Import mode: the urns of the entries skipped, so that what refers to them
+    # is skipped too (a Synthea Observation names its Encounter, which is not
+    # written here: without it, the reading could not be what was sent).
+    skipped: set[str] = field(default_factory=set)
 
     def answer(self, entry: Entry) -> Answer:
-        if self.import_mode and not self._has_route(entry):
-            return Answer(status=200, skipped=True)
+        if self.import_mode:
+            skipped = self._skip(entry)
+            if skipped is not None:
+                if entry.full_url:
+                    self.skipped.add(entry.full_url)
+                return skipped
         found = self.existing(self.caller.user, entry) if self.existing is not None else ""
         if found:
             answer = Answer(
@@ -503,6 +514,13 @@ class Run:
         if entry.full_url and answer.reference and not answer.failed:
             self.created[entry.full_url] = answer.reference
         return answer
+
+    def _skip(self, entry: Entry) -> Answer | None:
+        if not self._has_route(entry):
+            return Answer(status=200, skipped=True)
+        if urn_references(entry.resource) & self.skipped:
+            return Answer(status=200, skipped=True, dependent=True)
+        return None
 
     def _has_route(self, entry: Entry) -> bool:
         return self.not_supported(entry) is None
@@ -605,7 +623,7 @@ def _report(bundle: Bundle, answers: Mapping[int, Answer]) -> Report:
         answer = answers[entry.index]
         if answer.skipped:
             report.skipped[entry.resource_type] += 1
-            entries.append(_skipped(entry))
+            entries.append(_skipped(entry, answer.dependent))
             continue
         if answer.status == 201:
             report.created[entry.resource_type] += 1
@@ -641,10 +659,14 @@ def _warned_paths(outcome: Json | None) -> list[str]:
     ]
 
 
-def _skipped(entry: Entry) -> Json:
+def _skipped(entry: Entry, dependent: bool = False) -> Json:
+    message = (
+        _("Not imported: this %(type)s refers to an entry of the Bundle that was not imported.")
+        if dependent
+        else _("Not imported: %(type)s resources cannot be written through this server.")
+    )
     issue = Issue(
-        _("Not imported: %(type)s resources cannot be written through this server.")
-        % {"type": shown(entry.resource_type)},
+        message % {"type": shown(entry.resource_type)},
         code="not-supported",
         severity="warning",
         expression=(entry.path,),

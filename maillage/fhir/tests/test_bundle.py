@@ -282,9 +282,8 @@ def test_a_refusal_on_a_patient_the_transaction_created_is_kept_without_the_row(
 
 def test_a_transaction_refuses_a_resource_type_the_server_does_not_have(api, personas):
     observation = {
-        "resourceType": "Observation",
-        "status": "final",
-        "code": {"text": "Poids"},
+        "resourceType": "Condition",
+        "code": {"text": "Hypertension"},
         "subject": {"reference": PATIENT_URN},
     }
     bundle = _bundle("transaction", _post(_patient(), PATIENT_URN), _post(observation))
@@ -299,10 +298,10 @@ def test_a_transaction_refuses_a_resource_type_the_server_does_not_have(api, per
         "ignorées et nommées)."
     )
     assert observation["diagnostics"] == (
-        "POST Observation (nombre : 1), la première en Bundle.entry[1]."
+        "POST Condition (nombre : 1), la première en Bundle.entry[1]."
     )
     assert [i["diagnostics"] for i in own] == [
-        "Le type de ressource Observation n'est pas pris en charge par ce serveur."
+        "Le type de ressource Condition n'est pas pris en charge par ce serveur."
     ]
     assert Patient.objects.count() == 1
     # Refused before anything ran: nothing was asked of the policy.
@@ -417,10 +416,12 @@ def test_a_synthea_transaction_is_refused_whole_for_what_the_server_cannot_write
     summary, *groups = issues(response)
     assert summary["code"] == "not-supported"
     named = {g["diagnostics"].split(" (")[0] for g in groups if g.get("expression")}
+    # Patients and Observations are written here (an Observation of Synthea would
+    # then fail on its Encounter, which is not: the transaction never gets there).
     sent = {
         f"POST {e['resource']['resourceType']}"
         for e in _synthea()["entry"]
-        if e["resource"]["resourceType"] != "Patient"
+        if e["resource"]["resourceType"] not in {"Patient", "Observation"}
     }
     assert named == sent
     assert Patient.objects.count() == 1
@@ -443,10 +444,17 @@ def test_a_synthea_bundle_posted_as_a_batch_creates_its_patient_and_answers_each
     warnings = entries[0]["response"]["outcome"]["issue"]
     assert {w["severity"] for w in warnings} == {"warning"}
     assert "Patient.extension[0]" in [p for w in warnings for p in w["expression"]]
-    assert {e["response"]["status"] for e in entries[1:]} <= {
-        "404 Not Found",
-        "405 Method Not Allowed",
-    }
+    assert {
+        e["response"]["status"]
+        for e, sent_entry in zip(entries[1:], bundle["entry"][1:], strict=True)
+        if sent_entry["resource"]["resourceType"] != "Observation"
+    } <= {"404 Not Found", "405 Method Not Allowed"}
+    # An Observation names its Encounter, which the server did not write: refused.
+    assert {
+        e["response"]["status"]
+        for e, sent_entry in zip(entries[1:], bundle["entry"][1:], strict=True)
+        if sent_entry["resource"]["resourceType"] == "Observation"
+    } <= {"400 Bad Request"}
     kept = fhir_json(api.get(f"Patient/{entries[0]['resource']['id']}", coordinator))
     assert (kept["gender"], kept["birthDate"]) == (sent["gender"], sent["birthDate"])
     assert kept["name"][0]["family"] == sent["name"][0]["family"]

@@ -133,8 +133,17 @@ ODD_VALUES = [
 # Searches through a patient gate refuse a patient they may not see (404) or a
 # role that may never search them (403); the directory searches refuse nothing.
 # A tele-expertise is searched by the roles that take part in one (403 for others),
-# its conversation too (Communication by part-of).
-GATED = {"DocumentReference", "Consent", "AuditEvent", "ServiceRequest", "Task", "Encounter"}
+# its conversation too (Communication by part-of). Readings and media are a patient's.
+GATED = {
+    "DocumentReference",
+    "Consent",
+    "AuditEvent",
+    "ServiceRequest",
+    "Task",
+    "Encounter",
+    "Observation",
+    "Media",
+}
 
 
 def test_it_never_fails_on_odd_search_values(api, personas):

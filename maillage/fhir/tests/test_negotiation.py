@@ -69,7 +69,7 @@ def test_it_accepts_plain_json(api, personas):
 
 
 def test_it_answers_404_in_fhir_to_an_unknown_resource_type(api, personas):
-    response = api.get("Observation", personas.treating_doctor)
+    response = api.get("Condition", personas.treating_doctor)
 
     assert response.status_code == 404
     assert issues(response)[0]["code"] == "not-supported"

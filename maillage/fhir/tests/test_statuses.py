@@ -159,7 +159,7 @@ def test_it_answers_501_to_a_history_it_does_not_keep(api, personas, path):
 @pytest.mark.parametrize(
     "path",
     [
-        "Observation/$everything",  # a type we do not have: the type is what is missing
+        "Condition/$everything",  # a type we do not have: the type is what is missing
         "Patient/{id}/$every thing",
         "Patient/{id}/$",
         "Patient/{id}/_history/1/extra",
