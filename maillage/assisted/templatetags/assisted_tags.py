@@ -13,8 +13,8 @@ from typing import Any
 from django import template
 from django.http import Http404
 
-from maillage.assisted.asks import ASKS
-from maillage.assisted.models import Assistance
+from maillage.assisted.asks import ASKS, BY_KIND
+from maillage.assisted.models import Assistance, MeasurementRequest
 from maillage.assisted.room import ask_data, describe
 from maillage.assisted.views import AssistantForm
 from maillage.lib.bluetooth import Measure
@@ -44,6 +44,17 @@ def _readings(seat: Seat) -> list[dict[str, Any]]:
     return [describe(o) for o in rows.exclude(status="entered-in-error")[:50]]
 
 
+def _last_request(seat: Seat) -> dict[str, Any] | None:
+    last = MeasurementRequest.objects.filter(consultation_id=seat.consultation.pk).last()
+    if last is None or last.kind not in BY_KIND:
+        return None
+    return {
+        "request": str(last.uuid),
+        "at": last.asked_at.isoformat(),
+        **ask_data(BY_KIND[last.kind]),
+    }
+
+
 @register.inclusion_tag("assisted/_room.html", takes_context=True)
 def assisted_room(context: template.Context, seat: Seat) -> dict[str, Any]:
     role = seat.participant.role
@@ -69,6 +80,8 @@ def assisted_room(context: template.Context, seat: Seat) -> dict[str, Any]:
         "manual_asks": manual,
         "readings": _readings(seat),
         "config": {
+            # The doctor's last request, for an assistant's page opened (or reloaded) after it.
+            "request": _last_request(seat) if is_assistant else None,
             "asks": {a.kind: ask_data(a) for a in ASKS},
             "units": {a.kind: _units(a.manual) for a in manual},
         },

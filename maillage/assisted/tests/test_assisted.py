@@ -226,3 +226,14 @@ def test_the_doctor_adds_the_nurse_by_rpps_and_her_dedicated_site_is_the_place(
     again = doctor.post(url, {"rpps": personas.nurse.rpps, "act_code": "TLD"}, follow=True)
     assert "participe déjà" in again.content.decode()
     assert Assistance.objects.count() == 1
+
+
+def test_the_assistant_s_page_opened_after_the_request_shows_it(personas, act) -> None:
+    room.ask(policy.take_seat(act.doctor, act.consultation.uuid), "spo2")
+    page = client_for(personas.nurse.user).get(f"/teleconsultation/{act.consultation.uuid}/")
+    text = page.content.decode()
+    assert '"kind": "spo2"' in text and "Main chaude, ongle sans vernis" in text
+    assert "Connecter le tensiomètre" in text
+    # The patient's page has no reading panel.
+    patient = client_for(personas.patient_user).get(f"/teleconsultation/{act.consultation.uuid}/")
+    assert "data-assisted" not in patient.content.decode()

@@ -188,6 +188,10 @@
     });
   }
 
+  if (form && config.request) {
+    showRequest(config.request);
+  }
+
   // --- Frames from the server ---------------------------------------------------------
 
   document.addEventListener("maillage:room", function (event) {
