@@ -31,6 +31,20 @@ class NamesPatient(Protocol):
     def patient(self) -> Patient: ...
 
 
+def _own_patient_id(user: User) -> int | None:
+    """The record of a patient's own account; a professional's lists never name him as SELF.
+
+    Asked once per list, and only of a patient's account: reading each row's
+    patient account (a column the lists do not load) cost one query a row.
+    """
+    from maillage.accounts.models import Role
+    from maillage.patients.models import Patient
+
+    if user.role != Role.PATIENT:
+        return None
+    return Patient.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+
+
 def audit_listed(user: User, rows: Sequence[NamesPatient], action: str, relation: Relation) -> None:
     """One ``action`` entry per patient the rows name, with the rows' ids in ``listed``."""
     seen: dict[int, list[str]] = {}
@@ -38,6 +52,9 @@ def audit_listed(user: User, rows: Sequence[NamesPatient], action: str, relation
     for row in rows:
         seen.setdefault(row.patient_id, []).append(str(row.uuid))
         patients[row.patient_id] = row.patient
+    if not seen:
+        return
+    own = _own_patient_id(user)
     record_many(
         user,
         [
@@ -45,7 +62,7 @@ def audit_listed(user: User, rows: Sequence[NamesPatient], action: str, relation
                 action=action,
                 outcome=Outcome.GRANTED,
                 patient=patients[pk],
-                basis=Relation.SELF if patients[pk].user_id == user.pk else relation,
+                basis=Relation.SELF if pk == own else relation,
                 detail={"listed": uuids},
             )
             for pk, uuids in seen.items()

@@ -198,8 +198,9 @@ def bell(user_id: int) -> Bell:
         .first()
     )
     if found is None:
-        # No stream yet: nothing was ever published to this user.
-        return {"unseen": unseen_count(user_id), "last_seq": 0}
+        # No stream yet: nothing was ever published to this user (``publish``
+        # makes the stream with the first event).
+        return {"unseen": 0, "last_seq": 0}
     return {"unseen": int(found[0]), "last_seq": int(found[1])}
 
 

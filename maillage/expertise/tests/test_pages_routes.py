@@ -21,6 +21,7 @@ from maillage.front.tests.test_home import signed_in
 from maillage.messaging.tests.conftest import EXECUTABLE, fr
 from maillage.records import actions as records
 from maillage.records.models import DocumentType
+from maillage.testing import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +30,11 @@ def _text(response: Any) -> str:
     return html.unescape(response.content.decode())
 
 
-def _ask(personas: Any, **target: Any) -> Request:
+def _ask(personas: Any, patient: Any = None, **target: Any) -> Request:
     gp = personas.treating_doctor.user
     draft = actions.save_draft(
         gp,
-        personas.patient.uuid,
+        (patient or personas.patient).uuid,
         actions.Ask(question="Eczéma rebelle. Avis ?", priority="routine", consent=True, **target),
     )
     return actions.submit(gp, draft.uuid)
@@ -152,13 +153,23 @@ def _queries(client: Any, url: str) -> int:
     return len(captured)
 
 
+def _other_patient(personas: Any, n: int) -> Any:
+    """Another patient of the same GP: a list of six requests names six patients."""
+    return f.patient(
+        f"LISTE{n}",
+        "Anne",
+        treating_doctor=personas.treating_doctor,
+        followed_by=(personas.msp,),
+    )
+
+
 def test_the_lists_cost_the_same_for_two_requests_or_six(personas: Any, dermatology: Any) -> None:
-    for _ in range(2):
-        _ask(personas, pool_uuid=dermatology.pool.uuid)
+    for n in range(2):
+        _ask(personas, _other_patient(personas, n), pool_uuid=dermatology.pool.uuid)
     gp = signed_in(personas.treating_doctor.user)
     member = signed_in(dermatology.first.user)
     before = (_queries(gp, "/teleexpertise/"), _queries(member, "/teleexpertise/file/"))
-    for _ in range(4):
-        _ask(personas, pool_uuid=dermatology.pool.uuid)
+    for n in range(2, 6):
+        _ask(personas, _other_patient(personas, n), pool_uuid=dermatology.pool.uuid)
     after = (_queries(gp, "/teleexpertise/"), _queries(member, "/teleexpertise/file/"))
     assert after == before
