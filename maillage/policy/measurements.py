@@ -235,21 +235,26 @@ def _opened_on(
     return opened
 
 
+def _read_granted(user: User, item: Observation | Media, key: str) -> ReadingsAccess:
+    """Reading one item: the decision and whether the user sees it, then one entry naming it."""
+    detail = {key: str(item.uuid)}
+    opened = _opened_on(user, item, Action.OBSERVATION_READ, detail)
+    audit_decision(
+        user,
+        item.patient,
+        Decision(Action.OBSERVATION_READ, opened.relation, "by_relation"),
+        detail=detail,
+    )
+    return opened
+
+
 def get_observation(user: User, reading_uuid: object) -> tuple[Observation, ReadingsAccess]:
     """One reading through the policy, for reading: one audit entry naming it."""
     reading = _load_observation(reading_uuid)
     if reading is None:
         _refuse_unknown(user, Action.OBSERVATION_READ, reading_uuid)
         raise ReadingNotFound
-    detail = {"observation": str(reading.uuid)}
-    opened = _opened_on(user, reading, Action.OBSERVATION_READ, detail)
-    audit_decision(
-        user,
-        reading.patient,
-        Decision(Action.OBSERVATION_READ, opened.relation, "by_relation"),
-        detail=detail,
-    )
-    return reading, opened
+    return reading, _read_granted(user, reading, "observation")
 
 
 def get_media(user: User, media_uuid: object) -> tuple[Media, ReadingsAccess]:
@@ -258,15 +263,7 @@ def get_media(user: User, media_uuid: object) -> tuple[Media, ReadingsAccess]:
     if medium is None:
         _refuse_unknown(user, Action.OBSERVATION_READ, media_uuid)
         raise ReadingNotFound
-    detail = {"media": str(medium.uuid)}
-    opened = _opened_on(user, medium, Action.OBSERVATION_READ, detail)
-    audit_decision(
-        user,
-        medium.patient,
-        Decision(Action.OBSERVATION_READ, opened.relation, "by_relation"),
-        detail=detail,
-    )
-    return medium, opened
+    return medium, _read_granted(user, medium, "media")
 
 
 def media_file(user: User, file_uuid: object) -> tuple[Media, StoredFile] | None:
