@@ -22,6 +22,7 @@ class AssistantForm(forms.Form):
     rpps = forms.RegexField(
         label=gettext_lazy("RPPS number of the nurse or pharmacist"),
         regex=r"^\d{11}$",
+        max_length=11,
         error_messages={"invalid": gettext_lazy("An RPPS number has 11 digits.")},
     )
     act_code = forms.ChoiceField(label=gettext_lazy("Act code"), choices=ActCode.choices)

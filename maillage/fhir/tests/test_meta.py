@@ -58,6 +58,41 @@ def _appointment(personas):
     )
 
 
+def _readings(personas):
+    """A reading with its device and a photo, recorded by the médecin traitant."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from maillage.files.storage import Upload
+    from maillage.fhir.tests.test_observation import PNG
+    from maillage.measurements import actions as measurements
+    from maillage.measurements.models import DeviceKind, MediaKind
+
+    gp = personas.treating_doctor.user
+    device, _created = measurements.register_device(
+        gp, measurements.NewDevice(DeviceKind.PULSE_OXIMETER, system_id="005F310504030299")
+    )
+    when = timezone.now() - dt.timedelta(minutes=5)
+    reading = measurements.record_observation(
+        gp,
+        personas.patient,
+        measurements.NewReading(
+            code="2708-6", effective_at=when, value=Decimal(96), unit="%", device=device
+        ),
+    )
+    photo = measurements.record_media(
+        gp,
+        personas.patient,
+        measurements.NewMedia(MediaKind.PHOTO, Upload("tympan.png", PNG), taken_at=when),
+    )
+    return {
+        "Observation": (f"Observation/{reading.uuid}", personas.treating_doctor),
+        "Device": (f"Device/{device.uuid}", personas.treating_doctor),
+        "Media": (f"Media/{photo.uuid}", personas.treating_doctor),
+    }
+
+
 def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, personas, dermatology):
     reads = _reads(personas)
     asked = ask_pool(personas, dermatology)
@@ -73,6 +108,7 @@ def test_it_puts_a_version_and_a_date_on_every_resource_type_it_reads(api, perso
 
     act = teleconsult.for_appointment(personas.patient_user, booked.uuid)
     reads["Encounter"] = (f"Encounter/{act.uuid}", personas.treating_doctor)
+    reads.update(_readings(personas))
     readable = {r.resource_type for r in ROUTES if r.interaction is Interaction.READ}
     assert set(reads) == readable
 
