@@ -33,9 +33,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not _ON_POSTGRESQL:
         return
     once = pytest.mark.skip(reason="a browser flow, run on SQLite (conftest: the suite's budget)")
+    no_database = pytest.mark.skip(reason="touches no database: proven once, on SQLite")
     for item in items:
         if item.get_closest_marker("browser") and not item.get_closest_marker("postgresql_too"):
             item.add_marker(once)
+        elif not _uses_database(item):
+            # Pure code (parsers, rules, geometry): the same test on either database.
+            item.add_marker(no_database)
+
+
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db"):
+        return True
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
 @dataclass
