@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from maillage.accounts.models import Role, User
 from maillage.directory.models import Professional, Structure, StructureKind
@@ -18,6 +19,14 @@ from maillage.testing import factories as f
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 _ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql"))
+
+# Hypothesis's timing checks fail a property on a loaded machine (two cores, the
+# suite in two processes): time is measured by bench/, never by a test. Each
+# test's own @settings still sets its number of examples.
+settings.register_profile(
+    "maillage", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("maillage")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
