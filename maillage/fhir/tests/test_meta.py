@@ -64,8 +64,8 @@ def _readings(personas):
 
     from django.utils import timezone
 
-    from maillage.files.storage import Upload
     from maillage.fhir.tests.test_observation import PNG
+    from maillage.files.storage import Upload
     from maillage.measurements import actions as measurements
     from maillage.measurements.models import DeviceKind, MediaKind
 
