@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from bench import database
+from bench import standalone
 from bench.timing import Stats
 
 CHUNK = 5_000
@@ -215,19 +215,7 @@ def measure(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    started = time.perf_counter()
-    db = database.prepare("maillage_bench_measurements")
-    try:
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
-        measure(args)
-    finally:
-        print(database.dispose(db, keep=args.keep_db), file=sys.stderr)
-    print(f"Total run time: {time.perf_counter() - started:.0f} s")
-    return 0
+    return standalone.run("maillage_bench_measurements", lambda: measure(args), keep=args.keep_db)
 
 
 if __name__ == "__main__":
