@@ -124,6 +124,19 @@ def add_assistant(
     return participant
 
 
+def add_assistant_by_rpps(seat: Seat, change: Change, rpps: str, act_code: str) -> Participant:
+    """The doctor names the assistant by her RPPS number; her place follows from her practice."""
+    from maillage.directory.models import Professional
+
+    professional = (
+        Professional.objects.filter(rpps=rpps, active=True).prefetch_related("structures").first()
+    )
+    if professional is None:
+        change.failed("unknown_professional")
+        raise RoomRuleBroken(_("No active professional has this RPPS number."))
+    return add_assistant(seat, change, professional, act_code, place_for(professional, act_code))
+
+
 # --- What the doctor asks -----------------------------------------------------------------------
 
 

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from maillage.assisted import actions
 from maillage.assisted.models import ActCode
-from maillage.directory.models import Professional
 from maillage.policy import teleconsult as policy
 from maillage.teleconsult.actions import RoomRuleBroken
 from maillage.teleconsult.visitors import from_request
@@ -39,19 +38,9 @@ def add_assistant(request: HttpRequest, uuid: object) -> HttpResponse:
     seat, change = policy.seat_for_change(
         from_request(request, uuid), uuid, doctor_only=True, detail={"step": "assistant"}
     )
-    professional = (
-        Professional.objects.filter(rpps=form.cleaned_data["rpps"], active=True)
-        .prefetch_related("structures")
-        .first()
-    )
-    if professional is None:
-        change.failed("unknown_professional")
-        messages.error(request, _("No active professional has this RPPS number."))
-        return redirect("teleconsult:act", uuid=seat.consultation.uuid)
-    code = form.cleaned_data["act_code"]
     try:
-        actions.add_assistant(
-            seat, change, professional, code, actions.place_for(professional, code)
+        participant = actions.add_assistant_by_rpps(
+            seat, change, form.cleaned_data["rpps"], form.cleaned_data["act_code"]
         )
     except RoomRuleBroken as error:
         messages.error(request, error.message)
@@ -59,6 +48,6 @@ def add_assistant(request: HttpRequest, uuid: object) -> HttpResponse:
         messages.success(
             request,
             _("%(name)s takes part in the act beside the patient.")
-            % {"name": professional.display_name},
+            % {"name": participant.display_name},
         )
     return redirect("teleconsult:act", uuid=seat.consultation.uuid)
