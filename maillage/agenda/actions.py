@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -134,11 +134,15 @@ def _free(slot_id: int | None, now: dt.datetime) -> None:
         )
 
 
-def book(user: User, booking: Booking) -> Appointment:
-    """Book a free slot for a patient; of several bookings of one slot at once, one wins."""
+def book(user: User, booking: Booking, *, detail: Mapping[str, Any] | None = None) -> Appointment:
+    """Book a free slot for a patient; of several bookings of one slot at once, one wins.
+
+    ``detail``: what the caller adds to the entry (on whose behalf, the
+    patient's recorded choice that led to it).
+    """
     slot = load_slot(booking.slot_uuid)
     grant = policy.authorize_booking(
-        user, booking.patient_uuid, slot.schedule, detail={"slot": str(slot.uuid)}
+        user, booking.patient_uuid, slot.schedule, detail={"slot": str(slot.uuid), **(detail or {})}
     )
     now = timezone.now()
     reason = booking.reason.strip()

@@ -156,6 +156,17 @@ def actions_for(user: User) -> list[Link]:
             ),
         ),
         (
+            user.role in {Role.NURSE, Role.PHARMACIST},
+            Link(
+                _("After the call"),
+                reverse("assisted:debriefs"),
+                _(
+                    "The teleconsultations you assisted: the doctor's conclusion, the "
+                    "prescription to print, the patient's orientation and her summary."
+                ),
+            ),
+        ),
+        (
             may_use_expertise(user) and professional_id_of(user) is not None,
             Link(
                 _("Tele-expertise acts to bill"),

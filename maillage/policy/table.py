@@ -31,6 +31,8 @@ _EXCHANGE = frozenset({Relation.EXCHANGE})
 # The shared record: the médecin traitant and the care team (CSP L.1111-17),
 # an emergency opening, or an open regulation case.
 _RECORD_DOCTOR = frozenset({Relation.TREATING_DOCTOR, *_CARE})
+# A place in a teleconsultation of the patient (``policy.teleconsult``).
+_TELECONSULT = frozenset({Relation.TELECONSULTATION})
 
 # Roles that receive data about a patient by secure messaging: the
 # professional and staff roles, never the patient, the analyst (aggregates
@@ -101,16 +103,20 @@ _RECEIVE: Mapping[str, frozenset[Relation]] = dict.fromkeys(RECEIVING_ROLES, _EX
 # Agenda: the patient books for herself; a professional who follows her or is
 # in her care team, the secretary of a structure that follows her, a
 # regulator with an open case book for her (``policy.agenda`` then checks the
-# agenda is one they may book in). An appointment is read and changed by the
+# agenda is one they may book in). The nurse or pharmacist who assisted an act
+# of the patient books for her too while the act gives her a place: the
+# orientation she proposed after the call and the patient accepted
+# (``assisted.orientation``, which records the patient's choice first). An
+# appointment is read and changed by the
 # patient and by those who take part in it (its professional, the staff of its
 # structure, its booker): ``policy.agenda`` checks it is *this* appointment.
 _APPOINTMENT_BOOK: Mapping[str, frozenset[Relation]] = {
     Role.PATIENT: _SELF,
     Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
-    Role.NURSE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.NURSE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM, *_TELECONSULT}),
     Role.MIDWIFE: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
     Role.REHABILITATION: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
-    Role.PHARMACIST: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM}),
+    Role.PHARMACIST: frozenset({Relation.CARE_STRUCTURE, Relation.CARE_TEAM, *_TELECONSULT}),
     Role.COORDINATOR: _STRUCTURE,
     Role.REGULATOR: _CASE,
 }
@@ -135,7 +141,6 @@ _APPOINTMENT: Mapping[str, frozenset[Relation]] = {
 # entered and taken part in by the patient and by the professionals who have
 # a place in it (``policy.teleconsult`` then checks the act is theirs).
 # A doctor of the act files what was shared in the room, and its report.
-_TELECONSULT = frozenset({Relation.TELECONSULTATION})
 _TELECONSULT_OPEN: Mapping[str, frozenset[Relation]] = {
     Role.DOCTOR: frozenset({*_FOLLOWERS, Relation.CARE_TEAM}),
 }

@@ -47,6 +47,8 @@ PATIENT_DATA = {
     "agenda": {"Appointment"},
     # A patient's readings, and her photos, sounds and tracings.
     "measurements": {"Observation", "Media"},
+    # The patient's orientation after an assisted act: whom she was proposed, her answer.
+    "assisted": {"OrientationProposal"},
 }
 MODELS = {name for names in PATIENT_DATA.values() for name in names}
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
@@ -86,6 +88,8 @@ ALLOWED: dict[str, str] = {
     "the view shows them only as policy.agenda allows, audited",
     "agenda/reminders.py": "the clock reads start times to send reminders that carry no health "
     "data; each receiver is decided by policy.agenda (APPOINTMENT_RECEIVE), audited",
+    "assisted/orientation.py": "the writer of orientation proposals (the actions of the debrief): "
+    "each step opens the act through policy.orientation, whose seat it is handed",
     "agenda/ical.py": "a professional's own appointments for their private feed; a patient is "
     "named only as policy.agenda allows, each one audited on every fetch",
 }
