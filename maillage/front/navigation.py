@@ -41,6 +41,8 @@ def menu_for(user: User) -> list[Link]:
         links.append(Link(_("Appointments"), reverse("agenda:home")))
     if user.role in {Role.PATIENT, Role.DOCTOR, Role.NURSE, Role.PHARMACIST}:
         links.append(Link(_("Teleconsultations"), reverse("teleconsult:index")))
+    if user.role in {Role.NURSE, Role.PHARMACIST}:
+        links.append(Link(_("After the call"), reverse("assisted:debriefs")))
     links.append(Link(_("Directory"), reverse("directory:search")))
     if user.role in {Role.ANALYST, Role.ADMIN}:
         links.append(Link(_("Indicators"), reverse("front:indicators")))

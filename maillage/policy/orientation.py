@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from maillage.acts.models import Report, ReportStatus
-from maillage.assisted.models import OrientationProposal
+from maillage.assisted.models import Choice, OrientationProposal
 from maillage.audit.actions import Event, record_many
 from maillage.audit.models import Action, Outcome
 from maillage.policy import teleconsult as tc
@@ -172,7 +172,7 @@ def pending_for(seat: Seat, professional_id: int) -> OrientationProposal | None:
     return OrientationProposal.objects.filter(
         consultation_id=seat.consultation.pk,
         professional_id=professional_id,
-        choice="pending",
+        choice=Choice.PENDING,
     ).first()
 
 
@@ -221,7 +221,7 @@ def choices_for_doctor(user: User, consultation: Consultation) -> list[Orientati
         return []
     return list(
         OrientationProposal.objects.filter(consultation_id=consultation.pk)
-        .exclude(choice="pending")
+        .exclude(choice=Choice.PENDING)
         .select_related("professional", "appointment")
         .order_by("proposed_at", "pk")
     )

@@ -348,3 +348,16 @@ def test_the_assistant_s_list_names_her_acts(personas, held) -> None:
     assert held.consultation.status == Status.FINISHED
     assert held.consultation.ended_at is not None
     assert held.consultation.ended_at <= timezone.now() + dt.timedelta(seconds=1)
+
+
+def test_the_ended_room_and_the_home_page_lead_the_assistant_to_it(personas, held) -> None:
+    client = client_for(personas.nurse.user)
+    room = client.get(f"/teleconsultation/{held.consultation.uuid}/").content.decode()
+    assert f'href="/teleconsultation/{held.consultation.uuid}/bilan/"' in room
+    assert "Faire le point avec le patient et l'orienter" in room
+    home = client.get("/").content.decode()
+    assert 'href="/teleconsultation/apres-l-appel/"' in home
+    doctor_room = client_for(personas.treating_doctor.user).get(
+        f"/teleconsultation/{held.consultation.uuid}/"
+    )
+    assert "/bilan/" not in doctor_room.content.decode()

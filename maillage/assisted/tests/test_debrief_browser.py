@@ -14,7 +14,7 @@ from maillage.assisted.models import Choice, OrientationProposal
 from maillage.assisted.tests.test_debrief import (  # noqa: F401 (fixtures)
     CONTENT,
     agendas,
-    held,
+    close_report,
     private_files,
 )
 from maillage.policy import orientation as policy
@@ -31,12 +31,23 @@ from maillage.testing.browser import (
 pytestmark = pytest.mark.browser
 
 
-def test_the_assistant_debriefs_and_records_both_choices(page: Page, personas, held) -> None:  # noqa: F811
+def test_the_assistant_debriefs_and_records_both_choices(
+    page: Page,
+    personas,
+    act,
+    agendas,  # noqa: F811
+    private_files,  # noqa: F811
+) -> None:
+    held = act
     page.set_viewport_size(PHONE)
     sign_in(page, "infirmier", f.PASSWORD, totp_key=confirmed_device(personas.nurse.user))
     page.goto(f"/teleconsultation/{held.consultation.uuid}/bilan/")
+    expect(page.get_by_text("Le médecin n'a pas encore clos le compte rendu.")).to_be_visible()
+    check_accessibility(page)
+    # The doctor closes the report meanwhile: the page asks every 15 s and shows it.
+    close_report(personas, held)
     expect(page.get_by_role("heading", name="Ce que le médecin a conclu")).to_be_visible()
-    expect(page.get_by_text(CONTENT.conclusion)).to_be_visible()
+    expect(page.get_by_text(CONTENT.conclusion)).to_be_visible(timeout=25_000)
     expect(page.get_by_role("link", name="Imprimer l'ordonnance (PDF)")).to_be_visible()
     check_accessibility(page)
 
