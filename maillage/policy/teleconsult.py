@@ -471,9 +471,10 @@ def shows_patient(user: User, consultation: Consultation) -> bool:
 
 
 def doctors_open_acts(user: User) -> list[Consultation]:
-    """The open acts of which the user is the doctor, each patient shown decided and audited.
+    """The open acts of which the user is the doctor or the professional beside the patient
+    (a nurse's or pharmacist's coming assisted visits), each patient shown decided and audited.
 
-    Being the act's doctor is not enough: the patient may have opposed her
+    Having a place in the act is not enough: the patient may have opposed her
     since it was planned (or the act outlived the relation). Each patient is
     decided as a read of the act would be (``shows_patient``); one refused
     is left out of the list, unaudited, as the other lists do.
@@ -482,7 +483,7 @@ def doctors_open_acts(user: User) -> list[Consultation]:
         Consultation.objects.filter(
             status__in=OPEN_STATUSES,
             participants__user_id=user.pk,
-            participants__role=ParticipantRole.DOCTOR,
+            participants__role__in=(ParticipantRole.DOCTOR, ParticipantRole.ASSISTANT),
         )
         .select_related("patient")
         .order_by("planned_start", "created_at")[:LISTED]
