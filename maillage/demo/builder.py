@@ -24,6 +24,7 @@ from maillage.demo import data
 from maillage.demo import generate as gen
 from maillage.demo.acts import ensure_demo_reports
 from maillage.demo.agenda import ensure_demo_agendas
+from maillage.demo.assisted import ensure_demo_assisted
 from maillage.demo.expertise import ensure_demo_requests, ensure_pools
 from maillage.demo.messages import ensure_demo_messages
 from maillage.demo.record import ensure_demo_record
@@ -93,6 +94,8 @@ def load_demo() -> LoadReport:
         report.created["slots"] += ensure_demo_agendas(users)
         report.created["teleconsultations"] += ensure_demo_teleconsultations(users)
         report.created["teleconsultation reports"] += ensure_demo_reports(users)
+        # After them: the patient's first report stays that of her teleconsultation at home.
+        report.created["assisted sessions"] += ensure_demo_assisted(users)
     report.seconds = time.perf_counter() - started
     return report
 

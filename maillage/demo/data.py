@@ -873,7 +873,9 @@ LOGINS: tuple[LoginData, ...] = (
         Role.NURSE,
         "Thomas",
         "Girault",
-        "patients de la MSP de Sancoins ; matériel de l'unité mobile du Val d'Aubois",
+        "patients de la MSP de Sancoins ; matériel de l'unité mobile du Val d'Aubois ; la "
+        "téléconsultation assistée de Jacqueline Berthon (tension, SpO2, ECG) et sa visite "
+        "assistée de demain (/teleconsultation/)",
         professional=("Thomas", "Girault"),
     ),
     LoginData(
@@ -881,8 +883,46 @@ LOGINS: tuple[LoginData, ...] = (
         Role.PHARMACIST,
         "Marc",
         "Delaunay",
-        "l'annuaire : points de téléconsultation équipés autour de Sancoins",
+        "l'annuaire : points de téléconsultation équipés autour de Sancoins ; une "
+        "téléconsultation assistée passée dans la cabine de sa pharmacie",
         professional=("Marc", "Delaunay"),
+    ),
+    # The vans of Loir-et-Cher: each goes out from an MSP, whose nurse runs it and whose GP
+    # teleconsults from the MSP (their past assisted acts: ``demo.assisted``).
+    LoginData(
+        "infirmiere.perche",
+        Role.NURSE,
+        "Anne-Laure",
+        "Pinault",
+        "infirmière de l'unité mobile du Perche : sa téléconsultation assistée passée "
+        "(mesures, photo d'une plaie, compte rendu)",
+        professional=("Anne-Laure", "Pinault"),
+    ),
+    LoginData(
+        "medecin.perche",
+        Role.DOCTOR,
+        "Hélène",
+        "Maugendre",
+        "médecin de la MSP de Mondoubleau, à distance pour l'unité mobile du Perche : les "
+        "mesures de sa patiente, ce qu'elle a marqué, son compte rendu",
+        professional=("Hélène", "Maugendre"),
+    ),
+    LoginData(
+        "infirmier.sologne",
+        Role.NURSE,
+        "Kévin",
+        "Bigot",
+        "infirmier de l'unité mobile de Sologne : une téléconsultation assistée passée avec ECG",
+        professional=("Kévin", "Bigot"),
+    ),
+    LoginData(
+        "medecin.sologne",
+        Role.DOCTOR,
+        "Juliette",
+        "Ferrand",
+        "médecin de la MSP de Salbris, à distance pour l'unité mobile de Sologne : tension, "
+        "ECG et compte rendu d'une téléconsultation assistée",
+        professional=("Juliette", "Ferrand"),
     ),
     LoginData(
         "secretaire",

@@ -11,6 +11,7 @@ from maillage.acts.models import RecordedAct, Report, ReportStatus
 from maillage.messaging.models import Delivery
 from maillage.patients.models import Patient
 from maillage.records.models import Document, DocumentType
+from maillage.teleconsult.models import ParticipantRole
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +27,13 @@ def test_the_demo_patients_teleconsultation_has_its_report_once(capsys: Any) -> 
     call_command("load_demo")
     capsys.readouterr()
 
-    report = Report.objects.get()
     patient = Patient.objects.get(user__username="patient")
+    # Her teleconsultation at home (her assisted one has its own: test_demo_assisted).
+    report = (
+        Report.objects.filter(consultation__patient=patient)
+        .exclude(consultation__participants__role=ParticipantRole.ASSISTANT)
+        .get()
+    )
     assert report.status == ReportStatus.CLOSED and report.problem == ""
     assert report.consultation.patient == patient
     assert report.document is not None and report.prescription is not None

@@ -27,13 +27,14 @@ def test_it_files_readable_pdfs_once(capsys) -> None:
     patient = User.objects.get(username="patient").patient_record
     documents = open_record(doctor, patient).documents()
     # Three filed by her, the dermatologist's tele-expertise opinion (test_demo_expertise),
-    # and the report and prescription of her past teleconsultation (test_demo_acts).
-    assert len(documents) == 6
+    # the report and prescription of her past teleconsultation (test_demo_acts), and those
+    # of her assisted one in the van (test_demo_assisted).
+    assert len(documents) == 8
     assert sum(d.type == DocumentType.TELEEXPERTISE_OPINION for d in documents) == 1
     for document in documents:
         data = storage.read(document.document_files.get().file)
         assert data.startswith(b"%PDF-1.") and data.rstrip().endswith(b"%%EOF")
     nurse = User.objects.get(username="infirmier")
-    assert len(open_record(nurse, patient).documents()) == 6
+    assert len(open_record(nurse, patient).documents()) == 8
     with pytest.raises(PatientNotFound):
         open_record(User.objects.get(username="cardiologue"), patient)

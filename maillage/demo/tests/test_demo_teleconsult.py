@@ -9,7 +9,13 @@ from django.core.management import call_command
 
 from maillage.acts.models import Report
 from maillage.patients.models import Patient
-from maillage.teleconsult.models import OPEN_STATUSES, Consultation, IncidentKind, Status
+from maillage.teleconsult.models import (
+    OPEN_STATUSES,
+    Consultation,
+    IncidentKind,
+    ParticipantRole,
+    Status,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -26,10 +32,13 @@ def test_the_demo_patient_has_a_past_act_and_an_open_one_once(capsys: Any) -> No
     capsys.readouterr()
 
     patient = Patient.objects.get(user__username="patient")
-    past = Consultation.objects.get(patient=patient, status=Status.FINISHED)
+    # Her teleconsultation at home (her assisted one in the van: test_demo_assisted).
+    past = Consultation.objects.exclude(participants__role=ParticipantRole.ASSISTANT).get(
+        patient=patient, status=Status.FINISHED
+    )
     assert past.doctor == patient.treating_doctor
     assert past.consents.count() == 1
     kinds = list(past.incidents.values_list("kind", flat=True))
     assert kinds == [IncidentKind.DROP, IncidentKind.RECONNECTION]
-    assert Report.objects.get().consultation == past
+    assert Report.objects.get(consultation__patient=patient, consultation=past)
     assert Consultation.objects.filter(patient=patient, status__in=OPEN_STATUSES).count() == 1

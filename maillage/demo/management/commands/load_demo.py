@@ -25,6 +25,7 @@ _CREATED_LABELS = {
     "messages": "messages sécurisés entre professionnels",
     "pools": "pôles de télé-expertise et leurs membres",
     "requests": "demandes de télé-expertise",
+    "assisted sessions": "téléconsultations assistées (unités mobiles, cabine de pharmacie)",
 }
 
 
