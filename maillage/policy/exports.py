@@ -5,7 +5,9 @@ The export lists patients with the filter the search uses (rules 1 to 4 of
 whose row in the table is the identity-reading row without emergency
 openings and regulation cases. For each patient listed, the record is
 decided as reading it is (RECORD_READ, then the document rules through
-``RecordAccess.documents``), so an export never holds a document that its
+``RecordAccess.documents``), and her readings and media as reading them is
+(OBSERVATION_READ, then ``ReadingsAccess``: which acts' readings the
+relation shows), so an export never holds a document or a reading that its
 requester could not read through the API.
 
 Audit: one entry per patient whose data left in the export, written when
@@ -27,6 +29,7 @@ from maillage.audit.models import Action, Outcome
 from maillage.patients.models import Patient
 from maillage.policy.decide import Subject, decide
 from maillage.policy.gate import RecordAccess, visible_patients_q
+from maillage.policy.measurements import ReadingsAccess
 from maillage.policy.relations import REASONED, Relation, relations_to
 from maillage.policy.table import allowed_relations
 
@@ -50,6 +53,16 @@ class PatientExport:
         if self.record is None:
             return []
         return self.record.documents(include_history=True)
+
+    def readings(self, user: User) -> ReadingsAccess | None:
+        """Her readings and media as the requester may read them through the API (decided as
+        OBSERVATION_READ is, then ``ReadingsAccess`` says which), or None; decided when an
+        export holds Observation or Media, audited by ``exported``."""
+        subject = self.record.subject if self.record is not None else Subject.of(user, self.patient)
+        decision = decide(subject, Action.OBSERVATION_READ)
+        if not decision.granted or decision.relation is None or decision.relation in REASONED:
+            return None
+        return ReadingsAccess(subject, decision.relation)
 
 
 def may_export(user: User) -> bool:

@@ -26,16 +26,21 @@ from django.utils.translation import gettext as _
 from maillage.fhir.bulk import storage
 from maillage.fhir.bulk.models import ExportFile, ExportJob
 from maillage.fhir.interactions.document_reference import document_context
+from maillage.fhir.interactions.observation import reading_context
 from maillage.fhir.mapping.document_reference import document_reference, documents_files
+from maillage.fhir.mapping.observation import device, media, observation
 from maillage.fhir.mapping.patient import patient_resource
 from maillage.fhir.result import Json
+from maillage.measurements.models import Device, Media, Observation
 from maillage.policy.exports import PatientExport, export_patients, exported
 from maillage.tasks import claims
 
 logger = logging.getLogger(__name__)
 
 # The resource types an export holds, in the order of the manifest.
-EXPORTED_TYPES = ("Patient", "DocumentReference")
+EXPORTED_TYPES = ("Patient", "DocumentReference", "Observation", "Media", "Device")
+# The types read through a patient's readings (``PatientExport.readings``).
+READING_TYPES = frozenset({"Observation", "Media", "Device"})
 LINES_PER_FILE = 10_000
 PROGRESS_EVERY = 100
 
@@ -51,6 +56,18 @@ class Writer:
         self.job = job
         self.lines: dict[str, list[bytes]] = {t: [] for t in types}
         self.files: list[ExportFile] = []
+        # The devices the exported readings name, written once at the end (no patient data).
+        self.devices: dict[int, Device] = {}
+        self._holders: set[int] | None = None
+
+    def holds_readings(self, patient_id: int) -> bool:
+        """Whether the patient has any reading or medium at all: one query each per job, so
+        that the many patients without any cost no decision and no query."""
+        if self._holders is None:
+            self._holders = set(
+                Observation.objects.values_list("patient_id", flat=True).distinct()
+            ) | set(Media.objects.values_list("patient_id", flat=True).distinct())
+        return patient_id in self._holders
 
     def wants(self, resource_type: str) -> bool:
         return resource_type in self.lines
@@ -103,6 +120,39 @@ def _documents(job: ExportJob, item: PatientExport) -> list[Json]:
     return [r for r in references if changed_since(r, job.since)]
 
 
+def _readings(job: ExportJob, writer: Writer, item: PatientExport) -> dict[str, list[Json]]:
+    """Her readings and media the requester may read (every status: the export is the
+    record's history), those changed since ``_since``; the devices they name are noted."""
+    if not writer.holds_readings(item.patient.pk):
+        return {}
+    opened = item.readings(job.requester)
+    if opened is None:
+        return {}
+    found: dict[str, list[Json]] = {}
+    rows: list[Observation | Media] = []
+    if writer.wants("Observation") or writer.wants("Device"):
+        readings = list(opened.observations().select_related("patient").order_by("pk"))
+        rows += readings
+    if writer.wants("Media") or writer.wants("Device"):
+        items = list(opened.media().select_related("patient").order_by("pk"))
+        rows += items
+    if not rows:
+        return {}
+    ctx = reading_context(job.base_url, rows)
+    for row in rows:
+        if isinstance(row, Observation) and writer.wants("Observation"):
+            found.setdefault("Observation", []).append(observation(row, ctx))
+        elif isinstance(row, Media) and writer.wants("Media"):
+            found.setdefault("Media", []).append(media(row, ctx))
+        if row.device is not None:
+            writer.devices.setdefault(row.device.pk, row.device)
+    return {
+        kind: kept
+        for kind, resources in found.items()
+        if (kept := [r for r in resources if changed_since(r, job.since)])
+    }
+
+
 def export_one(job: ExportJob, writer: Writer, item: PatientExport) -> dict[str, Any]:
     """Write what the export holds of one patient; what left, for her audit entry."""
     counts: dict[str, int] = {}
@@ -118,12 +168,33 @@ def export_one(job: ExportJob, writer: Writer, item: PatientExport) -> dict[str,
             writer.add(resource)
         if references:
             counts["DocumentReference"] = len(references)
+    readings: dict[str, list[Json]] = {}
+    if any(writer.wants(t) for t in READING_TYPES):
+        readings = _readings(job, writer, item)
+    for resource_type, resources in readings.items():
+        for resource in resources:
+            writer.add(resource)
+        counts[resource_type] = len(resources)
     if not counts:
         return {}
     detail: dict[str, Any] = {"resources": counts}
     if "DocumentReference" in counts:
         detail["documents"] = [r["id"] for r in references]
+    # What left of her readings is named as a document is.
+    for resource_type, key in (("Observation", "observations"), ("Media", "media")):
+        if resource_type in readings:
+            detail[key] = [r["id"] for r in readings[resource_type]]
     return detail
+
+
+def _devices(job: ExportJob, writer: Writer) -> None:
+    """The devices the exported readings name (equipment, no patient data), once each."""
+    if not writer.wants("Device"):
+        return
+    for item in sorted(writer.devices.values(), key=lambda d: d.pk):
+        resource = device(item)
+        if changed_since(resource, job.since):
+            writer.add(resource)
 
 
 def run(pk: int) -> str:
@@ -142,6 +213,7 @@ def run(pk: int) -> str:
                 items.append((item, detail))
             if number % PROGRESS_EVERY == 0:
                 claims.note(job, progress=_("%(count)d patients read") % {"count": number})
+        _devices(job, writer)
         files = writer.close()
     except Exception as error:
         logger.exception("export %s: attempt failed", job.uuid)

@@ -339,9 +339,10 @@ def download(call: Call) -> FhirResult:
 
 _KICK_OFF_DOC = (
     "Bulk Data Access v2 export, as NDJSON: needs Accept: application/fhir+json and "
-    "Prefer: respond-async; takes _outputFormat, _type (Patient, DocumentReference) and "
+    f"Prefer: respond-async; takes _outputFormat, _type ({', '.join(EXPORTED_TYPES)}) and "
     "_since. Holds the patients the token's account may read, each decided by the access "
-    "policy and audited; a patient's token exports herself only."
+    "policy and audited, with the documents, readings and media it may read of each and the "
+    "devices those name; a patient's token exports herself only."
 )
 
 ROUTES = (

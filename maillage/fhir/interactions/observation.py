@@ -11,6 +11,7 @@ open act of the patient, for that act, named in ``encounter``) and audits.
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -45,7 +46,15 @@ from maillage.fhir.search import (
 from maillage.fhir.validation import load_json, parse
 from maillage.fhir.versions import expected_version, stale
 from maillage.measurements import actions
-from maillage.measurements.codes import CATEGORIES, CATEGORY_SYSTEM
+from maillage.measurements.codes import (
+    CATEGORIES,
+    CATEGORY_SYSTEM,
+    CODES,
+    COMPONENTS,
+    COMPONENTS_BY_MDC,
+    LOINC,
+    MDC,
+)
 from maillage.measurements.models import Device, Media, Observation, Status
 from maillage.policy import measurements as policy
 from maillage.policy.gate import PatientNotFound
@@ -65,6 +74,12 @@ SEARCH_PARAMS = (
         ParamType.TOKEN,
         "A LOINC code (http://loinc.org|85354-9) or its MDC code (urn:iso:std:iso:11073:10101|"
         "150020), or a code alone.",
+    ),
+    SearchParam(
+        "component-code",
+        ParamType.TOKEN,
+        "A component's code, LOINC or MDC (a blood pressure's systolic 8480-6 / 150021, "
+        "diastolic 8462-4 / 150022, mean 8478-0 / 150023): the panels that hold it.",
     ),
     SearchParam(
         "date",
@@ -119,6 +134,23 @@ def _code_q(value: str) -> Q:
     wanted = token(value)
     ours = code_of(wanted.system, wanted.code)
     return Q(code=ours) if ours else Q(pk__in=[])
+
+
+def _component_code_q(value: str) -> Q:
+    """The panels holding this component: among the panel codes that have it, those whose
+    stored components name it (the mean arterial pressure is optional)."""
+    wanted = token(value)
+    component = None
+    if wanted.system in (None, LOINC):
+        component = COMPONENTS.get(wanted.code)
+    if component is None and wanted.system in (None, MDC):
+        component = COMPONENTS_BY_MDC.get(wanted.code)
+    if component is None:
+        return Q(pk__in=[])
+    panels = [c.loinc for c in CODES.values() if component in getattr(c, "components", ())]
+    # The components as stored text ("code": "8478-0"), the same on SQLite and PostgreSQL.
+    named = json.dumps({"code": component.loinc})[1:-1]
+    return Q(code__in=panels, components__icontains=named)
 
 
 def _category_q(value: str) -> Q:
@@ -182,6 +214,7 @@ def _filters(query: SearchQuery) -> Q:
     return (
         ids_q(query)
         & all_of(query, "code", _code_q)
+        & all_of(query, "component-code", _component_code_q)
         & all_of(query, "category", _category_q)
         & all_of(query, "status", _status_q)
         & all_of(query, "encounter", _encounter_q)

@@ -350,3 +350,40 @@ def test_a_scale_sends_height_and_body_mass_index(api, personas, act) -> None:
         body = saturation(personas.patient, act, value, unit)
         body["code"] = {"coding": [{"system": "http://loinc.org", "code": code}]}
         assert api.post("Observation", body, personas.nurse).status_code == 201
+
+
+def test_blood_pressures_are_searched_by_their_components(api, personas, act) -> None:
+    with_mean = blood_pressure(personas.patient, act, systolic=150)
+    with_mean["component"].append(
+        {
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8478-0"}]},
+            "valueQuantity": {"value": 107, "system": UCUM, "code": "mm[Hg]"},
+        }
+    )
+    for body in (
+        with_mean,
+        blood_pressure(personas.patient, act),
+        saturation(personas.patient, act),
+    ):
+        assert api.post("Observation", body, personas.nurse).status_code == 201
+    patient = f"patient=Patient/{personas.patient.uuid}"
+
+    def systolics(query: str) -> list[int]:
+        data = fhir_json(api.get(f"Observation?{patient}&{query}", personas.treating_doctor))
+        return sorted(
+            e["resource"]["component"][0]["valueQuantity"]["value"] for e in data.get("entry", [])
+        )
+
+    assert systolics("component-code=http://loinc.org|8480-6") == [138, 150]
+    assert systolics(f"component-code={MDC}|150022") == [138, 150]
+    # The mean is optional: only the panel that holds it.
+    assert systolics("component-code=8478-0") == [150]
+    assert systolics(f"component-code={MDC}|150023") == [150]
+    # A code that is no component, or a component under another system, finds nothing.
+    assert systolics("component-code=2708-6") == []
+    assert systolics(f"component-code={MDC}|8480-6") == []
+    assert systolics("component-code=8480-6,8478-0&code=85354-9") == [138, 150]
+    capability = fhir_json(api.get("metadata", personas.treating_doctor))
+    [observation] = [r for r in capability["rest"][0]["resource"] if r["type"] == "Observation"]
+    named = {p["name"] for p in observation["searchParam"]}
+    assert {"patient", "code", "component-code", "date", "encounter", "category"} <= named

@@ -35,7 +35,7 @@ def test_it_needs_the_headers_of_the_ig(api, territory, headers, expected):
     ("query", "expected"),
     [
         ("_outputFormat=text/csv", "Le format de sortie text/csv n'est pas pris en charge"),
-        ("_type=Observation", "Le type de ressource Observation n'est pas exporté"),
+        ("_type=Condition", "Le type de ressource Condition n'est pas exporté"),
         ("_type=Patient,Consent", "Le type de ressource Consent n'est pas exporté"),
         ("_since=2026-12-01", "_since doit être un instant FHIR"),
         ("_since=2026-12-01T08:00:00", "_since doit être un instant FHIR"),
