@@ -374,20 +374,26 @@ def _cast() -> _Cast:
         {
             key: s
             for key in places
-            for s in Structure.objects.filter(uuid=gen.stable_uuid("structure", key))
+            for s in Structure.objects.filter(
+                uuid=gen.stable_uuid("structure", key)
+            ).select_related("commune")
         },
     )
 
 
 def _patient(
-    cast: _Cast, users: dict[str, User], of: ProfessionalKey | None, rank: int
+    cast: _Cast,
+    users: dict[str, User],
+    of: ProfessionalKey | None,
+    rank: int,
+    place: Structure | None,
 ) -> Patient | None:
     """The demo patient, or the ``rank``-th adult patient (by public id) of a médecin traitant
-    whose identity is qualified, not the demo patient."""
+    whose identity is qualified, not the demo patient, living in the place's département."""
     if of is None:
         return Patient.objects.filter(user=users.get("patient")).first()
     doctor = cast.professional(of)
-    if doctor is None:
+    if doctor is None or place is None:
         return None
     rows = (
         Patient.objects.filter(
@@ -396,6 +402,7 @@ def _patient(
             retrieved_from_insi=True,
             doubtful=False,
             birth_date__lt=dt.date(1970, 1, 1),
+            commune__departement=place.commune.departement,
         )
         .select_related("treating_doctor")
         .order_by("uuid")
@@ -545,10 +552,10 @@ def _already_held(patient: Patient, place: Structure) -> bool:
 
 
 def _session(cast: _Cast, users: dict[str, User], session: Session) -> bool:
-    patient = _patient(cast, users, session.patient_of, session.patient_rank)
+    place = cast.places.get(session.place)
+    patient = _patient(cast, users, session.patient_of, session.patient_rank, place)
     doctor = cast.professional(session.doctor)
     assistant = cast.professional(session.assistant)
-    place = cast.places.get(session.place)
     if patient is None or doctor is None or assistant is None or place is None:
         return False
     if doctor.user is None or assistant.user is None or _already_held(patient, place):
@@ -566,10 +573,10 @@ def _session(cast: _Cast, users: dict[str, User], session: Session) -> bool:
 
 def _coming(cast: _Cast, users: dict[str, User]) -> bool:
     visit = COMING
-    patient = _patient(cast, users, visit.patient_of, visit.patient_rank)
+    place = cast.places.get(visit.place)
+    patient = _patient(cast, users, visit.patient_of, visit.patient_rank, place)
     doctor = cast.professional(visit.doctor)
     assistant = cast.professional(visit.assistant)
-    place = cast.places.get(visit.place)
     if patient is None or doctor is None or assistant is None or place is None:
         return False
     if doctor.user is None or assistant.user is None:
