@@ -45,6 +45,12 @@ PLX_SPOT_CHECK_MEASUREMENT = 0x2A5E
 PLX_CONTINUOUS_MEASUREMENT = 0x2A5F
 WEIGHT_MEASUREMENT = 0x2A9D
 GLUCOSE_MEASUREMENT = 0x2A18
+# What a device sends beside its measurements, shown live and never recorded: the cuff's
+# pressure while it inflates, the thermometer's value while it settles, and the context of
+# a glucose measurement (meal, exercise, medication, HbA1c) sent after it with its sequence.
+INTERMEDIATE_CUFF_PRESSURE = 0x2A36
+INTERMEDIATE_TEMPERATURE = 0x2A1E
+GLUCOSE_MEASUREMENT_CONTEXT = 0x2A34
 
 # Which characteristic of which service the browser subscribes to.
 SERVICE_OF = {
@@ -54,6 +60,9 @@ SERVICE_OF = {
     PLX_CONTINUOUS_MEASUREMENT: SERVICE_PULSE_OXIMETER,
     WEIGHT_MEASUREMENT: SERVICE_WEIGHT_SCALE,
     GLUCOSE_MEASUREMENT: SERVICE_GLUCOSE,
+    INTERMEDIATE_CUFF_PRESSURE: SERVICE_BLOOD_PRESSURE,
+    INTERMEDIATE_TEMPERATURE: SERVICE_HEALTH_THERMOMETER,
+    GLUCOSE_MEASUREMENT_CONTEXT: SERVICE_GLUCOSE,
 }
 
 
@@ -802,6 +811,215 @@ def parse_glucose(data: bytes) -> GlucoseReading:
     )
 
 
+@dataclass(frozen=True)
+class Amount:
+    """A value shown with its unit and never recorded (no code of the record's)."""
+
+    number: Number
+    unit: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"value": self.number.text, "unit": self.unit}
+
+
+def _shown(*amounts: tuple[str, Amount | Quantity | None]) -> dict[str, dict[str, str]]:
+    return {key: a.as_dict() for key, a in amounts if a is not None}
+
+
+@dataclass(frozen=True)
+class IntermediateCuffPressureReading:
+    """The cuff's pressure while it inflates or deflates (Blood Pressure service, 0x2A36).
+
+    The Blood Pressure Measurement's layout, the current cuff pressure in the
+    systolic field (diastolic and mean are NaN, and ignored). Shown live, never
+    recorded: ``quantities`` is empty.
+    """
+
+    cuff_pressure: Amount
+    time: dt.datetime | None
+    pulse_rate: Quantity | None
+    user_id: int | None
+    status: StatusBits | None
+
+    kind = "intermediate_cuff_pressure"
+
+    def quantities(self) -> list[Quantity]:
+        return []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "time": _time_text(self.time),
+            "values": _shown(
+                ("cuff_pressure", self.cuff_pressure), ("pulse_rate", self.pulse_rate)
+            ),
+            "user": self.user_id,
+            "status": _names(self.status),
+        }
+
+
+def parse_intermediate_cuff_pressure(data: bytes) -> IntermediateCuffPressureReading:
+    full = parse_blood_pressure(data)
+    cuff = Amount(full.systolic.number, full.systolic.unit)
+    return IntermediateCuffPressureReading(
+        cuff, full.time, full.pulse_rate, full.user_id, full.status
+    )
+
+
+@dataclass(frozen=True)
+class IntermediateTemperatureReading:
+    """The thermometer's value while it settles (0x2A1E, the Temperature Measurement's
+    layout). Shown live, never recorded."""
+
+    temperature: Amount
+    time: dt.datetime | None
+    site: str | None
+
+    kind = "intermediate_temperature"
+
+    def quantities(self) -> list[Quantity]:
+        return []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "time": _time_text(self.time),
+            "values": _shown(("temperature", self.temperature)),
+            "site": self.site,
+        }
+
+
+def parse_intermediate_temperature(data: bytes) -> IntermediateTemperatureReading:
+    full = parse_temperature(data)
+    value = Amount(full.temperature.number, full.temperature.unit)
+    return IntermediateTemperatureReading(value, full.time, full.site)
+
+
+GLUCOSE_CARBOHYDRATES = {
+    1: "breakfast",
+    2: "lunch",
+    3: "dinner",
+    4: "snack",
+    5: "drink",
+    6: "supper",
+    7: "brunch",
+}
+GLUCOSE_MEALS = {1: "preprandial", 2: "postprandial", 3: "fasting", 4: "casual", 5: "bedtime"}
+GLUCOSE_TESTERS = {1: "self", 2: "health_care_professional", 3: "lab_test", 15: "not_available"}
+GLUCOSE_HEALTH = {
+    1: "minor_health_issues",
+    2: "major_health_issues",
+    3: "during_menses",
+    4: "under_stress",
+    5: "no_health_issues",
+    15: "not_available",
+}
+GLUCOSE_MEDICATIONS = {
+    1: "rapid_acting_insulin",
+    2: "short_acting_insulin",
+    3: "intermediate_acting_insulin",
+    4: "long_acting_insulin",
+    5: "pre_mixed_insulin",
+}
+EXERCISE_DURATION_OVERRUN = 0xFFFF
+
+
+def _named(table: dict[int, str], raw: int) -> str:
+    return table.get(raw, "reserved")
+
+
+@dataclass(frozen=True)
+class GlucoseContextReading:
+    """The context of the glucose measurement of the same sequence number (0x2A34).
+
+    Flags: 0 carbohydrate (id, SFLOAT kg), 1 meal, 2 tester and health (a nibble
+    each), 3 exercise (duration u16 s, 0xFFFF overrun; intensity u8 %), 4
+    medication (id, SFLOAT in kg, or in litres when bit 5 is set), 6 HbA1c
+    (SFLOAT %), 7 an extended flags byte follows the sequence number (its bits
+    are reserved: read and ignored). Shown beside its measurement, never recorded.
+    """
+
+    sequence: int
+    carbohydrate: str | None
+    carbohydrate_amount: Amount | None
+    meal: str | None
+    tester: str | None
+    health: str | None
+    exercise_seconds: int | None  # None: not given; EXERCISE_DURATION_OVERRUN: overrun
+    exercise_intensity: int | None  # percent
+    medication: str | None
+    medication_amount: Amount | None
+    hba1c: Amount | None
+
+    kind = "glucose_context"
+
+    @property
+    def time(self) -> dt.datetime | None:
+        """A context has no time of its own: its measurement's (same sequence) stands."""
+        return None
+
+    def quantities(self) -> list[Quantity]:
+        return []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "time": None,
+            "sequence": self.sequence,
+            "values": _shown(
+                ("carbohydrate", self.carbohydrate_amount),
+                ("medication", self.medication_amount),
+                ("hba1c", self.hba1c),
+            ),
+            "carbohydrate": self.carbohydrate,
+            "meal": self.meal,
+            "tester": self.tester,
+            "health": self.health,
+            "exercise_seconds": self.exercise_seconds,
+            "exercise_intensity": self.exercise_intensity,
+            "medication": self.medication,
+        }
+
+
+def parse_glucose_context(data: bytes) -> GlucoseContextReading:
+    r = _Reader(data, "glucose measurement context")
+    flags = r.uint(1, "flags")
+    sequence = r.uint(2, "sequence number")
+    if flags & 0x80:
+        r.uint(1, "extended flags")
+    carbohydrate = carbohydrate_amount = None
+    if flags & 0x01:
+        carbohydrate = _named(GLUCOSE_CARBOHYDRATES, r.uint(1, "carbohydrate id"))
+        carbohydrate_amount = Amount(r.sfloat("carbohydrate"), "kg")
+    meal = _named(GLUCOSE_MEALS, r.uint(1, "meal")) if flags & 0x02 else None
+    tester = health = None
+    if flags & 0x04:
+        both = r.uint(1, "tester and health")
+        tester, health = _named(GLUCOSE_TESTERS, both & 0x0F), _named(GLUCOSE_HEALTH, both >> 4)
+    exercise_seconds = exercise_intensity = None
+    if flags & 0x08:
+        exercise_seconds = r.uint(2, "exercise duration")
+        exercise_intensity = r.uint(1, "exercise intensity")
+    medication = medication_amount = None
+    if flags & 0x10:
+        medication = _named(GLUCOSE_MEDICATIONS, r.uint(1, "medication id"))
+        medication_amount = Amount(r.sfloat("medication"), "L" if flags & 0x20 else "kg")
+    hba1c = Amount(r.sfloat("HbA1c"), "%") if flags & 0x40 else None
+    return GlucoseContextReading(
+        sequence,
+        carbohydrate,
+        carbohydrate_amount,
+        meal,
+        tester,
+        health,
+        exercise_seconds,
+        exercise_intensity,
+        medication,
+        medication_amount,
+        hba1c,
+    )
+
+
 Reading = (
     BloodPressureReading
     | TemperatureReading
@@ -809,6 +1027,13 @@ Reading = (
     | PlxContinuousReading
     | WeightReading
     | GlucoseReading
+    | IntermediateCuffPressureReading
+    | IntermediateTemperatureReading
+    | GlucoseContextReading
+)
+# Read and shown, never recorded (their ``quantities`` are empty).
+SHOWN_ONLY = frozenset(
+    {INTERMEDIATE_CUFF_PRESSURE, INTERMEDIATE_TEMPERATURE, GLUCOSE_MEASUREMENT_CONTEXT}
 )
 
 PARSERS: dict[int, Callable[[bytes], Reading]] = {
@@ -818,6 +1043,9 @@ PARSERS: dict[int, Callable[[bytes], Reading]] = {
     PLX_CONTINUOUS_MEASUREMENT: parse_plx_continuous,
     WEIGHT_MEASUREMENT: parse_weight,
     GLUCOSE_MEASUREMENT: parse_glucose,
+    INTERMEDIATE_CUFF_PRESSURE: parse_intermediate_cuff_pressure,
+    INTERMEDIATE_TEMPERATURE: parse_intermediate_temperature,
+    GLUCOSE_MEASUREMENT_CONTEXT: parse_glucose_context,
 }
 
 

@@ -318,3 +318,26 @@ def test_the_stand_in_is_there_before_the_pages_own_scripts(chromium: Browser) -
         assert reading["values"]["temperature"]["value"] == "36.6"
     finally:
         context.close()
+
+
+def test_the_cuff_inflating_is_progress_never_a_reading_to_send(page: Page) -> None:
+    fake_bluetooth.install_now(page, FakeDevice({0x1810: [0x2A35, 0x2A36]}))
+    page.evaluate(
+        """() => {
+      window.progress = [];
+      document.addEventListener("maillage:bluetooth-progress",
+        (e) => window.progress.push(e.detail.values.cuff_pressure.value));
+    }"""
+    )
+    page.evaluate(CONNECT, "blood_pressure")
+    assert page.evaluate("window.fakeBluetooth.services[0x1810][0x2a36].notifying") is True
+
+    for pressure in ("00 9600 FF07 FF07", "00 B400 FF07 FF07"):  # 150 then 180 mmHg
+        fake_bluetooth.notify(page, 0x1810, 0x2A36, pressure)
+    assert page.evaluate("window.got.readings") == []
+    assert page.evaluate("window.progress") == ["150", "180"]
+    fake_bluetooth.notify(page, 0x1810, 0x2A35, "00 7800 5000 5D00")
+    readings: list[dict[str, Any]] = page.evaluate("window.got.readings")
+    assert [r["kind"] for r in readings] == ["blood_pressure"]
+    # And the server, if one were sent, records nothing of it.
+    assert bt.parse_sent("2a36", "009600ff07ff07").quantities() == []

@@ -18,6 +18,9 @@
  *   MaillageBluetooth.connect("blood_pressure", {
  *     onReading: function (reading) {},   // reading.device: {id, name, manufacturer, model, systemId};
  *                                         // reading.bytes: the device's bytes in hex, for the server
+ *     onProgress: function (reading) {},  // shown only: the cuff inflating (0x2A36), the
+ *                                         // thermometer settling (0x2A1E), a glucose
+ *                                         // value's context (0x2A34); never sent
  *     onError: function (error) {},       // a malformed packet; the connection stays
  *     onDisconnect: function () {}
  *   }, {anyDevice: false}).then(function (link) { link.disconnect(); });
@@ -39,13 +42,17 @@
     weight_scale: 0x181d,
     glucose: 0x1808
   };
+  // Each device kind's characteristics, those it lacks skipped. The intermediate cuff
+  // pressure (0x2a36), the intermediate temperature (0x2a1e) and the glucose measurement
+  // context (0x2a34) are SHOWN_ONLY: told as progress, never as a reading to record.
   var MEASUREMENTS = {
-    blood_pressure: [0x2a35],
-    thermometer: [0x2a1c],
+    blood_pressure: [0x2a35, 0x2a36],
+    thermometer: [0x2a1c, 0x2a1e],
     pulse_oximeter: [0x2a5f, 0x2a5e],
     weight_scale: [0x2a9d],
-    glucose: [0x2a18]
+    glucose: [0x2a18, 0x2a34]
   };
+  var SHOWN_ONLY = [0x2a36, 0x2a1e, 0x2a34];
   var DEVICE_INFORMATION = 0x180a;
   var MANUFACTURER_NAME = 0x2a29;
   var MODEL_NUMBER = 0x2a24;
@@ -404,13 +411,93 @@
     return reading;
   }
 
+  // A value shown with its unit, never recorded (no code of the record's).
+  function amount(num, unit) {
+    return { value: num.text, unit: unit, number: num.number, special: num.special };
+  }
+
+  // A parsed quantity, shown only: its codes dropped.
+  function shownOf(q) {
+    return { value: q.value, unit: q.unit, number: q.number, special: q.special };
+  }
+
+  function intermediateCuffPressure(data) {
+    // The Blood Pressure Measurement's layout, the cuff's pressure in the systolic field.
+    var full = bloodPressure(data);
+    var values = { cuff_pressure: shownOf(full.values.systolic) };
+    if (full.values.pulse_rate) {
+      values.pulse_rate = full.values.pulse_rate;
+    }
+    return { kind: "intermediate_cuff_pressure", time: full.time, values: values, user: full.user,
+      status: full.status };
+  }
+
+  function intermediateTemperature(data) {
+    var full = temperature(data);
+    var value = full.values.temperature;
+    return { kind: "intermediate_temperature", time: full.time,
+      values: { temperature: shownOf(value) }, site: full.site };
+  }
+
+  var GLUCOSE_CARBOHYDRATES = {
+    1: "breakfast", 2: "lunch", 3: "dinner", 4: "snack", 5: "drink", 6: "supper", 7: "brunch"
+  };
+  var GLUCOSE_MEALS = { 1: "preprandial", 2: "postprandial", 3: "fasting", 4: "casual", 5: "bedtime" };
+  var GLUCOSE_TESTERS = { 1: "self", 2: "health_care_professional", 3: "lab_test", 15: "not_available" };
+  var GLUCOSE_HEALTH = {
+    1: "minor_health_issues", 2: "major_health_issues", 3: "during_menses", 4: "under_stress",
+    5: "no_health_issues", 15: "not_available"
+  };
+  var GLUCOSE_MEDICATIONS = {
+    1: "rapid_acting_insulin", 2: "short_acting_insulin", 3: "intermediate_acting_insulin",
+    4: "long_acting_insulin", 5: "pre_mixed_insulin"
+  };
+
+  function glucoseContext(data) {
+    var r = new Reader(data, "glucose measurement context");
+    var flags = r.uint(1, "flags");
+    var reading = { kind: "glucose_context", time: null, sequence: r.uint(2, "sequence number"),
+      values: {}, carbohydrate: null, meal: null, tester: null, health: null,
+      exercise_seconds: null, exercise_intensity: null, medication: null };
+    if (flags & 0x80) {
+      r.uint(1, "extended flags");  // reserved bits: read and ignored
+    }
+    if (flags & 0x01) {
+      reading.carbohydrate = GLUCOSE_CARBOHYDRATES[r.uint(1, "carbohydrate id")] || "reserved";
+      reading.values.carbohydrate = amount(r.sfloat("carbohydrate"), "kg");
+    }
+    if (flags & 0x02) {
+      reading.meal = GLUCOSE_MEALS[r.uint(1, "meal")] || "reserved";
+    }
+    if (flags & 0x04) {
+      var both = r.uint(1, "tester and health");
+      reading.tester = GLUCOSE_TESTERS[both & 0x0f] || "reserved";
+      reading.health = GLUCOSE_HEALTH[both >> 4] || "reserved";
+    }
+    if (flags & 0x08) {
+      reading.exercise_seconds = r.uint(2, "exercise duration");
+      reading.exercise_intensity = r.uint(1, "exercise intensity");
+    }
+    if (flags & 0x10) {
+      reading.medication = GLUCOSE_MEDICATIONS[r.uint(1, "medication id")] || "reserved";
+      reading.values.medication = amount(r.sfloat("medication"), flags & 0x20 ? "L" : "kg");
+    }
+    if (flags & 0x40) {
+      reading.values.hba1c = amount(r.sfloat("HbA1c"), "%");
+    }
+    return reading;
+  }
+
   var PARSERS = {
     0x2a35: bloodPressure,
     0x2a1c: temperature,
     0x2a5e: plxSpotCheck,
     0x2a5f: plxContinuous,
     0x2a9d: weight,
-    0x2a18: glucose
+    0x2a18: glucose,
+    0x2a36: intermediateCuffPressure,
+    0x2a1e: intermediateTemperature,
+    0x2a34: glucoseContext
   };
 
   // A characteristic as a number: 0x2A35, "2a35", or the full UUID Web Bluetooth gives.
@@ -461,6 +548,15 @@
     reading.receivedAt = new Date().toISOString();
     // The device's own bytes, for the server to parse again (bluetooth.parse_sent).
     reading.bytes = hexOf(value);
+    if (SHOWN_ONLY.indexOf(reading.characteristic) >= 0) {
+      // The cuff inflating, the thermometer settling, a glucose value's context: for the
+      // page to show, never a reading to send ("maillage:bluetooth-progress", onProgress).
+      document.dispatchEvent(new CustomEvent("maillage:bluetooth-progress", { detail: reading }));
+      if (handlers.onProgress) {
+        handlers.onProgress(reading);
+      }
+      return reading;
+    }
     document.dispatchEvent(new CustomEvent("maillage:bluetooth-reading", { detail: reading }));
     if (handlers.onReading) {
       handlers.onReading(reading);
@@ -583,6 +679,7 @@
   window.MaillageBluetooth = {
     SERVICES: SERVICES,
     MEASUREMENTS: MEASUREMENTS,
+    SHOWN_ONLY: SHOWN_ONLY,
     CODES: CODES,
     MalformedPacket: MalformedPacket,
     decodeSfloat: decodeSfloat,
