@@ -361,3 +361,18 @@ def test_the_ended_room_and_the_home_page_lead_the_assistant_to_it(personas, hel
         f"/teleconsultation/{held.consultation.uuid}/"
     )
     assert "/bilan/" not in doctor_room.content.decode()
+
+
+def test_the_page_s_queries_do_not_grow_with_the_proposals(personas, held, agendas) -> None:  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas.nurse.user)
+    url = f"/teleconsultation/{held.consultation.uuid}/bilan/"
+    accept(held, propose(held, agendas.free(agendas.gp)))
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    refuse(held, propose(held, agendas.free(agendas.cardiology), Modality.REMOTE), "")
+    with CaptureQueriesContext(connection) as two:
+        assert client.get(url).status_code == 200
+    assert len(two) == len(one), [q["sql"] for q in two.captured_queries]
