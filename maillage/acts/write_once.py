@@ -16,7 +16,7 @@ closing's transaction (``actions.close``). A refusal is said on the report
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +27,7 @@ from maillage.accounts.notify import send_notice
 from maillage.acts.labels import act_shown
 from maillage.acts.models import RecordedAct, Report
 from maillage.files.storage import Upload
+from maillage.measurements.of_act import of_act
 from maillage.messaging import actions as messaging
 from maillage.policy.gate import PatientNotFound
 from maillage.records import actions as records
@@ -39,11 +40,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _pdf(template: str, report: Report, act: RecordedAct) -> bytes:
-    import weasyprint  # type: ignore[import-untyped]
-
+def _html(
+    template: str, report: Report, act: RecordedAct, more: dict[str, Any] | None = None
+) -> str:
     consultation = report.consultation
-    html = render_to_string(
+    return render_to_string(
         template,
         {
             "report": report,
@@ -54,17 +55,36 @@ def _pdf(template: str, report: Report, act: RecordedAct) -> bytes:
             "structure": consultation.doctor.structures.order_by("pk").first(),
             "printed_at": timezone.now(),
             **act_shown(act),
+            **(more or {}),
         },
     )
+
+
+def _pdf(html: str) -> bytes:
+    import weasyprint  # type: ignore[import-untyped]
+
     return bytes(weasyprint.HTML(string=html).write_pdf())
 
 
+def report_html(report: Report, act: RecordedAct) -> str:
+    """The report as the PDF prints it, with the act's readings and marked photos.
+
+    Gathered for the report's author, the act's doctor, through the policy
+    (``measurements.of_act``: one audited read), never retyped.
+    """
+    consultation = report.consultation
+    author = consultation.doctor.user
+    readings = of_act(author, consultation, embed=True) if author is not None else None
+    more = readings.as_context() if readings is not None else {}
+    return _html("acts/report_pdf.html", report, act, more)
+
+
 def render_report(report: Report, act: RecordedAct) -> bytes:
-    return _pdf("acts/report_pdf.html", report, act)
+    return _pdf(report_html(report, act))
 
 
 def render_prescription(report: Report, act: RecordedAct) -> bytes:
-    return _pdf("acts/prescription_pdf.html", report, act)
+    return _pdf(_html("acts/prescription_pdf.html", report, act))
 
 
 def file_and_send(doctor: User, report: Report, act: RecordedAct) -> None:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.utils import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from maillage.assisted.asks import BY_KIND
 from maillage.assisted.models import (
@@ -29,11 +30,14 @@ from maillage.assisted.models import (
     MeasurementRequest,
 )
 from maillage.directory.models import StructureKind
+from maillage.files import storage
+from maillage.files.storage import Upload
 from maillage.lib import bluetooth, manual_entry
 from maillage.lib.bluetooth import Measure
+from maillage.lib.filetypes import HL7_AECG, JPEG, MP3, PDF, PNG, WAV, RejectedFile, sniff
 from maillage.measurements import actions as measurements
 from maillage.measurements.codes import BLOOD_PRESSURE, CODES
-from maillage.measurements.models import DeviceKind, Method, Observation
+from maillage.measurements.models import DeviceKind, Media, MediaKind, Method, Observation
 from maillage.policy.teleconsult import Change, Seat
 from maillage.teleconsult.actions import MAX_PARTICIPANTS, RoomRuleBroken
 from maillage.teleconsult.models import Participant, ParticipantRole
@@ -315,6 +319,102 @@ def send_manual_reading(seat: Seat, data: dict[str, Any]) -> Sent:
         raise ReadingRefused(error.message) from None
     warnings = [c.warning for c in checked if c.warning]
     return Sent(_record(seat, news), warnings)
+
+
+# --- Captures and files ------------------------------------------------------------------------
+
+# A still of the video, or a file of the devices beside the patient, as the room takes them.
+ROOM_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What the assistant says a file is: the medium it becomes and the types it may hold."""
+
+    kind: str
+    types: tuple[str, ...]
+
+
+FILE_KINDS = {
+    "ecg": FileKind(MediaKind.ECG, (PDF.mime, HL7_AECG.mime)),
+    "sound": FileKind(MediaKind.SOUND, (WAV.mime, MP3.mime)),
+    "otoscope": FileKind(MediaKind.PHOTO, (JPEG.mime, PNG.mime)),
+    "dermatoscope": FileKind(MediaKind.PHOTO, (JPEG.mime, PNG.mime)),
+    "photo": FileKind(MediaKind.PHOTO, (JPEG.mime, PNG.mime)),
+}
+CAPTURE = FileKind(MediaKind.PHOTO, (JPEG.mime,))
+
+
+def file_kind_label(what: str) -> str:
+    return {
+        "ecg": _("ECG"),
+        "sound": _("Stethoscope sound"),
+        "otoscope": _("Otoscope photo"),
+        "dermatoscope": _("Dermatoscope photo"),
+        "photo": _("Photo"),
+        "capture": _("Still from the video"),
+    }[what]
+
+
+def _checked_file(what: FileKind, upload: Upload) -> None:
+    """The content is what was said: its type sniffed from the bytes (magic, XML root), its size."""
+    if len(upload.data) > ROOM_MAX_BYTES:
+        limit = ROOM_MAX_BYTES // (1024 * 1024)
+        raise ReadingRefused(
+            ngettext(
+                "The file is larger than %(mb)d MB.", "The file is larger than %(mb)d MB.", limit
+            )
+            % {"mb": limit}
+        )
+    try:
+        found = sniff(upload.data, max_bytes=ROOM_MAX_BYTES, name=upload.name or None)
+    except RejectedFile as error:
+        raise ReadingRefused(storage.rejection_message(error.reason)) from None
+    if found.mime not in what.types:
+        if what.kind == MediaKind.ECG:
+            raise ReadingRefused(_("An ECG is sent as a PDF or an HL7 aECG XML file."))
+        if what.kind == MediaKind.SOUND:
+            raise ReadingRefused(_("A stethoscope sound is sent as a WAV or MP3 file."))
+        raise ReadingRefused(_("A photo is sent as a JPEG or PNG image."))
+
+
+def send_media(seat: Seat, what: str, upload: Upload, *, captured: bool = False) -> Media:
+    """A still of the video (``captured``) or a file, as a Media of the act; performer: the seat.
+
+    The seat was decided by ``policy.teleconsult.seat_for_reading``; the write
+    asks ``policy.measurements`` (one audit entry) through ``record_media``.
+    """
+    kind = CAPTURE if captured else FILE_KINDS.get(what)
+    if kind is None:
+        raise ReadingRefused(_("Say what the file is: ECG, sound or photo."))
+    _checked_file(kind, upload)
+    user = seat.user
+    assert user is not None  # seat_for_reading: an account
+    now = timezone.now()
+    title = "{} {}".format(
+        file_kind_label("capture" if captured else what),
+        timezone.localtime(now).strftime("%H:%M"),
+    )
+    try:
+        return measurements.record_media(
+            user,
+            seat.patient,
+            measurements.NewMedia(
+                kind=kind.kind,
+                upload=upload,
+                taken_at=now,
+                title=title,
+                method=Method.CAPTURE if captured else Method.IMPORT,
+                encounter=seat.consultation.uuid,
+            ),
+        )
+    except measurements.ReadingRefused as error:
+        raise ReadingRefused(error.message) from None
+
+
+def mark_media(user: Any, media_uuid: object, significant: bool) -> Media:
+    """The doctor marks a photo, sound or tracing of the act (``measurements``' policy decides)."""
+    return measurements.mark_media_significant(user, media_uuid, significant)
 
 
 def mark(user: Any, reading_uuid: object, significant: bool) -> Observation:

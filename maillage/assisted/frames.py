@@ -4,12 +4,15 @@ Client to server: ``assisted.ask`` (the doctor: ``kind``), ``assisted.reading``
 (the assistant: ``source`` "device" with ``characteristic``, the device's
 ``bytes`` in hex and its ``device`` description, or "manual" with ``kind``,
 ``value`` or ``systolic``/``diastolic``, and ``unit``), ``assisted.mark``
-(the doctor: ``observation``, ``significant``).
+(the doctor: ``observation`` or ``media``, ``significant``). A still or a
+file comes by the page's POST (``views.send_media``), not the socket.
 
 Server to client: ``assisted.asked`` (to the act's assistants in the room,
-and back to the doctor), ``assisted.reading`` (to the act's doctor and back
-to the sender: the readings as stored), ``assisted.refused`` (to the sender,
-a French message), ``assisted.marked`` (to the doctor).
+and back to the doctor), ``assisted.reading`` (the readings as stored; the
+sender's copy says ``mine``), ``assisted.media`` (a still or file stored),
+``assisted.marked``, ``assisted.refused`` (to the sender, a French
+message). Readings, media and marks go to each receiver the policy grants
+(``room.pushes``), decided one by one when they are sent.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from maillage.assisted import actions, room
 from maillage.assisted.asks import BY_KIND
 from maillage.realtime.envelopes import Envelope
 from maillage.teleconsult import frames
-from maillage.teleconsult.consumers import doctor_group, participant_group
+from maillage.teleconsult.consumers import participant_group
 from maillage.teleconsult.frames import BadFrame, Extension
 
 MAX_BYTES_HEX = 1100  # 512 bytes of an attribute value, in hex, with some spaces
@@ -63,10 +66,14 @@ def parse_reading(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_mark(data: dict[str, Any]) -> dict[str, Any]:
-    return {
+    out = {
         "observation": _text(data, "observation", 40),
+        "media": _text(data, "media", 40),
         "significant": bool(data.get("significant", True)),
     }
+    if bool(out["observation"]) == bool(out["media"]):
+        raise BadFrame("bad_mark")
+    return out
 
 
 async def _refuse(consumer: Any, message: str, data: dict[str, Any]) -> None:
@@ -81,9 +88,20 @@ async def handle_ask(consumer: Any, data: dict[str, Any]) -> None:
     await consumer._send(Envelope("assisted.asked", data=asked))
 
 
+async def push(consumer: Any, kind: str, pushes: room.Pushes, *, mine: bool = False) -> None:
+    """Each receiver's frame to her; the sender's own copy straight to her socket (``mine``:
+    her page takes it as the answer to what she sent)."""
+    me = str(consumer.seat.participant.uuid)
+    for receiver, data in pushes:
+        if receiver == me:
+            await consumer._send(Envelope(kind, data={**data, "mine": True} if mine else data))
+        else:
+            await consumer._to_group(participant_group(receiver), kind, data)
+
+
 async def handle_reading(consumer: Any, data: dict[str, Any]) -> None:
     try:
-        sent = await consumer._call(room.send_reading, consumer.seat, data)
+        pushes = await consumer._call(room.send_reading, consumer.seat, data)
     except actions.ReadingRefused as error:
         await _refuse(consumer, error.message, data)
         return
@@ -91,23 +109,18 @@ async def handle_reading(consumer: Any, data: dict[str, Any]) -> None:
         # Refused by the policy (audited there): not a participant who takes readings.
         await _refuse(consumer, _("You may not send readings in this act."), data)
         return
-    await consumer._to_group(
-        doctor_group(consumer.seat.consultation.uuid), "assisted.reading", sent
-    )
-    await consumer._send(Envelope("assisted.reading", data={**sent, "mine": True}))
+    await push(consumer, "assisted.reading", pushes, mine=True)
 
 
 async def handle_mark(consumer: Any, data: dict[str, Any]) -> None:
+    what = room.mark_media if data["media"] else room.mark
+    uuid = data["media"] or data["observation"]
     try:
-        marked = await consumer._call(
-            room.mark, consumer.seat, data["observation"], data["significant"]
-        )
+        pushes = await consumer._call(what, consumer.seat, uuid, data["significant"])
     except Http404:
         await _refuse(consumer, _("This reading cannot be marked."), data)
         return
-    await consumer._to_group(
-        doctor_group(consumer.seat.consultation.uuid), "assisted.marked", marked
-    )
+    await push(consumer, "assisted.marked", pushes)
 
 
 def register() -> None:

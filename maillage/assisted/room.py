@@ -1,14 +1,21 @@
 """What the room's socket does for the assisted act, synchronously, through the policy.
 
 The consumer runs these in a worker thread (``RoomConsumer._call``, with
-its audit context); they return plain data for the frames.
+its audit context); they return plain data for the frames. What goes live
+to the room (a reading, a medium, a mark) goes as ``Pushes``: one frame per
+receiver the policy granted (``policy.measurements.live_receivers``: each
+participant decided and audited), never to the act's group as a whole.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.text import capfirst
@@ -18,10 +25,37 @@ from maillage.assisted import actions
 from maillage.assisted.asks import BY_KIND, Ask
 from maillage.lib.manual_entry import UNIT_LABELS
 from maillage.measurements.codes import CODES, COMPONENTS
-from maillage.measurements.models import Observation
+from maillage.measurements.models import Media, MediaKind, Observation
+from maillage.policy import measurements as readings_policy
 from maillage.policy import teleconsult as policy
 from maillage.policy.teleconsult import Seat
 from maillage.teleconsult.actions import RoomRuleBroken
+from maillage.teleconsult.consumers import participant_group
+
+# (receiver participant's public id, the frame's data for her)
+Pushes = list[tuple[str, dict[str, Any]]]
+
+
+def pushes(
+    act_uuid: object,
+    items: list[Observation] | list[Media],
+    frame: Callable[[list[Any]], dict[str, Any]],
+) -> Pushes:
+    """One frame per receiver the policy grants, holding only what she is shown."""
+    return [
+        (str(place.uuid), frame(shown))
+        for place, shown in readings_policy.live_receivers(act_uuid, items)
+    ]
+
+
+def publish(kind: str, to: Pushes) -> None:
+    """Pushes from a page's request (not the socket): through the channel layer."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for receiver, data in to:
+        message = {"type": "room.frame", "kind": kind, "data": data}
+        async_to_sync(layer.group_send)(participant_group(receiver), message)
 
 
 def ask_data(ask: Ask) -> dict[str, Any]:
@@ -86,23 +120,59 @@ def describe(reading: Observation) -> dict[str, Any]:
     }
 
 
-def send_reading(seat: Seat, data: dict[str, Any]) -> dict[str, Any]:
-    """The assistant's reading: her seat decided (a refusal audited), then stored and described."""
+def send_reading(seat: Seat, data: dict[str, Any]) -> Pushes:
+    """The assistant's reading: her seat decided (a refusal audited), stored, pushed to each."""
     seat = policy.seat_for_reading(seat.visitor, seat.consultation.uuid)
     if data["source"] == "device":
         sent = actions.send_device_reading(seat, data)
     else:
         sent = actions.send_manual_reading(seat, data)
-    return {
-        "readings": [describe(o) for o in sent.observations],
-        "warnings": sent.warnings,
-        "request": data.get("request", ""),
-    }
+    described = {str(o.uuid): describe(o) for o in sent.observations}
+
+    def frame(shown: list[Any]) -> dict[str, Any]:
+        return {
+            "readings": [described[str(o.uuid)] for o in shown],
+            "warnings": sent.warnings,
+            "request": data.get("request", ""),
+        }
+
+    return pushes(seat.consultation.uuid, sent.observations, frame)
 
 
-def mark(seat: Seat, reading_uuid: str, significant: bool) -> dict[str, Any]:
+def mark(seat: Seat, reading_uuid: str, significant: bool) -> Pushes:
     """The act's doctor marks a reading (``policy.measurements`` decides and audits)."""
     if not seat.is_doctor or seat.user is None:
         raise RoomRuleBroken(_("Only the doctor of the act marks a reading."))
     reading = actions.mark(seat.user, reading_uuid, significant)
-    return {"observation": str(reading.uuid), "significant": reading.significant}
+    marked = {"observation": str(reading.uuid), "significant": reading.significant}
+    return pushes(seat.consultation.uuid, [reading], lambda _shown: marked)
+
+
+def mark_media(seat: Seat, reading_uuid: str, significant: bool) -> Pushes:
+    """The act's doctor marks a photo, sound or tracing of the act."""
+    if not seat.is_doctor or seat.user is None:
+        raise RoomRuleBroken(_("Only the doctor of the act marks a reading."))
+    medium = actions.mark_media(seat.user, reading_uuid, significant)
+    marked = {"media": str(medium.uuid), "significant": medium.significant}
+    return pushes(seat.consultation.uuid, [medium], lambda _shown: marked)
+
+
+def describe_media(medium: Media) -> dict[str, Any]:
+    """A stored medium as the room shows it: its file through the audited file URL."""
+    return {
+        "media": str(medium.uuid),
+        "kind": medium.kind,
+        "kindLabel": capfirst(str(medium.get_kind_display())),
+        "title": medium.title,
+        "time": timezone.localtime(medium.taken_at).strftime("%H:%M"),
+        "performer": medium.performer_label,
+        "significant": medium.significant,
+        "image": medium.kind == MediaKind.PHOTO,
+        "url": reverse("measurements:media_file", args=[medium.uuid]),
+    }
+
+
+def media_pushes(medium: Media) -> Pushes:
+    described = describe_media(medium)
+    assert medium.encounter is not None
+    return pushes(medium.encounter.uuid, [medium], lambda _shown: {"media": [described]})

@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("<uuid:uuid>/bilan/ordonnance/", debrief_views.prescription, name="prescription"),
     path("<uuid:uuid>/bilan/resume/", debrief_views.summary, name="summary"),
+    path("<uuid:uuid>/captures/", views.send_media, name="send_media"),
 ]

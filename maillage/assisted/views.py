@@ -1,17 +1,19 @@
-"""The doctor adds the professional beside the patient to the act (thin: actions decide)."""
+"""The assisted act's pages: the doctor adds the professional beside the patient; a still or a
+file sent from the room (thin: the policy and the actions decide)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from maillage.assisted import actions
+from maillage.assisted import actions, room
 from maillage.assisted.models import ActCode
+from maillage.files.storage import Upload
 from maillage.policy import teleconsult as policy
 from maillage.teleconsult.actions import RoomRuleBroken
 from maillage.teleconsult.visitors import from_request
@@ -51,3 +53,28 @@ def add_assistant(request: HttpRequest, uuid: object) -> HttpResponse:
             % {"name": participant.display_name},
         )
     return redirect("teleconsult:act", uuid=seat.consultation.uuid)
+
+
+@require_POST
+def send_media(request: HttpRequest, uuid: object) -> HttpResponse:
+    """A still of the video or a file of the devices: JSON back, the room told per receiver."""
+    sent = request.FILES.get("file")
+    if sent is None or sent.size is None or sent.size > actions.ROOM_MAX_BYTES:
+        message = _("Choose a file of at most %(mb)d MB.") % {
+            "mb": actions.ROOM_MAX_BYTES // (1024 * 1024)
+        }
+        return JsonResponse({"message": message}, status=400)
+    upload = Upload(sent.name or "", sent.read())
+    try:
+        seat = policy.seat_for_reading(
+            from_request(request, uuid), uuid, or_doctor=True, detail={"step": "media"}
+        )
+    except policy.ConsultationNotFound:
+        return JsonResponse({"message": _("You may not send readings in this act.")}, status=404)
+    captured = request.POST.get("captured") == "1"
+    try:
+        medium = actions.send_media(seat, request.POST.get("what", ""), upload, captured=captured)
+    except actions.ReadingRefused as error:
+        return JsonResponse({"message": error.message}, status=400)
+    room.publish("assisted.media", room.media_pushes(medium))
+    return JsonResponse({"media": room.describe_media(medium)}, status=201)

@@ -30,6 +30,7 @@ class Method(models.TextChoices):
     BLUETOOTH = "bluetooth", _("Bluetooth device")
     MANUAL = "manual", _("typed by hand")
     IMPORT = "import", _("imported from a file")
+    CAPTURE = "capture", _("captured from the video")
 
 
 class Status(models.TextChoices):

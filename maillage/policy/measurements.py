@@ -17,7 +17,13 @@ the relation, the rules here:
   the patient refused sharing, one the user neither took nor saw taken in
   her act) is neither read nor changed;
 - ``not_performer`` — a reading's values are corrected by who took it;
-- ``not_doctor`` — only a doctor marks a reading as significant.
+- ``not_doctor`` — only a doctor marks a reading as significant;
+- ``not_in_room`` — a reading (or medium, or mark) pushed live goes to a
+  participant only while she is in the act's room (the doctor, or admitted
+  and not gone, the act under way);
+- ``not_live`` — only the act's doctor and the professionals beside the
+  patient, with an account, are shown readings live: not the patient (her
+  record shows them), a relative, an interpreter, a guest.
 
 Every opening leaves one audit entry (a read when handed over, a change when
 the action closes its ``Grant``); a refusal is audited at once with its rule
@@ -35,7 +41,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from maillage.accounts.models import Role
-from maillage.audit.actions import Event, record
+from maillage.audit.actions import Event, record, record_many
 from maillage.audit.models import Action, Outcome
 from maillage.measurements.models import Media, Observation
 from maillage.policy.decide import Decision, Subject, decide
@@ -46,10 +52,14 @@ from maillage.policy.gate import (
     audit_decision,
     load_patient,
 )
+from maillage.policy.gate import (
+    audit_event as gate_event,
+)
 from maillage.policy.relations import Relation
 from maillage.policy.teleconsult import load as load_act
 from maillage.policy.teleconsult import participating
-from maillage.teleconsult.models import Consultation, Participant
+from maillage.teleconsult.models import Consultation, Participant, ParticipantRole
+from maillage.teleconsult.models import Status as ActStatus
 
 if TYPE_CHECKING:
     from maillage.accounts.models import User
@@ -63,6 +73,10 @@ CLOSED = "closed"
 NOT_SHOWN = "not_shown"
 NOT_PERFORMER = "not_performer"
 NOT_DOCTOR = "not_doctor"
+NOT_IN_ROOM = "not_in_room"
+NOT_LIVE = "not_live"
+# The participants shown the act's readings live in the room.
+LIVE_ROLES = frozenset({ParticipantRole.DOCTOR, ParticipantRole.ASSISTANT})
 
 # Who registers a device (equipment, no patient data): the professions that measure.
 DEVICE_ROLES = frozenset(
@@ -139,6 +153,12 @@ def readings_in_record(opened: RecordAccess) -> ReadingsAccess:
 def recent_readings(opened: RecordAccess, limit: int = 20) -> list[Observation]:
     """The latest readings of a record opened for its page, wrong ones left out."""
     rows = readings_in_record(opened).observations().exclude(status="entered-in-error")
+    return list(rows[:limit])
+
+
+def recent_media(opened: RecordAccess, limit: int = 20) -> list[Media]:
+    """The latest photos, sounds and tracings of a record opened for its page, wrong ones out."""
+    rows = readings_in_record(opened).media().exclude(status="entered-in-error")
     return list(rows[:limit])
 
 
@@ -282,6 +302,90 @@ def media_file(user: User, file_uuid: object) -> tuple[Media, StoredFile] | None
         return None
     medium, _opened = get_media(user, found)
     return medium, medium.file
+
+
+# --- live pushes to the room ---------------------------------------------------
+
+
+def _in_room(place: Participant, act: Consultation) -> bool:
+    if place.left_at is not None or act.status != ActStatus.IN_PROGRESS:
+        return False
+    return place.role == ParticipantRole.DOCTOR or place.admitted_at is not None
+
+
+def _live_rule(place: Participant, act: Consultation) -> str | None:
+    if place.role not in LIVE_ROLES or place.user is None:
+        return NOT_LIVE
+    if not _in_room(place, act):
+        return NOT_IN_ROOM
+    return None
+
+
+def _refuse_live(place: Participant, act: Consultation, rule: str, detail: dict[str, Any]) -> None:
+    """A receiver refused: one entry (a guest's names her seat, with no actor)."""
+    if place.user is not None:
+        decision = Decision(Action.OBSERVATION_READ, None, rule)
+        audit_decision(place.user, act.patient, decision, detail=detail)
+        return
+    record(
+        None,
+        Event(
+            action=Action.OBSERVATION_READ,
+            outcome=Outcome.DENIED,
+            patient=act.patient,
+            detail={**detail, "guest": str(place.uuid), "rule": rule},
+        ),
+    )
+
+
+def live_receivers(
+    consultation_uuid: object, items: list[Observation] | list[Media]
+) -> list[tuple[Participant, list[Observation] | list[Media]]]:
+    """The participants a live push of ``items`` (of one act) goes to, each decided now.
+
+    For every participant of the act: the rules ``not_live`` and
+    ``not_in_room``, then OBSERVATION_READ on the patient for her account and
+    whether she sees each item (``not_shown``), as a read of the item would
+    decide. A receiver granted leaves one read entry per item (``live``); a
+    receiver refused, one entry with the rule, and gets nothing.
+    """
+    act = load_act(consultation_uuid)
+    if act is None or not items:
+        return []
+    key = "observation" if isinstance(items[0], Observation) else "media"
+    names = [str(item.uuid) for item in items]
+    base = {"consultation": str(act.uuid), "live": True}
+    out: list[tuple[Participant, list[Any]]] = []
+    for place in Participant.objects.filter(consultation_id=act.pk).select_related("user"):
+        rule = _live_rule(place, act)
+        if rule is not None:
+            _refuse_live(place, act, rule, {**base, key: names})
+            continue
+        assert place.user is not None
+        subject = Subject.of(place.user, act.patient)
+        decision = decide(subject, Action.OBSERVATION_READ)
+        if not decision.granted or decision.relation is None:
+            audit_decision(place.user, act.patient, decision, detail={**base, key: names})
+            continue
+        opened = ReadingsAccess(subject, decision.relation)
+        shown = [item for item in items if item.patient_id == act.patient_id and opened.shows(item)]
+        if len(shown) < len(items):
+            refused = Decision(Action.OBSERVATION_READ, decision.relation, NOT_SHOWN)
+            hidden = [str(i.uuid) for i in items if i not in shown]
+            audit_decision(place.user, act.patient, refused, detail={**base, key: hidden})
+        granted = Decision(Action.OBSERVATION_READ, decision.relation, "by_relation")
+        record_many(
+            place.user,
+            [
+                gate_event(
+                    place.user, act.patient, granted, Outcome.GRANTED, {**base, key: str(i.uuid)}
+                )
+                for i in shown
+            ],
+        )
+        if shown:
+            out.append((place, shown))
+    return out
 
 
 # --- recording ---------------------------------------------------------------

@@ -164,12 +164,17 @@ def _seat_rule(
     admitted: bool,
     doctor_only: bool,
     assistant_only: bool = False,
+    or_doctor: bool = False,
 ) -> str | None:
     """The rules past the relation, the same for an account and a guest."""
     if doctor_only and place.role != ParticipantRole.DOCTOR:
         return NOT_DOCTOR
-    # Readings are taken by the professional beside the patient, with her account.
-    if assistant_only and (place.role != ParticipantRole.ASSISTANT or place.user_id is None):
+    # Readings are taken by the professional beside the patient, with her account
+    # (a still of the patient's video by the act's doctor too: ``or_doctor``).
+    takes = place.role == ParticipantRole.ASSISTANT or (
+        or_doctor and place.role == ParticipantRole.DOCTOR
+    )
+    if assistant_only and (not takes or place.user_id is None):
         return NOT_ASSISTANT
     if not admitted:
         return None
@@ -216,6 +221,7 @@ def _decide(
     admitted: bool,
     doctor_only: bool,
     assistant_only: bool = False,
+    or_doctor: bool = False,
 ) -> tuple[Decision, Participant | None]:
     place = _place(visitor, consultation)
     if visitor.user is not None:
@@ -234,6 +240,7 @@ def _decide(
         admitted=admitted,
         doctor_only=doctor_only,
         assistant_only=assistant_only,
+        or_doctor=or_doctor,
     )
     if refused is not None:
         return Decision(purpose, None, refused), None
@@ -352,12 +359,18 @@ def seat_for_change(
 
 
 def seat_for_reading(
-    visitor: Visitor, consultation_uuid: object, *, detail: Mapping[str, Any] | None = None
+    visitor: Visitor,
+    consultation_uuid: object,
+    *,
+    detail: Mapping[str, Any] | None = None,
+    or_doctor: bool = False,
 ) -> Seat:
     """The assisting professional's seat, in the room, to send a reading of the patient.
 
     Only the participant of role ``assistant`` with an account (the readings
-    name her as performer), admitted to this act while it is under way. A
+    name her as performer), admitted to this act while it is under way; with
+    ``or_doctor``, the act's doctor in her room too (a still she captures of
+    the patient's video, a file she imports). A
     refusal is audited now and raises ConsultationNotFound. A grant is not
     audited here: the reading's write (``measurements.actions``, through
     ``policy.measurements``) leaves the one entry of the write.
@@ -369,7 +382,13 @@ def seat_for_reading(
         raise ConsultationNotFound
     visitor = as_guest(visitor, consultation)
     decision, place = _decide(
-        visitor, consultation, purpose, admitted=True, doctor_only=False, assistant_only=True
+        visitor,
+        consultation,
+        purpose,
+        admitted=True,
+        doctor_only=False,
+        assistant_only=True,
+        or_doctor=or_doctor,
     )
     if place is None or visitor.user is None:
         full = _details(consultation.uuid, visitor, detail)

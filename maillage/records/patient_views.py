@@ -17,7 +17,7 @@ from maillage.measurements.display import rows as reading_rows
 from maillage.patients.models import Patient
 from maillage.policy import gate as access
 from maillage.policy.gate import PatientNotFound
-from maillage.policy.measurements import recent_readings
+from maillage.policy.measurements import recent_media, recent_readings
 from maillage.records import actions
 from maillage.records.models import ConsentKind
 from maillage.records.queries import care_team_of, professionals_known_to
@@ -47,6 +47,7 @@ def my_documents(request: HttpRequest) -> HttpResponse:
             "documents": documents,
             "masked": opened.state.masked_documents,
             "reading_rows": reading_rows(recent_readings(opened)),
+            "record_media": recent_media(opened),
         },
     )
 

@@ -20,7 +20,7 @@ from maillage.measurements.display import rows as reading_rows
 from maillage.patients.identity import clean_matricule
 from maillage.policy import gate as access
 from maillage.policy.gate import PatientNotFound
-from maillage.policy.measurements import recent_readings
+from maillage.policy.measurements import recent_media, recent_readings
 from maillage.policy.relations import IdentityEvidence
 from maillage.records import actions
 from maillage.records.forms import (
@@ -69,6 +69,7 @@ def record_view(request: HttpRequest, uuid: str) -> HttpResponse:
             "expertise_drafts": expertise_queries.drafts_of(user, opened.patient.pk)[:5],
             # Shown under this page's audited opening of the record, as its documents are.
             "reading_rows": reading_rows(recent_readings(opened)),
+            "record_media": recent_media(opened),
             "may_mark": user.role == Role.DOCTOR and opened.allows(Action.OBSERVATION_WRITE),
         },
     )

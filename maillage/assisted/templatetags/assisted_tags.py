@@ -12,10 +12,12 @@ from typing import Any
 
 from django import template
 from django.http import Http404
+from django.urls import reverse
 
+from maillage.assisted.actions import FILE_KINDS, file_kind_label
 from maillage.assisted.asks import ASKS, BY_KIND
 from maillage.assisted.models import Assistance, MeasurementRequest
-from maillage.assisted.room import ask_data, describe
+from maillage.assisted.room import ask_data, describe, describe_media
 from maillage.assisted.views import AssistantForm
 from maillage.lib.bluetooth import Measure
 from maillage.lib.manual_entry import PRESSURE_UNITS, RULES, UNIT_LABELS
@@ -32,16 +34,21 @@ def _units(manual: str) -> list[dict[str, str]]:
     return [{"code": u, "label": UNIT_LABELS.get(u, u)} for u in units]
 
 
-def _readings(seat: Seat) -> list[dict[str, Any]]:
+def _readings(seat: Seat) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The act's readings and media, for the seat's account (one audited read of the readings)."""
     assert seat.user is not None
     try:
         opened = measurements.open_readings(
             seat.user, seat.patient, detail={"consultation": str(seat.consultation.uuid)}
         )
     except Http404:
-        return []
+        return [], []
     rows = opened.observations().filter(encounter_id=seat.consultation.pk)
-    return [describe(o) for o in rows.exclude(status="entered-in-error")[:50]]
+    media = opened.media().filter(encounter_id=seat.consultation.pk)
+    return (
+        [describe(o) for o in rows.exclude(status="entered-in-error")[:50]],
+        [describe_media(m) for m in reversed(media.exclude(status="entered-in-error")[:50])],
+    )
 
 
 def _last_request(seat: Seat) -> dict[str, Any] | None:
@@ -68,6 +75,7 @@ def assisted_room(context: template.Context, seat: Seat) -> dict[str, Any]:
         .prefetch_related("place__equipment")
     )
     manual = [a for a in ASKS if a.manual]
+    readings, media = _readings(seat)
     return {
         "shown": True,
         "csrf_token": context.get("csrf_token"),
@@ -78,8 +86,13 @@ def assisted_room(context: template.Context, seat: Seat) -> dict[str, Any]:
         "assistances": list(assistances),
         "asks": ASKS,
         "manual_asks": manual,
-        "readings": _readings(seat),
+        "readings": readings,
+        "file_kinds": [(k, file_kind_label(k)) for k in FILE_KINDS],
         "config": {
+            "doctor": seat.is_doctor,
+            "csrf": str(context.get("csrf_token", "")),
+            "mediaUrl": reverse("assisted:send_media", args=[seat.consultation.uuid]),
+            "media": media,
             # The doctor's last request, for an assistant's page opened (or reloaded) after it.
             "request": _last_request(seat) if is_assistant else None,
             "asks": {a.kind: ask_data(a) for a in ASKS},

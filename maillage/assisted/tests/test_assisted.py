@@ -39,6 +39,11 @@ def cuff(**more: object) -> dict:
     }
 
 
+def to(pushes: room.Pushes, participant: object) -> dict:
+    """The frame one participant was sent (KeyError: none)."""
+    return dict(pushes)[str(getattr(participant, "uuid", participant))]
+
+
 def nurse_seat(act: AssistedAct) -> policy.Seat:
     return policy.take_seat(act.nurse_visitor, act.consultation.uuid)
 
@@ -90,7 +95,7 @@ def test_a_cuff_reading_is_parsed_again_and_stored_with_device_performer_encount
 ) -> None:
     before = AuditEntry.objects.filter(action=Action.OBSERVATION_WRITE).count()
     # What the browser says it parsed is not read: only the bytes are.
-    sent = room.send_reading(nurse_seat(act), cuff(values={"systolic": "200"}))
+    sent = to(room.send_reading(nurse_seat(act), cuff(values={"systolic": "200"})), act.nurse)
     pressure = Observation.objects.get(code="85354-9")
     assert {c["code"]: Decimal(c["value"]) for c in pressure.components} == {
         "8480-6": Decimal(120),
@@ -122,7 +127,7 @@ def test_a_manual_spo2_out_of_range_is_refused_then_a_right_one_is_stored(act) -
     with pytest.raises(assisted.ReadingRefused) as refused:
         room.send_reading(seat, {**manual, "value": "150"})
     assert "pas possible" in refused.value.message, refused.value.message
-    sent = room.send_reading(seat, {**manual, "value": "97"})
+    sent = to(room.send_reading(seat, {**manual, "value": "97"}), act.nurse)
     assert sent["readings"][0]["text"] == "97 %"
     reading = Observation.objects.get(code="2708-6")
     assert reading.method == Method.MANUAL and reading.device is None
@@ -143,9 +148,9 @@ def test_an_oximeter_reading_gives_spo2_and_pulse(act) -> None:
 
 
 def test_the_doctor_marks_a_reading_significant(personas, act) -> None:
-    sent = room.send_reading(nurse_seat(act), cuff())
+    sent = to(room.send_reading(nurse_seat(act), cuff()), act.nurse)
     doctor = policy.take_seat(act.doctor, act.consultation.uuid)
-    marked = room.mark(doctor, sent["readings"][0]["observation"], True)
+    marked = to(room.mark(doctor, sent["readings"][0]["observation"], True), doctor.participant)
     assert marked["significant"] is True
     assert Observation.objects.get(code="85354-9").significant
     with pytest.raises(RoomRuleBroken):

@@ -6,6 +6,7 @@ the channel layer of the real-time tests.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -57,6 +58,17 @@ def test_the_doctor_asks_the_nurse_sends_the_doctor_sees_and_marks(personas, act
         seen["delivery"] = time.monotonic() - start
         assert [r["text"] for r in live["data"]["readings"]] == ["120/80 mmHg", "72 /min"]
         assert (await next_frame(nurse, "assisted.reading"))["data"]["mine"] is True
+        # The patient's socket, in the same room, is shown no reading live (policy per receiver).
+        # What reached her in half a second (pings come every 0.1 s: a bounded look).
+        kinds = []
+        until = time.monotonic() + 0.5
+        while time.monotonic() < until:
+            if await patient.receive_nothing(timeout=0.05):
+                continue
+            out = await patient.receive_output()
+            if out["type"] == "websocket.send":
+                kinds.append(json.loads(out["text"])["type"])
+        assert not [k for k in kinds if k.startswith("assisted.")], kinds
         first = live["data"]["readings"][0]["observation"]
         await doctor.send_json_to(
             {"type": "assisted.mark", "data": {"observation": first, "significant": True}}

@@ -11,6 +11,14 @@
  * The readings as stored come back to the doctor ("assisted.reading"), who
  * marks the significant ones ("assisted.mark").
  *
+ * "Capturer une image" draws the live video the page shows (the doctor: the
+ * first remote tile with frames; the assistant: her own camera, an otoscope
+ * say) on a canvas and posts it as a JPEG; the assistant also imports files
+ * (ECG, stethoscope sound, photos). Both go by POST (config.mediaUrl: the
+ * server checks the content and the seat); the room is told by the server
+ * ("assisted.media", to each receiver the policy grants), and the doctor
+ * marks a medium significant ("assisted.mark" with "media").
+ *
  * No inline script, no eval, no innerHTML: text goes in with textContent.
  */
 (function () {
@@ -90,6 +98,130 @@
     }
     list.insertBefore(item, list.firstChild);
   }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-assisted-mark-media]") : null;
+    if (!button) {
+      return;
+    }
+    var on = button.getAttribute("aria-pressed") !== "true";
+    send("assisted.mark", { media: button.getAttribute("data-assisted-mark-media"), significant: on });
+  });
+
+  // --- Stills and files -----------------------------------------------------------------
+
+  function showMedia(medium, doctor) {
+    var list = $("[data-assisted-media]");
+    if (!list || list.querySelector("[data-media='" + medium.media + "']")) {
+      return;
+    }
+    var item = document.createElement("li");
+    item.setAttribute("data-media", medium.media);
+    var link = document.createElement("a");
+    link.href = medium.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    if (medium.image) {
+      var image = document.createElement("img");
+      image.src = medium.url;
+      image.alt = medium.title;
+      image.width = 160;
+      link.appendChild(image);
+    } else {
+      link.textContent = medium.title;
+    }
+    item.appendChild(link);
+    var meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = " " + medium.kindLabel + " · " + medium.time + " · " + medium.performer;
+    item.appendChild(meta);
+    if (doctor) {
+      var mark = document.createElement("button");
+      mark.type = "button";
+      mark.className = "button-secondary";
+      mark.setAttribute("data-assisted-mark-media", medium.media);
+      mark.setAttribute("aria-pressed", medium.significant ? "true" : "false");
+      mark.textContent = T.significant;
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(mark);
+    }
+    list.insertBefore(item, list.firstChild);
+  }
+
+  function postMedia(body) {
+    say("[data-assisted-media-status]", "");
+    body.append("csrfmiddlewaretoken", config.csrf || "");
+    return window
+      .fetch(config.mediaUrl, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) {
+            say("[data-assisted-media-status]", data.message || T.mediaRefused);
+            return false;
+          }
+          showMedia(data.media, !!config.doctor);
+          say("[data-assisted-media-status]", T.mediaSent);
+          return true;
+        });
+      })
+      .catch(function () {
+        say("[data-assisted-media-status]", T.mediaRefused);
+        return false;
+      });
+  }
+
+  function liveVideo() {
+    var videos = config.doctor
+      ? document.querySelectorAll("[data-tiles] [data-peer] video")
+      : document.querySelectorAll("[data-self-video]");
+    for (var i = 0; i < videos.length; i += 1) {
+      if (videos[i].videoWidth > 0) {
+        return videos[i];
+      }
+    }
+    return null;
+  }
+
+  var capture = $("[data-assisted-capture]");
+  if (capture) {
+    capture.addEventListener("click", function () {
+      var video = liveVideo();
+      if (!video) {
+        say("[data-assisted-media-status]", T.noVideo);
+        return;
+      }
+      var canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) {
+        if (!blob) {
+          say("[data-assisted-media-status]", T.noVideo);
+          return;
+        }
+        var body = new FormData();
+        body.append("captured", "1");
+        body.append("file", blob, "capture.jpg");
+        postMedia(body);
+      }, "image/jpeg", 0.9);
+    });
+  }
+
+  var importForm = $("[data-assisted-import]");
+  if (importForm) {
+    importForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      postMedia(new FormData(importForm)).then(function (done) {
+        if (done) {
+          importForm.reset();
+        }
+      });
+    });
+  }
+
+  (config.media || []).forEach(function (medium) {
+    showMedia(medium, !!config.doctor);
+  });
 
   // --- The assistant ----------------------------------------------------------------
 
@@ -222,8 +354,14 @@
     } else if (detail.kind === "assisted.refused") {
       say("[data-assisted-error]", data.message);
       say("[data-assisted-status]", data.message);
+    } else if (detail.kind === "assisted.media") {
+      (data.media || []).forEach(function (medium) {
+        showMedia(medium, !!config.doctor);
+      });
     } else if (detail.kind === "assisted.marked") {
-      var mark = root.querySelector("[data-assisted-mark='" + data.observation + "']");
+      var mark = data.media
+        ? root.querySelector("[data-assisted-mark-media='" + data.media + "']")
+        : root.querySelector("[data-assisted-mark='" + data.observation + "']");
       if (mark) {
         mark.setAttribute("aria-pressed", data.significant ? "true" : "false");
       }
