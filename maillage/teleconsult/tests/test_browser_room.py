@@ -2,8 +2,10 @@
 
 The patient tests her devices, consents and waits; the doctor sees her
 waiting and admits her; both receive sound and picture (inbound bytes
-growing in getStats); a family member invited by link joins the mesh; a
-stranger's page is refused; the doctor ends the call for everyone. The
+growing in getStats); her socket drops and she is back without being
+admitted again; the chat reaches the doctor; a link opens once, a
+stranger's page is refused; the doctor ends the call for everyone. (A
+guest joining a three-way call is the journey's: test_browser_journey.) The
 pages are read by axe-core at phone width and weighed.
 
 Skipped on PostgreSQL: WebRTC between two pages proves nothing more there
@@ -106,7 +108,13 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
             time.sleep(0.2)
         assert kinds == ["drop", "reconnection"], kinds
 
-        # A family member invited by link joins the mesh.
+        # The chat reaches the other side.
+        patient.get_by_label("Votre message").fill("J'ai mal depuis trois jours.")
+        patient.get_by_role("button", name="Envoyer", exact=True).click()
+        expect(doctor.locator("[data-chat]")).to_contain_text("depuis trois jours")
+
+        # A family member's link opens once (the three-way call is the journey's,
+        # test_browser_journey); a stranger's page is refused, and so is the used link.
         doctor.get_by_text("Inviter un tiers").click()
         doctor.get_by_label("Nom de l'invité").fill("Paul Girard")
         doctor.get_by_label("Qui est-ce").select_option("family")
@@ -115,25 +123,12 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         link = re.search(r"/teleconsultation/invitation/[\w-]+/", doctor.content())
         assert link is not None
         doctor.get_by_role("button", name="Ouvrir la salle").click()
-
         family = family_context.new_page()
         family.goto(link.group(0))
         check_accessibility(family)
         family.get_by_role("button", name="Ouvrir la téléconsultation").click()
-        family.get_by_role("button", name="Entrer en salle d'attente").click()
-        expect(family.get_by_text("Le médecin sait que vous êtes là")).to_be_visible()
-        doctor.get_by_role("button", name="Faire entrer Paul Girard").click()
-        media_flows(family, peers=2)
-        media_flows(patient, peers=2)
-        media_flows(doctor, peers=2)
+        expect(family.get_by_role("button", name="Entrer en salle d'attente")).to_be_visible()
 
-        # The chat reaches everyone inside.
-        family.get_by_label("Votre message").fill("Bonjour, je suis son fils.")
-        family.get_by_role("button", name="Envoyer", exact=True).click()
-        expect(doctor.locator("[data-chat]")).to_contain_text("je suis son fils")
-        expect(patient.locator("[data-chat]")).to_contain_text("je suis son fils")
-
-        # A stranger's page is refused (not found), and so is the used link.
         stranger = stranger_context.new_page()
         refused = stranger.goto(url)
         assert refused is not None and refused.status == 404
@@ -146,13 +141,7 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         expect(
             patient.get_by_role("heading", name="La téléconsultation est terminée")
         ).to_be_visible()
-        expect(
-            family.get_by_role("heading", name="La téléconsultation est terminée")
-        ).to_be_visible()
-        # The doctor goes on to the report of this act, written once (acts).
-        doctor.get_by_role("link", name="Rédiger le compte rendu", exact=True).click()
-        expect(doctor).to_have_url(re.compile(r"/actes/.+/compte-rendu/$"))
-        expect(doctor.get_by_label("Conclusion")).to_be_visible()
+        expect(doctor.get_by_role("link", name="Rédiger le compte rendu", exact=True)).to_be_visible()
     finally:
         for context in (patient_context, doctor_context, family_context, stranger_context):
             context.close()
@@ -160,10 +149,8 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
     consultation.refresh_from_db()
     assert consultation.status == Status.FINISHED
     assert consultation.consents.count() == 1
-    assert (
-        Participant.objects.filter(consultation=consultation, admitted_at__isnull=False).count()
-        == 2
-    )
+    admitted = Participant.objects.filter(consultation=consultation, admitted_at__isnull=False)
+    assert admitted.count() == 1  # the patient; the family member only opened his link
     assert (
         not Incident.objects.filter(consultation=consultation)
         .exclude(kind="reconnection")
