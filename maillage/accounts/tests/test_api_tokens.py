@@ -89,19 +89,20 @@ def test_the_owner_revokes_a_token_from_his_page(personas) -> None:
     assert api.get(f"{BASE}/Practitioner", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 200
 
 
-def test_a_thousand_bogus_tokens_leave_a_bounded_trail(personas, settings) -> None:
+def test_a_flood_of_bogus_tokens_leaves_a_bounded_trail(personas, settings) -> None:
     settings.MAILLAGE_NOISE_AUDITED_PER_WINDOW = 5
     settings.MAILLAGE_NOISE_WINDOW_SECONDS = 3600
     client = Client(REMOTE_ADDR="203.0.113.7")
     before = AuditEntry.objects.order_by("seq").last()
     start = before.seq if before else 0
-    for i in range(1000):
+    flood = 300  # five audited, the rest counted: 300 proves it as well as 1000 did
+    for i in range(flood):
         response = client.get(f"{BASE}/Practitioner", HTTP_AUTHORIZATION=f"Bearer mlg_bogus{i}")
         assert response.status_code == 401
     windows = NoiseWindow.objects.filter(kind="token.unknown", source="203.0.113.7")
     # One window, or two if the run crossed an hour boundary.
     assert 1 <= windows.count() <= 2
-    assert sum(w.count for w in windows) == 1000
+    assert sum(w.count for w in windows) == flood
     new = AuditEntry.objects.filter(seq__gt=start)
     assert new.filter(action=Action.TOKEN_REJECTED).count() == 5 * windows.count()
     assert new.count() <= 6 * windows.count()
@@ -113,8 +114,8 @@ def test_a_thousand_bogus_tokens_leave_a_bounded_trail(personas, settings) -> No
     )
     summaries = AuditEntry.objects.filter(action=Action.NOISE_SUMMARY, ip="203.0.113.7")
     assert summaries.count() == windows.count()
-    assert sum(e.detail["count"] for e in summaries) == 1000
-    assert sum(e.detail["unaudited"] for e in summaries) == 1000 - 5 * windows.count()
+    assert sum(e.detail["count"] for e in summaries) == flood
+    assert sum(e.detail["unaudited"] for e in summaries) == flood - 5 * windows.count()
     assert new.count() <= 7 * windows.count() + 1
     assert not new.exclude(patient=None).exists()
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import override_settings
 
 from maillage.accounts.models import Role, User
 from maillage.audit.models import Action
@@ -35,8 +38,10 @@ from maillage.patients.models import InsKind, Patient
 from maillage.policy.gate import PatientNotFound, access_patient
 from maillage.policy.relations import Relation
 from maillage.territory.models import Commune
+from maillage.testing.factories import ensure_communes, ensure_habilitations
 
-pytestmark = pytest.mark.django_db
+# Every test here reads the demo loaded once (``demo``); see test_load_demo_commands.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
 
 def _counts() -> dict[str, int]:
@@ -59,19 +64,35 @@ def _load() -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def demo() -> None:
-    load_demo()
+@pytest.fixture(scope="module")
+def demo(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """The demo loaded once for the module's readers, in a transaction undone at its end.
 
-
-def test_it_loads_twice_without_duplicating_anything() -> None:
-    first = _load()
-    after_first = _counts()
-    second = _load()
-    assert _counts() == after_first
-    assert "Ajouts de ce chargement : 112 structures" in first
-    assert "aucun (tout était déjà là)" in second
-    assert "Mot de passe commun : " + data.DEMO_PASSWORD in second
+    Each test runs in a savepoint inside it (the ``db`` fixture), so what one
+    test changes the next does not see; loading it for each test took most of
+    this module's time. The tests that need an empty database are in
+    ``test_load_demo_commands``.
+    """
+    outside = tmp_path_factory.mktemp("demo-audit")
+    # What the suite's function fixtures set for each test (maillage/conftest.py),
+    # set here for the load: a fast hasher, an audit key and checkpoints never in var/.
+    with (
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            MAILLAGE_AUDIT_KEYS="",
+            MAILLAGE_AUDIT_KEY_FILE=str(outside / "audit-keys.json"),
+            MAILLAGE_AUDIT_CHECKPOINT_DIR=str(outside / "checkpoints"),
+        ),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
+        ensure_communes()
+        ensure_habilitations()
+        load_demo()
+        yield
+        transaction.set_rollback(True)
 
 
 def test_it_leaves_an_edited_demo_alone(demo: None) -> None:
@@ -292,29 +313,6 @@ def test_it_finds_cardiologists_near_sancoins_by_distance(demo: None, settings) 
         DirectoryQuery(specialty=Specialty.CARDIOLOGY, origin=sancoins, radius_km=70)
     )
     assert in_bourges <= {h.professional.pk for h in wider}
-
-
-def test_it_does_nothing_when_asked_if_empty_and_loaded() -> None:
-    out = StringIO()
-    call_command("load_demo", "--if-empty", stdout=out)
-    assert "Territoire de démonstration chargé" in out.getvalue()
-    before = _counts()
-    User.objects.filter(username="analyste").delete()
-
-    out = StringIO()
-    call_command("load_demo", "--if-empty", stdout=out)
-
-    assert "déjà chargée" in out.getvalue()
-    assert not User.objects.filter(username="analyste").exists()
-    assert _counts()["patients"] == before["patients"]
-
-
-def test_it_refuses_an_instance_in_production(settings) -> None:
-    settings.HTTPS = True
-    settings.DEMO_MODE = False
-    with pytest.raises(CommandError):
-        call_command("load_demo", stdout=StringIO())
-    assert not User.objects.filter(username="medecin.traitant").exists()
 
 
 def test_it_draws_the_same_territory_on_every_machine(demo: None) -> None:

@@ -154,7 +154,7 @@ def test_it_never_fails_on_odd_search_values(api, personas):
         if route.interaction is not Interaction.SEARCH_TYPE:
             continue
         names = [p.name for p in route.search_params] + ["_count", "_offset"]
-        for _ in range(100):
+        for _ in range(60):  # per route: the values are few, the pairs drawn from a fixed seed
             params = [(random.choice(names), random.choice(ODD_VALUES)) for _ in range(2)]
             response = api.client.get(
                 f"/fhir/r4/{route.resource_type}?{urlencode(params)}",

@@ -141,7 +141,9 @@ def test_the_patient_waits_is_admitted_and_both_see_and_hear_each_other(
         expect(
             patient.get_by_role("heading", name="La téléconsultation est terminée")
         ).to_be_visible()
-        expect(doctor.get_by_role("link", name="Rédiger le compte rendu", exact=True)).to_be_visible()
+        expect(
+            doctor.get_by_role("link", name="Rédiger le compte rendu", exact=True)
+        ).to_be_visible()
     finally:
         for context in (patient_context, doctor_context, family_context, stranger_context):
             context.close()
