@@ -23,9 +23,7 @@ _ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgs
 # Hypothesis's timing checks fail a property on a loaded machine (two cores, the
 # suite in two processes): time is measured by bench/, never by a test. Each
 # test's own @settings still sets its number of examples.
-settings.register_profile(
-    "maillage", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("maillage", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("maillage")
 
 

@@ -101,7 +101,7 @@ class Telecom:
 
     @property
     def label(self) -> str:
-        """"téléphone, portable": what kind of contact point, in French."""
+        """ "téléphone, portable": what kind of contact point, in French."""
         words = [named(TELECOM_SYSTEMS, self.system)]
         if self.use:
             words.append(named(TELECOM_USES, self.use))

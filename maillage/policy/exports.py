@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from maillage.audit.actions import Event, record_many
 from maillage.audit.models import Action, Outcome
+from maillage.measurements.models import Media, Observation
 from maillage.patients.models import Patient
 from maillage.policy.decide import Subject, decide
 from maillage.policy.gate import RecordAccess, visible_patients_q
@@ -63,6 +64,15 @@ class PatientExport:
         if not decision.granted or decision.relation is None or decision.relation in REASONED:
             return None
         return ReadingsAccess(subject, decision.relation)
+
+
+def patients_holding_readings() -> frozenset[int]:
+    """The ids of the patients who hold any reading or medium (ids only, no data): an
+    export asks ``PatientExport.readings`` only for them, so that the many without any
+    cost neither a decision nor a query."""
+    observed = Observation.objects.values_list("patient_id", flat=True).distinct()
+    pictured = Media.objects.values_list("patient_id", flat=True).distinct()
+    return frozenset(observed) | frozenset(pictured)
 
 
 def may_export(user: User) -> bool:

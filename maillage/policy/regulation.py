@@ -104,4 +104,3 @@ def case_to_review(user: User, case_uuid: object) -> RegulationCase | None:
         .select_related("patient")
         .first()
     )
-

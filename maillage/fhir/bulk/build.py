@@ -32,7 +32,12 @@ from maillage.fhir.mapping.observation import device, media, observation
 from maillage.fhir.mapping.patient import patient_resource
 from maillage.fhir.result import Json
 from maillage.measurements.models import Device, Media, Observation
-from maillage.policy.exports import PatientExport, export_patients, exported
+from maillage.policy.exports import (
+    PatientExport,
+    export_patients,
+    exported,
+    patients_holding_readings,
+)
 from maillage.tasks import claims
 
 logger = logging.getLogger(__name__)
@@ -58,15 +63,13 @@ class Writer:
         self.files: list[ExportFile] = []
         # The devices the exported readings name, written once at the end (no patient data).
         self.devices: dict[int, Device] = {}
-        self._holders: set[int] | None = None
+        self._holders: frozenset[int] | None = None
 
     def holds_readings(self, patient_id: int) -> bool:
         """Whether the patient has any reading or medium at all: one query each per job, so
         that the many patients without any cost no decision and no query."""
         if self._holders is None:
-            self._holders = set(
-                Observation.objects.values_list("patient_id", flat=True).distinct()
-            ) | set(Media.objects.values_list("patient_id", flat=True).distinct())
+            self._holders = patients_holding_readings()
         return patient_id in self._holders
 
     def wants(self, resource_type: str) -> bool:

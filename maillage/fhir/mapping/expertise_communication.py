@@ -44,9 +44,7 @@ class StepContext:
 
 
 def _sender(message: Message, context: StepContext) -> Json:
-    found = (
-        context.practitioners.get(message.author_id) if message.author_id is not None else None
-    )
+    found = context.practitioners.get(message.author_id) if message.author_id is not None else None
     if found is not None:
         return reference("Practitioner", found, message.author_label)
     return {"display": message.author_label}
