@@ -141,3 +141,86 @@ def test_the_doctor_asks_the_cuff_answers_and_a_typed_spo2_is_checked(
     spo2 = Observation.objects.get(code="2708-6")
     assert spo2.method == Method.MANUAL and spo2.value == 97
     assert Observation.objects.filter(encounter=act.consultation).count() == 3
+
+
+# A PDF the sniffing takes (an ECG tracing exported by the device's software).
+ECG_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nECG 12 derivations\n%%EOF"
+
+
+def test_a_still_and_an_ecg_reach_the_doctor_and_the_report_without_retyping(
+    media_chromium: Browser, live_url: str, personas, act
+) -> None:
+    from maillage.acts.models import RecordedAct, Report
+    from maillage.acts.write_once import report_html
+    from maillage.assisted.tests.test_report import pdf_objects
+    from maillage.files import storage
+    from maillage.measurements.models import Media, MediaKind
+
+    doctor_key = confirmed_device(personas.treating_doctor.user)
+    nurse_key = confirmed_device(personas.nurse.user)
+    url = f"/teleconsultation/{act.consultation.uuid}/"
+    doctor_context = media_context(media_chromium, live_url)
+    nurse_context = media_context(media_chromium, live_url)
+    try:
+        doctor = doctor_context.new_page()
+        sign_in(doctor, "medecin.traitant", PASSWORD, totp_key=doctor_key)
+        doctor.goto(url)
+        doctor.get_by_role("button", name="Ouvrir la salle").click()
+        nurse = nurse_context.new_page()
+        nurse.set_viewport_size(PHONE)
+        sign_in(nurse, "infirmier", PASSWORD, totp_key=nurse_key)
+        nurse.goto(url)
+        nurse.get_by_role("button", name="Tester ma caméra et mon micro").click()
+        nurse.get_by_role("button", name="Entrer en salle d'attente").click()
+        expect(nurse.locator("[data-section='call']")).to_be_visible()
+
+        # A typed SpO2, for the report's table.
+        nurse.get_by_label("Mesure", exact=True).select_option("spo2")
+        nurse.get_by_label("Valeur", exact=True).fill("97")
+        nurse.get_by_role("button", name="Envoyer au médecin").click()
+        expect(doctor.locator("[data-assisted-readings]")).to_contain_text("97 %")
+
+        # A still of her camera (an otoscope, say), then an ECG exported as a PDF.
+        nurse.wait_for_function("document.querySelector('[data-self-video]').videoWidth > 0")
+        nurse.get_by_role("button", name="Capturer une image").click()
+        media = doctor.locator("[data-assisted-media]")
+        expect(media.locator("img")).to_have_count(1)
+        nurse.get_by_label("Nature du fichier").select_option("ecg")
+        nurse.locator("#assisted-file").set_input_files(
+            {"name": "ecg.pdf", "mimeType": "application/pdf", "buffer": ECG_PDF}
+        )
+        nurse.get_by_role("button", name="Envoyer le fichier au médecin").click()
+        expect(media.get_by_role("link", name="ECG", exact=False)).to_be_visible()
+        expect(nurse.locator("[data-assisted-media] li")).to_have_count(2)
+        assert_fits(nurse, PHONE)
+        check_accessibility(nurse)
+
+        # The doctor marks the still, then closes the report.
+        still = media.locator("[data-media]", has=doctor.locator("img"))
+        still.get_by_role("button", name="Significative").click()
+        expect(still.get_by_role("button", name="Significative")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        doctor.set_viewport_size(PHONE)
+        assert_fits(doctor, PHONE)
+        check_accessibility(doctor)
+        screenshot(doctor, "assisted-captures-doctor-phone")
+        doctor.goto(f"/actes/{act.consultation.uuid}/compte-rendu/")
+        expect(doctor.locator("[data-act-readings]")).to_contain_text("97 %")
+        doctor.get_by_label("Conclusion").fill("Otite moyenne aiguë droite, ECG normal.")
+        doctor.get_by_label("Orientation").select_option(label="suivi par le médecin traitant")
+        doctor.get_by_role("button", name="Clore et envoyer le compte rendu").click()
+        expect(doctor.get_by_role("heading", name="L'acte enregistré")).to_be_visible()
+    finally:
+        doctor_context.close()
+        nurse_context.close()
+
+    still_row = Media.objects.get(kind=MediaKind.PHOTO, encounter=act.consultation)
+    assert still_row.significant and still_row.performer == personas.nurse.user
+    assert Media.objects.get(kind=MediaKind.ECG).file.mime == "application/pdf"
+    report = Report.objects.get(consultation=act.consultation)
+    html = report_html(report, RecordedAct.objects.get(report=report))
+    assert "Saturation" in html and "97 %" in html and "data:image/jpeg;base64," in html
+    assert report.document is not None
+    filed = storage.read(report.document.document_files.get().file)
+    assert b"/Subtype /Image" in pdf_objects(filed)
