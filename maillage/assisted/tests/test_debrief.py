@@ -19,7 +19,7 @@ from maillage.acts.actions import ReportContent
 from maillage.acts.models import Orientation
 from maillage.agenda import actions as agenda
 from maillage.agenda.models import Appointment, Modality, Slot, SlotStatus
-from maillage.assisted import debrief, orientation
+from maillage.assisted import orientation
 from maillage.assisted.models import ActCode, Assistance, Choice, OrientationProposal
 from maillage.assisted.tests.conftest import AssistedAct
 from maillage.audit.models import Action, AuditEntry, Outcome
@@ -33,6 +33,7 @@ from maillage.teleconsult.tests.conftest import private_files  # noqa: F401 (fix
 from maillage.teleconsult.tests.test_pages import client_for
 from maillage.testing import factories as f
 from maillage.testing.agendas import Agendas, agendas  # noqa: F401 (fixture)
+from maillage.testing.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -312,16 +313,15 @@ def test_the_prescription_is_served_and_its_reading_audited(personas, held) -> N
 def test_the_summary_lists_both_choices_and_the_contacts(personas, held, agendas) -> None:  # noqa: F811
     accept(held, propose(held, agendas.free(agendas.gp)))
     refuse(held, propose(held, agendas.free(agendas.cardiology), Modality.REMOTE), "Trop loin")
-    seat = policy.debrief_seat(held.nurse_visitor, held.consultation.uuid)
-    shown = debrief.Debrief(seat, policy.report_of(seat), policy.proposals(seat))
-    html = debrief.summary_html(shown)
-    assert CONTENT.conclusion.replace("'", "&#x27;") in html
-    assert CONTENT.prescriptions in html
-    assert "Dr Claire Morel" in html and "acceptée — rendez-vous le" in html
-    assert "Dr Hugo Lefèvre" in html and "refusée (Trop loin)" in html
-    assert "Unité mobile du Boischaut" in html and "SAMU : appelez le 15" in html
     response = page(personas.nurse.user, held, "resume/")
-    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    # The PDF the patient takes home, read back as she would read it.
+    text = " ".join(pdf_text(response.content).split())
+    assert " ".join(CONTENT.conclusion.split()) in text
+    assert " ".join(CONTENT.prescriptions.split()) in text
+    assert "Dr Claire Morel" in text and "acceptée — rendez-vous le" in text
+    assert "Dr Hugo Lefèvre" in text and "refusée (Trop loin)" in text
+    assert "Unité mobile du Boischaut" in text and "SAMU : appelez le 15" in text
 
 
 def test_the_doctor_sees_the_choices_on_the_report_page(personas, held, agendas) -> None:  # noqa: F811

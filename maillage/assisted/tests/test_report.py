@@ -11,8 +11,6 @@ media.
 from __future__ import annotations
 
 import io
-import re
-import zlib
 from decimal import Decimal
 
 import pytest
@@ -25,10 +23,12 @@ from maillage.assisted import room
 from maillage.assisted.tests.test_assisted import cuff, nurse_seat, to
 from maillage.assisted.tests.test_captures import PDF, post
 from maillage.audit.models import Action, AuditEntry
+from maillage.files import storage
 from maillage.measurements import actions as measurements
 from maillage.measurements.models import Media, Observation, Status
 from maillage.policy import teleconsult as policy
 from maillage.teleconsult.tests.test_pages import client_for
+from maillage.testing.pdf import pdf_image_count, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +40,6 @@ def real_jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (32, 24), (200, 80, 60)).save(out, "JPEG")
     return out.getvalue()
-
-
-def pdf_objects(pdf: bytes) -> bytes:
-    """The PDF's objects as text: its compressed streams (object streams too) inflated."""
-    parts = [pdf]
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            parts.append(zlib.decompress(stream))
-        except zlib.error:
-            continue
-    return b"\n".join(parts)
 
 
 @pytest.fixture
@@ -98,7 +87,14 @@ def test_the_report_lists_the_readings_and_embeds_the_marked_photo(personas, act
     assert personas.nurse.display_name in table
     assert "data:image/jpeg;base64," in html  # the marked photo, embedded
     assert "ECG " in html[html.index("data-act-media") :]  # the tracing, by its title
-    assert b"/Subtype /Image" in pdf_objects(write_once.render_report(report, recorded))
+    # The PDF filed in the record, read back as its reader would: the table's text and the photo.
+    assert report.document is not None
+    filed = storage.read(report.document.document_files.get().file)
+    text = " ".join(pdf_text(filed).split())
+    for expected in ("Pression artérielle", "120/80 mmHg", "97 %", "72 /min", "Omron M7"):
+        assert expected in text, expected
+    assert "71 %" not in text
+    assert pdf_image_count(filed) >= 1
     # Gathered for the author through the policy: her read is written.
     assert AuditEntry.objects.filter(
         actor=personas.treating_doctor.user,
