@@ -231,6 +231,9 @@ def _acts_rules_read_anew() -> None:
 def _fast_password_hashing(settings: object) -> None:
     """Argon2 is slow on purpose; tests use a fast hasher except where argon2 is the subject."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+    # Off in production (a third of a FHIR read): every test response proves
+    # its mapper against the R4B model instead (maillage.fhir.validation.emit).
+    settings.MAILLAGE_FHIR_VALIDATE_RESPONSES = True  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
@@ -25,12 +27,78 @@ R = TypeVar("R", bound=Resource)
 # Enough to fix a resource; a client sending garbage does not get a novel.
 MAX_ISSUES = 20
 _ELEMENT = re.compile(r"^_?[A-Za-z][A-Za-z0-9]*$")
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?\+00:00$")
+
+
+class MapperDrift(AssertionError):
+    """A mapper emitted what its model would change: invalid, or not in the model's form."""
+
+
+def validating_responses() -> bool:
+    """Whether ``emit`` checks each resource against its model (the tests: yes)."""
+    return bool(getattr(settings, "MAILLAGE_FHIR_VALIDATE_RESPONSES", False))
 
 
 def emit(model: type[Resource], data: Json) -> Json:
-    """The resource validated by its model, as JSON without empty elements."""
+    """The resource as the mapper made it, proven against its model where that is asked.
+
+    Validating and dumping by ``fhir.resources`` cost a third of a Patient
+    read (bench/README.md, "Throughput against a real server"), the same
+    work on every response for a mapper that does not change between two.
+    It is a guarantee about our mappers, so it is given where they are
+    proven: with ``MAILLAGE_FHIR_VALIDATE_RESPONSES`` (on in every test, by
+    maillage/conftest.py) the model validates the resource and dumps it, and
+    the dump must be the mapper's own output, so that what a test sees is
+    what production sends without the check. In production the setting is
+    off and the mapper's JSON goes out as it is (None elements dropped).
+    """
+    if not validating_responses():
+        return _normal(data)
     dumped: Json = model.model_validate(data).model_dump(mode="json", exclude_none=True)
+    if dumped != _normal(data):
+        raise MapperDrift(
+            f"the {model.get_resource_type()} mapper's output is not its model's form: "
+            f"{_difference(_normal(data), dumped)}"
+        )
     return dumped
+
+
+def _normal(value: Any) -> Any:
+    """What the model's dump does to a mapper's JSON, without the model.
+
+    Absent elements (None, empty lists and objects) are left out, and a
+    UTC offset of an instant is written ``Z``, a decimal as a JSON number.
+    The tests prove, resource by resource, that nothing else changes
+    (``emit`` with the check on).
+    """
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            item = _normal(item)
+            if item is not None and item != [] and item != {}:
+                kept[key] = item
+        return kept
+    if isinstance(value, list):
+        items = [_normal(item) for item in value if item is not None]
+        return [item for item in items if item != {}]
+    if isinstance(value, str) and value.endswith("+00:00") and _INSTANT.match(value):
+        return value[:-6] + "Z"
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _difference(mapped: Any, dumped: Any, path: str = "") -> str:
+    """The first place where the mapper's output and the model's dump differ."""
+    if isinstance(mapped, dict) and isinstance(dumped, dict):
+        for key in sorted(set(mapped) | set(dumped)):
+            if mapped.get(key) != dumped.get(key):
+                return _difference(mapped.get(key), dumped.get(key), f"{path}.{key}")
+    if isinstance(mapped, list) and isinstance(dumped, list) and len(mapped) == len(dumped):
+        for index, (a, b) in enumerate(zip(mapped, dumped, strict=True)):
+            if a != b:
+                return _difference(a, b, f"{path}[{index}]")
+    return f"{path or '(root)'}: mapped {mapped!r}, model {dumped!r}"
 
 
 def fhirpath(resource_type: str, location: Sequence[int | str]) -> str:

@@ -5,6 +5,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from maillage.accounts.actions import revoke_api_token
 from maillage.accounts.models import ApiToken
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.tests.conftest import BASE, issues
@@ -41,6 +42,26 @@ def test_it_answers_401_to_a_revoked_token(api, personas):
     response = api.get(f"Patient/{personas.patient.uuid}", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert response.status_code == 401
+
+
+def test_a_revoked_token_is_refused_at_once_and_no_read_asks_for_a_write(api, personas):
+    # Nothing about a token is kept between requests: the next call after the
+    # revocation reads it again and is refused.
+    token = api.token(personas.treating_doctor)
+    path = f"Patient/{personas.patient.uuid}"
+    assert api.get(path, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(path, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    # last_used_at was written by the first call, not again within the minute.
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not [sql for sql in writes if '"accounts_apitoken"' in sql]
+
+    held = ApiToken.objects.get()
+    assert revoke_api_token(held, by=held.user)
+    response = api.get(path, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert AuditEntry.objects.filter(action=Action.PATIENT_READ).count() == 2
 
 
 def test_it_answers_401_to_the_token_of_a_deactivated_account(api, personas):
