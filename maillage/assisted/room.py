@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -29,6 +29,7 @@ from maillage.measurements.models import Media, MediaKind, Observation
 from maillage.policy import measurements as readings_policy
 from maillage.policy import teleconsult as policy
 from maillage.policy.teleconsult import Seat
+from maillage.realtime.layer import send_to_group
 from maillage.teleconsult.actions import RoomRuleBroken
 from maillage.teleconsult.consumers import participant_group
 
@@ -49,13 +50,12 @@ def pushes(
 
 
 def publish(kind: str, to: Pushes) -> None:
-    """Pushes from a page's request (not the socket): through the channel layer."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
+    """Pushes from a page's request (not the socket): through the channel layer, after the
+    commit (what a rolled-back write stored is never shown)."""
     for receiver, data in to:
         message = {"type": "room.frame", "kind": kind, "data": data}
-        async_to_sync(layer.group_send)(participant_group(receiver), message)
+        group = participant_group(receiver)
+        transaction.on_commit(partial(send_to_group, group, message))
 
 
 def ask_data(ask: Ask) -> dict[str, Any]:

@@ -9,13 +9,10 @@ client resumes from the stored rows.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery, Value
@@ -24,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.realtime.envelopes import JsonValue
+from maillage.realtime.layer import send_to_group
 from maillage.realtime.models import EventStream, UserEvent
 
 logger = logging.getLogger(__name__)
@@ -63,7 +61,6 @@ class GroupEvent(TypedDict):
 
 
 # Sends scheduled on a running loop, kept referenced until they are done.
-_pending: set[asyncio.Task[None]] = set()
 
 
 def group_name(user_id: int) -> str:
@@ -100,21 +97,7 @@ def publish(user_id: int, kind: str, data: dict[str, JsonValue]) -> int:
 def _send(user_id: int, message: GroupEvent) -> None:
     """After the commit: a failure is logged, never raised (the client will resume)."""
     try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None:
-            async_to_sync(layer.group_send)(group_name(user_id), dict(message))
-        else:
-            # Sync code running on a thread that owns a loop (async_to_sync refuses
-            # it): the send runs on that loop as soon as it gets control back.
-            task = loop.create_task(layer.group_send(group_name(user_id), dict(message)))
-            _pending.add(task)
-            task.add_done_callback(_pending.discard)
+        send_to_group(group_name(user_id), dict(message))
     except Exception:
         logger.exception("could not send event %s of user %s", message["seq"], user_id)
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from maillage.policy import teleconsult as policy
 from maillage.policy.teleconsult import Seat
+from maillage.realtime.layer import send_to_group
 from maillage.teleconsult import actions
 from maillage.teleconsult.models import Participant, Quality
 
@@ -115,9 +114,4 @@ def announce(group: str, kind: str, data: dict[str, Any]) -> None:
     """After the commit, a frame to a group of sockets (a file shared from a page)."""
     message = {"type": "room.frame", "kind": kind, "data": data}
 
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, message)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: send_to_group(group, message))
