@@ -42,7 +42,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     once = pytest.mark.skip(reason="a browser flow, run on SQLite (conftest: the suite's budget)")
     no_database = pytest.mark.skip(reason="touches no database: proven once, on SQLite")
     for item in items:
-        if item.get_closest_marker("browser") and not item.get_closest_marker("postgresql_too"):
+        sqlite_only = item.get_closest_marker("sqlite_only")
+        if sqlite_only is not None:
+            reason = sqlite_only.args[0] if sqlite_only.args else "run once, on SQLite"
+            item.add_marker(pytest.mark.skip(reason=f"{reason} (conftest: the suite's budget)"))
+        elif item.get_closest_marker("browser") and not item.get_closest_marker("postgresql_too"):
             item.add_marker(once)
         elif not _uses_database(item):
             # Pure code (parsers, rules, geometry): the same test on either database.

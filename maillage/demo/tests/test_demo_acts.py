@@ -8,10 +8,13 @@ import pytest
 from django.core.management import call_command
 
 from maillage.acts.models import RecordedAct, Report, ReportStatus
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.messaging.models import Delivery
 from maillage.patients.models import Patient
 from maillage.records.models import Document, DocumentType
 from maillage.teleconsult.models import ParticipantRole
+
+pytestmark = DEMO_ON_SQLITE
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,11 @@ from maillage.agenda.models import (
     Slot,
     SlotStatus,
 )
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.directory.models import StructureKind
 from maillage.policy.agenda import open_appointment
+
+pytestmark = DEMO_ON_SQLITE
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from maillage.assisted.models import ActCode, Assistance
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.demo import assisted as demo
 from maillage.demo import generate as gen
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.directory.models import EquipmentKind, StructureKind
 from maillage.files import storage
 from maillage.measurements.models import Media, MediaKind, Method, Observation
@@ -22,7 +23,7 @@ from maillage.teleconsult.models import Consultation, ParticipantRole, Status
 from maillage.teleconsult.tests.test_pages import client_for
 from maillage.testing.factories import page_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, DEMO_ON_SQLITE]
 
 BLOOD_PRESSURE, SPO2 = "85354-9", "2708-6"
 

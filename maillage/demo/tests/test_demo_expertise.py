@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from maillage.accounts.models import User
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.expertise import queries
 from maillage.expertise.actions import pool_responders
 from maillage.expertise.models import Pool, PoolKind, Request, Status
@@ -17,6 +18,8 @@ from maillage.front.tests.test_home import signed_in
 from maillage.policy.expertise import RequestNotFound, open_request
 from maillage.policy.gate import open_record
 from maillage.records.models import DocumentType
+
+pytestmark = DEMO_ON_SQLITE
 
 
 @pytest.fixture(autouse=True)

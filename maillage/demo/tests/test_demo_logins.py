@@ -7,8 +7,9 @@ from django.core.management import call_command
 
 from maillage.demo import data
 from maillage.demo.builder import load_demo
+from maillage.demo.tests import DEMO_ON_SQLITE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, DEMO_ON_SQLITE]
 
 
 def _run() -> str:

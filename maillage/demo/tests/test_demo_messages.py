@@ -7,8 +7,11 @@ from django.core.management import call_command
 
 from maillage.accounts.models import User
 from maillage.audit.models import Action, AuditEntry
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.files import storage
 from maillage.messaging.models import Delivery, Message, Thread
+
+pytestmark = DEMO_ON_SQLITE
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,12 @@ import pytest
 from django.core.management import call_command
 
 from maillage.accounts.models import User
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.files import storage
 from maillage.policy.gate import PatientNotFound, open_record
 from maillage.records.models import DocumentType
+
+pytestmark = DEMO_ON_SQLITE
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from maillage.acts.models import Report
+from maillage.demo.tests import DEMO_ON_SQLITE
 from maillage.patients.models import Patient
 from maillage.teleconsult.models import (
     OPEN_STATUSES,
@@ -16,6 +17,8 @@ from maillage.teleconsult.models import (
     ParticipantRole,
     Status,
 )
+
+pytestmark = DEMO_ON_SQLITE
 
 
 @pytest.fixture(autouse=True)
