@@ -30,6 +30,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from uvicorn.protocols.utils import ClientDisconnected
 
 from maillage.accounts.models import User
 from maillage.realtime import events
@@ -137,6 +138,14 @@ class EventsConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(envelope.as_json(), ensure_ascii=False))
 
     async def _heartbeat(self) -> None:
+        try:
+            await self._beat()
+        except ClientDisconnected:
+            # The client left between two beats: the disconnect handler ends the
+            # socket; nothing is left to close or to tell.
+            return
+
+    async def _beat(self) -> None:
         interval = float(settings.MAILLAGE_REALTIME_HEARTBEAT_SECONDS)
         silence = float(settings.MAILLAGE_REALTIME_SILENCE_SECONDS)
         loop = asyncio.get_running_loop()
