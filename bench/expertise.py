@@ -260,8 +260,8 @@ def measure(args: argparse.Namespace) -> None:
         f"{queue.audit_entries} audit entries, {queue.gzip_bytes:,} bytes gzipped"
     )
     if args.show_queries:
-        for statement in queue.statements:
-            print(f"  {statement[:160]}")
+        for statement, ms in zip(queue.statements, queue.statement_ms, strict=True):
+            print(f"  {ms:6.2f} ms  {statement[:150]}")
     if args.profile:
         _profile(_page(specialist, "/teleexpertise/file/"), args.profile)
     load()

@@ -55,6 +55,8 @@ class Profile:
     html_bytes: int
     gzip_bytes: int
     statements: tuple[str, ...]
+    # Each statement's time as Django measured it (milliseconds), in the same order.
+    statement_ms: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,7 @@ def profile(client: Client, path: str) -> Profile:
         html_bytes=len(html),
         gzip_bytes=len(gzip.compress(html)),
         statements=tuple(statements),
+        statement_ms=tuple(float(q["time"]) * 1000 for q in captured.captured_queries),
     )
 
 
