@@ -3,7 +3,7 @@
 ``python -m bench.expertise [--requests 300000] [--open 500] [--iterations 100]``
 
 Its own database, as ``bench.run`` (SQLite in a temporary directory, or
-``maillage_bench`` on the server of DATABASE_URL), with a fixture of its own:
+``maillage_bench_expertise`` on the server of DATABASE_URL), with a fixture of its own:
 40 specialists in 8 pools of the territory, 2 000 patients, one GP asking,
 ``--requests`` concluded requests spread over 36 months (their durations
 drawn like Omnidoc's published figures: a quarter answered within 3 h, a
