@@ -41,7 +41,9 @@ from maillage.expertise.models import (
 )
 from maillage.files import storage
 from maillage.files.storage import RejectedUpload, Upload
+from maillage.measurements.models import Observation
 from maillage.policy import expertise as policy
+from maillage.policy import measurements as measurements_policy
 from maillage.policy.expertise import RequestAccess, Side
 from maillage.policy.gate import (
     Grant,
@@ -71,6 +73,7 @@ REQUESTER_PROFESSIONS = frozenset(
 MAX_TEXT = 5000
 MAX_ATTACHMENTS = 10
 MAX_DOCUMENTS = 20
+MAX_READINGS = 20
 
 
 class ExpertiseRuleBroken(Exception):
@@ -91,6 +94,7 @@ class Ask:
     pool_uuid: object = None
     specialist_uuid: object = None
     document_uuids: Sequence[object] = ()
+    reading_uuids: Sequence[object] = ()
     uploads: Sequence[Upload] = ()
     consent: bool = False
     # When the patient's consent was recorded, if the requester says (the API's
@@ -227,6 +231,31 @@ def _documents(user: User, patient: Patient, uuids: Sequence[object]) -> list[Do
     return documents
 
 
+def _readings(user: User, patient: Patient, uuids: Sequence[object]) -> list[Observation]:
+    """The patient's readings the requester may read, chosen as context (decided, unaudited:
+    the ask page opened the record; each reader is decided when shown)."""
+    wanted = {u for u in (_uuid_or_none(v) for v in uuids) if u is not None}
+    if not wanted:
+        return []
+    if len(wanted) > MAX_READINGS:
+        raise ExpertiseRuleBroken(
+            _("At most %(count)d measurements.") % {"count": MAX_READINGS}, "readings"
+        )
+    mine = measurements_policy.readings_decided(user, patient)
+    readings = (
+        []
+        if mine is None
+        else list(
+            measurements_policy.shared_readings(
+                mine.subject, mine.relation, Observation.objects.filter(uuid__in=wanted)
+            )
+        )
+    )
+    if len(readings) != len(wanted):
+        raise ExpertiseRuleBroken(_("A chosen measurement is not in this record."), "readings")
+    return readings
+
+
 # --- Asking ------------------------------------------------------------------------
 
 
@@ -254,6 +283,7 @@ def save_draft(user: User, patient_uuid: object, ask: Ask, draft_uuid: object = 
     try:
         pool, specialist = _target(ask)
         documents = _documents(user, patient, ask.document_uuids)
+        readings = _readings(user, patient, ask.reading_uuids)
         priority = _priority(ask.priority) or Priority.objects.order_by("-hours").first()
         if priority is None:
             raise ExpertiseRuleBroken(_("Choose a priority from the list."), "priority")
@@ -283,6 +313,7 @@ def save_draft(user: User, patient_uuid: object, ask: Ask, draft_uuid: object = 
             draft.consent_recorded_by, draft.consent_recorded_at = None, None
         draft.save()
         draft.documents.set(documents)
+        draft.readings.set(readings)
         _attach(draft, None, ask.uploads, user)
         grant.done(request=str(draft.uuid), draft=True)
     return draft
@@ -587,7 +618,7 @@ def conclude(user: User, request_uuid: object, conclusion: Conclusion) -> Reques
         # In the same transaction: a conclusion is never saved without its
         # opinion filed (a refused receiver is said on the request instead).
         with storage.removed_if_undone():
-            opinion.file_and_send(user, request)
+            opinion.file_and_send(user, request, access.readings())
         request.refresh_from_db()
         notify.to_requester(request, MessageKind.CONCLUSION)
     return request

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.directory.models import Professional
@@ -15,6 +16,9 @@ from maillage.expertise.actions import MAX_ATTACHMENTS, MAX_TEXT, Ask, Conclusio
 from maillage.expertise.models import Pool, Priority, Recommendation
 from maillage.files.storage import Upload
 from maillage.files.uploads import refuse_streamed
+from maillage.measurements.display import ReadingRow
+from maillage.measurements.display import rows as reading_rows
+from maillage.measurements.models import Observation
 from maillage.records.forms import MultipleFileField, MultipleFileInput
 from maillage.records.models import Document
 
@@ -114,6 +118,11 @@ def document_label(document: Document) -> str:
     return f"{document.title} — {document.get_type_display()}, {document.date:%d/%m/%Y}"
 
 
+def reading_label(row: ReadingRow) -> str:
+    taken = timezone.localtime(row.reading.effective_at)
+    return f"{row.label} : {row.value} — {taken:%d/%m/%Y %H:%M}"
+
+
 class AskForm(_Files):
     question = forms.CharField(
         label=_("Your clinical question"),
@@ -139,6 +148,11 @@ class AskForm(_Files):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    readings = UuidChoices(
+        label=_("Latest measurements (shared with the specialist)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     photos = _photos_field()
     attachments = _files_field()
     consent = forms.BooleanField(
@@ -153,7 +167,7 @@ class AskForm(_Files):
         pools: Sequence[Pool],
         specialists: Sequence[Professional],
         priorities: Sequence[Priority],
-        documents: Sequence[Document],
+        context: tuple[Sequence[Document], Sequence[Observation]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -168,8 +182,12 @@ class AskForm(_Files):
         self.fields["priority"].choices = [  # type: ignore[attr-defined]
             (p.code, priority_label(p)) for p in priorities
         ]
+        documents, readings = context
         self.fields["documents"].choices = [  # type: ignore[attr-defined]
             (str(d.uuid), document_label(d)) for d in documents
+        ]
+        self.fields["readings"].choices = [  # type: ignore[attr-defined]
+            (str(row.reading.uuid), reading_label(row)) for row in reading_rows(readings)
         ]
         if priorities and not self.is_bound and not self.initial.get("priority"):
             self.initial["priority"] = priorities[-1].code
@@ -188,6 +206,7 @@ class AskForm(_Files):
             pool_uuid=data.get("pool") or None,
             specialist_uuid=data.get("specialist") or None,
             document_uuids=list(data.get("documents", [])),
+            reading_uuids=list(data.get("readings", [])),
             uploads=self.uploads(),
             consent=bool(data.get("consent")),
         )

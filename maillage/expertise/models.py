@@ -143,6 +143,8 @@ class Request(models.Model):
     priority = models.ForeignKey(Priority, on_delete=models.PROTECT, related_name="+")
     # Record documents the requester chose to share with the request (decided again per reader).
     documents = models.ManyToManyField("records.Document", blank=True, related_name="+")
+    # The patient's readings the requester chose as context (decided again per reader).
+    readings = models.ManyToManyField("measurements.Observation", blank=True, related_name="+")
     # The patient's consent to the act: oral, recorded by the requester.
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -16,6 +16,7 @@ request (``opinion_problem``), never silently dropped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from maillage.expertise import billing
 from maillage.expertise.models import Request
 from maillage.files.storage import Upload
+from maillage.measurements.display import rows as reading_rows
 from maillage.messaging import actions as messaging
 from maillage.policy.gate import PatientNotFound
 from maillage.records import actions as records
@@ -34,11 +36,13 @@ from maillage.records.models import DocumentType
 if TYPE_CHECKING:
     from maillage.accounts.models import User
     from maillage.directory.models import Professional
+    from maillage.measurements.models import Observation
 
 logger = logging.getLogger(__name__)
 
 
-def render_pdf(request: Request) -> bytes:
+def render_pdf(request: Request, readings: Sequence[Observation] = ()) -> bytes:
+    """The opinion; ``readings`` are the shared ones its author saw (``RequestAccess.readings``)."""
     import weasyprint  # type: ignore[import-untyped]
 
     html = render_to_string(
@@ -49,6 +53,7 @@ def render_pdf(request: Request) -> bytes:
                 "attachments__file"
             ),
             "documents": request.documents.all(),
+            "readings": reading_rows(readings),
             "acts": billing.acts_of(request),
             "printed_at": timezone.now(),
         },
@@ -61,10 +66,10 @@ def title_of(request: Request) -> str:
     return (_("Tele-expertise opinion — %(specialty)s") % {"specialty": specialty}).rstrip(" —")
 
 
-def file_and_send(specialist: User, request: Request) -> None:
+def file_and_send(specialist: User, request: Request, readings: Sequence[Observation] = ()) -> None:
     """File the opinion under the specialist's name, then send it to each receiver."""
     with translation.override("fr"):
-        pdf = render_pdf(request)
+        pdf = render_pdf(request, readings)
         title = title_of(request)
     problems: list[str] = []
     try:

@@ -31,10 +31,13 @@ from maillage.expertise.models import OPEN_STATUSES, MessageKind, Priority, Requ
 from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.front.input_limits import page_number
+from maillage.measurements.display import rows as reading_rows
+from maillage.measurements.models import Observation
 from maillage.patients.models import Patient
 from maillage.policy import expertise as policy
 from maillage.policy.expertise import RequestAccess, RequestNotFound, Side
 from maillage.policy.gate import PatientNotFound, allowed, open_patient, open_record
+from maillage.policy.measurements import recent_readings
 from maillage.records.models import Document
 
 PAGE_SIZE = 50
@@ -213,6 +216,7 @@ def _page(
         "documents": [
             (d, list(d.document_files.select_related("file"))) for d in access.documents()
         ],
+        "readings": reading_rows(access.readings()),
         "may": may,
         "write_form": WriteForm(auto_id="id_write_%s"),
         "conclude_form": ConcludeForm(auto_id="id_conclude_%s"),
@@ -378,14 +382,20 @@ def shared_file(
 # --- Asking -----------------------------------------------------------------------------
 
 
-def _record_documents(user: User, patient: Patient) -> list[Document]:
-    """The record documents the requester may share; opening the record is audited."""
+# The latest readings offered as context: enough for a series of pressures, short to scan.
+CONTEXT_READINGS = 15
+
+
+def _record_context(user: User, patient: Patient) -> tuple[list[Document], list[Observation]]:
+    """The record documents and latest readings the requester may share; opening the
+    record is audited (once, for both)."""
     if not allowed(user, patient, Action.RECORD_READ):
-        return []
+        return [], []
     try:
-        return open_record(user, patient, detail={"for": "expertise"}).documents()
+        opened = open_record(user, patient, detail={"for": "expertise"})
     except PatientNotFound:
-        return []
+        return [], []
+    return opened.documents(), recent_readings(opened, limit=CONTEXT_READINGS)
 
 
 def _ask_form(
@@ -397,7 +407,7 @@ def _ask_form(
         pools=queries.active_pools(),
         specialists=[s for s in queries.answering_specialists() if s.user_id != user.pk],
         priorities=list(Priority.objects.order_by("hours")),
-        documents=_record_documents(user, patient),
+        context=_record_context(user, patient),
         **kwargs,
     )
 
@@ -437,6 +447,7 @@ def edit(request: HttpRequest, uuid: str) -> HttpResponse:
             "specialist": str(draft.assignee.uuid) if draft.assignee else "",
             "priority": draft.priority.code,
             "documents": [str(d.uuid) for d in draft.documents.all()],
+            "readings": [str(r.uuid) for r in draft.readings.all()],
             "consent": draft.consent_recorded_at is not None,
         },
     )

@@ -47,6 +47,7 @@ from maillage.policy import listing
 from maillage.policy.consents import record_state
 from maillage.policy.decide import Decision, Subject, decide, document_rule, relation_rule
 from maillage.policy.gate import Grant, audit_decision
+from maillage.policy.measurements import shared_readings
 from maillage.policy.relations import Relation, professional_id_of
 from maillage.policy.table import allowed_relations
 from maillage.records.models import Consent, ConsentKind, Document
@@ -54,6 +55,7 @@ from maillage.records.models import Consent, ConsentKind, Document
 if TYPE_CHECKING:
     from maillage.accounts.models import User
     from maillage.files.models import StoredFile
+    from maillage.measurements.models import Observation
     from maillage.patients.models import Patient
 
 NOT_PARTICIPANT = "not_participant"
@@ -157,6 +159,12 @@ class RequestAccess:
     def documents(self) -> list[Document]:
         """The shared documents this reader may see now (the page's read is audited)."""
         return [d for d in self.request.documents.select_related("author") if self.shows(d)]
+
+    def readings(self) -> list[Observation]:
+        """The shared readings this reader may see now, on the relation EXPERTISE (the
+        page's read is audited): the measurements' rule, as in the record."""
+        chosen = self.request.readings.select_related("performer", "device")
+        return list(shared_readings(self.subject, Relation.EXPERTISE, chosen))
 
 
 def _document_decision(subject: Subject, document: Document) -> Decision:

@@ -44,6 +44,7 @@ from maillage.accounts.models import Role
 from maillage.audit.actions import Event, record, record_many
 from maillage.audit.models import Action, Outcome
 from maillage.measurements.models import Media, Observation
+from maillage.measurements.models import Status as ReadingStatus
 from maillage.policy.decide import Decision, Subject, decide
 from maillage.policy.gate import (
     Grant,
@@ -175,6 +176,32 @@ def open_readings(
     if not decision.granted or decision.relation is None:
         raise PatientNotFound
     return ReadingsAccess(subject, decision.relation)
+
+
+def readings_decided(user: User, patient: Patient) -> ReadingsAccess | None:
+    """The user's view of a patient's readings, decided and not audited: for an action
+    checking what a page offered (the page audited its own opening); None if refused."""
+    subject = Subject.of(user, patient)
+    decision = decide(subject, Action.OBSERVATION_READ)
+    if not decision.granted or decision.relation is None:
+        return None
+    return ReadingsAccess(subject, decision.relation)
+
+
+def shared_readings(
+    subject: Subject, relation: Relation, chosen: QuerySet[Observation]
+) -> QuerySet[Observation]:
+    """Which of the readings someone chose to share (an act's context) this reader sees.
+
+    The measurements' rule on the reader's own relation to the patient
+    (``visible_q``): shared, a reading still goes only where the patient lets
+    her readings go, is never another patient's, and never one entered in error.
+    """
+    return (
+        chosen.filter(patient_id=subject.patient.pk)
+        .filter(ReadingsAccess(subject, relation).visible_q())
+        .exclude(status=ReadingStatus.ENTERED_IN_ERROR)
+    )
 
 
 def open_readings_by_id(

@@ -15,6 +15,8 @@ from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 from maillage.expertise.models import MessageKind, Request, Status
 from maillage.expertise.tests.conftest import PDF
 from maillage.files.storage import Upload
+from maillage.measurements import actions as measurements
+from maillage.measurements.tests.conftest import blood_pressure
 from maillage.messaging.tests.conftest import fr
 from maillage.records import actions as records
 from maillage.records.models import DocumentType
@@ -91,6 +93,8 @@ def test_a_gp_asks_the_dermatology_pool_and_the_opinion_comes_back(
         ),
         uploads=[Upload("consultation.pdf", PDF)],
     )
+    # Her own reading of this morning, offered as context rather than retyped.
+    measurements.record_observation(gp_user, patient, blood_pressure("152", "94"))
 
     # --- The GP asks from her patient's record, with a photo from the camera.
     gp = page
@@ -110,6 +114,7 @@ def test_a_gp_asks_the_dermatology_pool_and_the_opinion_comes_back(
     )
     gp.locator("input[name=priority][value=soon]").check()
     gp.get_by_label("Consultation du 2 mars", exact=False).check()
+    gp.get_by_label("152/94 mmHg", exact=False).check()
     camera = gp.get_by_label(fr("Take a photo"))
     assert camera.get_attribute("capture") is not None
     assert "image/*" in (camera.get_attribute("accept") or "")
@@ -143,6 +148,7 @@ def test_a_gp_asks_the_dermatology_pool_and_the_opinion_comes_back(
     row.get_by_role("link").click()
     expect(derm.get_by_text("Lésion pigmentée du dos", exact=False)).to_be_visible()
     expect(derm.get_by_role("link", name="consultation.pdf")).to_be_visible()
+    expect(derm.get_by_role("cell", name="152/94 mmHg")).to_be_visible()
     derm.get_by_role("button", name=fr("Take this request")).click()
     took = fr("You took the request: the patient's record is open to you.")
     expect(derm.get_by_text(took)).to_be_visible()

@@ -210,7 +210,7 @@ def searched_requests(
 def read(call: Call) -> FhirResult:
     require_expertise(call.actor, "ServiceRequest")
     access = opened(call.actor, call.resource_id, "ServiceRequest")
-    return FhirResult(service_request(access.request, access.documents()))
+    return FhirResult(service_request(access.request, access.documents(), access.readings()))
 
 
 SEARCH_PARAMS = (
@@ -263,7 +263,7 @@ def search(call: Call) -> FhirResult:
         & period_q(query, "_lastUpdated", "updated_at")
     )
     accesses, total = searched_requests(call, criteria, "ServiceRequest")
-    matches = [Match(service_request(a.request, a.documents())) for a in accesses]
+    matches = [Match(service_request(a.request, a.documents(), a.readings())) for a in accesses]
     return searchset(call, matches, total)
 
 
@@ -296,6 +296,7 @@ PATHS = {
     "specialist": "ServiceRequest.performer",
     "priority": "ServiceRequest.priority",
     "documents": "ServiceRequest.supportingInfo",
+    "readings": "ServiceRequest.supportingInfo",
     "consent": "ServiceRequest.extension",
 }
 
@@ -416,18 +417,25 @@ def _question(resource: ServiceRequest) -> str:
     return "\n\n".join(r.strip() for r in reasons if r and r.strip())
 
 
-def _documents(resource: ServiceRequest) -> list[uuid.UUID]:
-    found = []
+def _supporting(resource: ServiceRequest) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """The record documents and the readings shared with the question, by public id."""
+    documents, readings = [], []
     for index, info in enumerate(resource.supportingInfo or []):
         path = f"ServiceRequest.supportingInfo[{index}]"
-        kind, document = _reference_of(info, path)
-        if kind != "DocumentReference":
+        kind, found = _reference_of(info, path)
+        if kind == "DocumentReference":
+            documents.append(found)
+        elif kind == "Observation":
+            readings.append(found)
+        else:
             raise _invalid(
-                _("Share documents of the record as DocumentReference/id."),
+                _(
+                    "Share documents of the record as DocumentReference/id "
+                    "and readings as Observation/id."
+                ),
                 path,
             )
-        found.append(document)
-    return found
+    return documents, readings
 
 
 def _consent(
@@ -480,12 +488,14 @@ def asked_from_fhir(resource: ServiceRequest, me: Professional, body: dict[str, 
             % {"url": ORAL_CONSENT_EXTENSION},
             "ServiceRequest.extension",
         )
+    documents, readings = _supporting(resource)
     ask = actions.Ask(
         question=_question(resource),
         priority=_priority(resource),
         pool_uuid=pool,
         specialist_uuid=specialist,
-        document_uuids=_documents(resource),
+        document_uuids=documents,
+        reading_uuids=readings,
         consent=consent is not None,
         consent_at=consent,
     )
@@ -512,7 +522,7 @@ def create(call: Call) -> FhirResult:
     body = load_json(call.request.body)
     asked = asked_from_fhir(parse(ServiceRequest, body), me, body)
     request = _ask(user, asked)
-    resource = service_request(request, list(request.documents.all()))
+    resource = service_request(request, list(request.documents.all()), list(request.readings.all()))
     location = f"{call.request.base_url}/ServiceRequest/{request.uuid}"
     return created(call, resource, asked.warnings, location)
 
@@ -542,8 +552,8 @@ _DOCUMENTATION = (
     "requesting professional: status draft (kept) or active (sent, with the patient's oral "
     f"consent in the extension {ORAL_CONSENT_EXTENSION}); performer a Practitioner, a "
     "PractitionerRole, an Organization (its team) or a pool (CareTeam, identifier system "
-    f"{POOL_SYSTEM}); the question in note; supportingInfo DocumentReferences of the record. "
-    "Its Task (same id) carries the workflow."
+    f"{POOL_SYSTEM}); the question in note; supportingInfo DocumentReferences and "
+    "Observations of the record. Its Task (same id) carries the workflow."
 )
 
 ROUTES = (

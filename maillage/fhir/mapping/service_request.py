@@ -13,8 +13,9 @@
   ``…/NamingSystem/expertise-pool``, value the pool's id) and name, which a
   client may send back as such or as ``CareTeam/<pool id>``;
 - ``note`` holds the clinical question; ``supportingInfo`` the record
-  documents shared with it that this reader may see (each decided again by
-  the document rules, as on the pages);
+  documents and the readings (Observation) shared with it that this reader
+  may see (each decided again by the document and measurement rules, as on
+  the pages);
 - the patient's oral consent is our extension ``…/oral-consent`` with
   ``recorder`` (valueReference, the Practitioner who recorded it) and
   ``time`` (valueDateTime, when it was recorded).
@@ -38,6 +39,7 @@ from maillage.fhir.validation import emit
 if TYPE_CHECKING:
     from maillage.directory.models import Professional
     from maillage.expertise.models import Request
+    from maillage.measurements.models import Observation
     from maillage.records.models import Document
 
 ORAL_CONSENT_EXTENSION = f"{MAILLAGE_FHIR}/StructureDefinition/oral-consent"
@@ -104,9 +106,12 @@ def consent_extension(request: Request, recorder: Professional | None) -> Json |
     return {"url": ORAL_CONSENT_EXTENSION, "extension": parts}
 
 
-def service_request(request: Request, documents: Sequence[Document]) -> Json:
+def service_request(
+    request: Request, documents: Sequence[Document], readings: Sequence[Observation] = ()
+) -> Json:
     """The ServiceRequest; ``request`` comes through ``policy.expertise``, ``documents``
-    are the shared ones this reader may see (``RequestAccess.documents``)."""
+    and ``readings`` are the shared ones this reader may see (``RequestAccess.documents``
+    and ``RequestAccess.readings``)."""
     requester = request.requester_professional
     data: Json = {
         "resourceType": "ServiceRequest",
@@ -128,8 +133,10 @@ def service_request(request: Request, documents: Sequence[Document]) -> Json:
         data["performer"] = [performer]
     if request.question:
         data["note"] = [{"text": request.question}]
-    if documents:
-        data["supportingInfo"] = [reference("DocumentReference", d.uuid) for d in documents]
+    supporting = [reference("DocumentReference", d.uuid) for d in documents]
+    supporting += [reference("Observation", r.uuid) for r in readings]
+    if supporting:
+        data["supportingInfo"] = supporting
     # The consent is recorded by the requester (expertise.actions.save_draft).
     consent = consent_extension(
         request, requester if request.consent_recorded_by_id == request.requester_id else None
