@@ -12,9 +12,9 @@ opinion carries the date it was filed. The audit trail keeps the real times.
 
 The stages: the demo patient's request concluded by the dermatologist (her
 record gains the opinion); the médecin traitant's requests to the demo
-cardiologist waiting in his pool, taken, on hold for her reply, concluded;
-the nurse's urgent one nobody took, late; one cancelled; a draft; one
-waiting for the dermatologist.
+cardiologist waiting in his pool, taken (with three of her office's blood
+pressures shared), on hold for her reply, concluded; the nurse's urgent one
+nobody took, late; one cancelled; a draft; one waiting for the dermatologist.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
@@ -48,6 +49,8 @@ from maillage.expertise.models import (
     Tariff,
 )
 from maillage.files.storage import Upload
+from maillage.measurements import actions as measurements
+from maillage.measurements.models import Observation
 from maillage.patients.models import Patient
 from maillage.records.models import CareTeamMember, Document, DocumentType
 
@@ -182,6 +185,7 @@ def _ask(
     pool: Pool | None = None,
     specialist: User | None = None,
     documents: Sequence[Document] = (),
+    readings: Sequence[Observation] = (),
     uploads: Sequence[Upload] = (),
     send: bool = True,
 ) -> Request:
@@ -194,6 +198,7 @@ def _ask(
             pool_uuid=pool.uuid if pool else None,
             specialist_uuid=_entry(specialist).uuid if specialist else None,
             document_uuids=[d.uuid for d in documents],
+            reading_uuids=[r.uuid for r in readings],
             uploads=uploads,
             consent=True,
         ),
@@ -289,6 +294,27 @@ def _waiting_in_the_cardiology_pool(people: _People, patient: Patient) -> None:
     _earlier(request, 5)
 
 
+def _pressures_at_her_office(gp: User, patient: Patient) -> list[Observation]:
+    """Three pressures the médecin traitant took over the last month, typed in her record."""
+    now = timezone.now()
+    taken = ((28, "168", "98"), (14, "172", "101"), (2, "165", "96"))
+    return [
+        measurements.record_observation(
+            gp,
+            patient,
+            measurements.NewReading(
+                code="85354-9",
+                effective_at=now - dt.timedelta(days=days),
+                components=(
+                    measurements.Quantity(Decimal(systolic), "mm[Hg]", "8480-6"),
+                    measurements.Quantity(Decimal(diastolic), "mm[Hg]", "8462-4"),
+                ),
+            ),
+        )
+        for days, systolic, diastolic in taken
+    ]
+
+
 def _taken_by_the_cardiologist(people: _People, patient: Patient) -> None:
     request = _ask(
         people.gp,
@@ -297,6 +323,7 @@ def _taken_by_the_cardiologist(people: _People, patient: Patient) -> None:
         "diurétique. Quel bilan avant de vous l'adresser ?",
         priority="soon",
         specialist=people.cardiologist,
+        readings=_pressures_at_her_office(people.gp, patient),
     )
     _earlier(request, 17)
     actions.claim(people.cardiologist, request.uuid)

@@ -73,6 +73,11 @@ def test_requests_at_every_stage_once_each_opened_by_its_logins(capsys: Any) -> 
         assert open_request(cardio, request.uuid).side in {"specialist", "pool"}
     assert [r["uuid"] for r in queries.late_in_my_pools(cardio)] == [late[0].uuid]
 
+    # The request he took shares three pressures of her office, which he sees.
+    taken = Request.objects.get(status=Status.CLAIMED)
+    assert taken.readings.count() == 3
+    assert len(open_request(cardio, taken.uuid).readings()) == 3
+
     # Both conclusions filed a real PDF in the record, with their durations.
     concluded = Request.objects.filter(status=Status.CONCLUDED)
     assert concluded.count() == 2
