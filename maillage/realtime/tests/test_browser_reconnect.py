@@ -13,6 +13,7 @@ import time
 
 import pytest
 import uvicorn
+from channels.layers import channel_layers
 from playwright.sync_api import Browser, Page, expect
 
 from maillage.messaging import actions
@@ -55,6 +56,11 @@ class RestartableServer:
         self.server.should_exit = True
         self.thread.join(timeout=20)
         assert not self.thread.is_alive(), "uvicorn did not stop"
+        # A restarted process starts with no channel layer: drop this one's, as
+        # its receives may still be counted against the stopped loop (Redis's
+        # layer then refuses the new loop: "Two event loops are trying to
+        # receive() on one channel layer at once", CI on 4 December).
+        channel_layers.backends.clear()
 
 
 def _send(personas, subject: str):
