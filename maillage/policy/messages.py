@@ -215,18 +215,26 @@ def message_in(thread: Thread, message_uuid: uuid.UUID) -> Message:
 
 
 def readable_threads_q(user: User) -> Q:
-    """The threads ``get_thread`` lets the user read, as a filter for lists.
+    """The threads ``get_thread`` lets the user read among those they take part in, as a
+    filter for lists.
 
     Threads about nobody, and threads about a patient ``decide`` grants
     MESSAGE_READ on (the same rules as a filter: a list never shows a thread
-    that would then answer "not found"). Participation is the caller's filter.
+    that would then answer "not found"). Participation is the caller's filter;
+    the patients are decided among those of the user's own threads only: for a
+    participant, every patient he may read is nearly the whole region, and
+    PostgreSQL hashed those 500 000 ids for each inbox page (about 110 ms of
+    each of its two queries at the regional size).
     """
     from maillage.patients.models import Patient
     from maillage.policy.gate import visible_patients_q
 
     if not may_use_messaging(user):
         return Q(pk__in=[])
-    readable = Patient.objects.filter(visible_patients_q(user, Action.MESSAGE_READ))
+    theirs = Thread.objects.filter(participants__user_id=user.pk, patient__isnull=False)
+    readable = Patient.objects.filter(pk__in=theirs.values("patient_id")).filter(
+        visible_patients_q(user, Action.MESSAGE_READ)
+    )
     return Q(patient__isnull=True) | Q(patient__in=readable.values("pk"))
 
 
