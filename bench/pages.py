@@ -25,12 +25,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.fixture import Fixture
 from bench.timing import Stats
+from maillage.accounts.actions import create_api_token
 from maillage.accounts.models import User
 from maillage.audit.models import AuditChainHead
 
 PATIENT_BUDGET_MS = 50.0
 DIRECTORY_BUDGET_MS = 50.0
 INBOX_BUDGET_MS = 50.0
+# Issue 8: every FHIR read and search, p95 server time.
+FHIR_BUDGET_MS = 50.0
 BASELINE = "home"
 
 
@@ -40,6 +43,8 @@ class Scenario:
     label: str
     path: Callable[[int], str]
     budget_ms: float | None = None
+    # Request headers of this scenario (the FHIR ones: the bearer token, the media type).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,12 @@ def signed_in(user: User) -> Client:
     return client
 
 
+def fhir_headers(user: User) -> tuple[tuple[str, str], ...]:
+    """What an API client sends: a bearer token of the user's, and FHIR's media type."""
+    token = create_api_token(user, "bench")
+    return (("Authorization", f"Bearer {token}"), ("Accept", "application/fhir+json"))
+
+
 def scenarios(fixture: Fixture) -> list[Scenario]:
     panel = fixture.panel
     threads = fixture.threads
@@ -85,6 +96,8 @@ def scenarios(fixture: Fixture) -> list[Scenario]:
     records = [reverse("records:record", kwargs={"uuid": u}) for u in panel]
     opened = [reverse("messaging:thread", kwargs={"uuid": u}) for u in threads]
     inbox = reverse("messaging:inbox")
+    api = fhir_headers(fixture.doctor)
+    fhir_search = "/fhir/r4/Patient?" + urlencode({"family": name})
     record_shape = records[0].rsplit("/", 2)[0] + "/<uuid>/"
     thread_shape = opened[0].rsplit("/", 2)[0] + "/<uuid>/"
     return [
@@ -120,6 +133,20 @@ def scenarios(fixture: Fixture) -> list[Scenario]:
             f"GET {thread_shape} (one of their recent threads)",
             lambda i: opened[i % len(opened)],
         ),
+        Scenario(
+            "fhir_read",
+            "GET /fhir/r4/Patient/<id> (FHIR read, bearer token)",
+            lambda i: f"/fhir/r4/Patient/{panel[i % len(panel)]}",
+            FHIR_BUDGET_MS,
+            api,
+        ),
+        Scenario(
+            "fhir_search",
+            f"GET /fhir/r4/Patient?family={name} (FHIR search)",
+            lambda i: fhir_search,
+            FHIR_BUDGET_MS,
+            api,
+        ),
     ]
 
 
@@ -127,17 +154,18 @@ class UnexpectedResponse(Exception):
     pass
 
 
-def _get(client: Client, path: str) -> bytes:
-    """The HTML of a page, which must be served (not redirected, refused or missing)."""
-    response = client.get(path)
+def _get(client: Client, path: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """The HTML of a page (or a FHIR resource), which must be served (not redirected,
+    refused or missing)."""
+    response = client.get(path, headers=dict(headers))
     if response.status_code != 200:
         raise UnexpectedResponse(f"{path} answered {response.status_code}, not 200")
     return bytes(response.content)
 
 
-def _timed_get(client: Client, path: str) -> float:
+def _timed_get(client: Client, path: str, headers: tuple[tuple[str, str], ...] = ()) -> float:
     started = time.perf_counter()
-    _get(client, path)
+    _get(client, path, headers)
     return (time.perf_counter() - started) * 1000
 
 
@@ -170,11 +198,11 @@ class _SqlClock:
             self.seconds += time.perf_counter() - started
 
 
-def profile(client: Client, path: str) -> Profile:
+def profile(client: Client, path: str, headers: tuple[tuple[str, str], ...] = ()) -> Profile:
     before = _audit_head()
     clock = _SqlClock()
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(clock):
-        html = _get(client, path)
+        html = _get(client, path, headers)
     statements = [q["sql"] for q in captured.captured_queries]
     return Profile(
         queries=len(statements),
@@ -191,13 +219,13 @@ def profile(client: Client, path: str) -> Profile:
 def run(client: Client, cases: list[Scenario], iterations: int, warmup: int) -> list[PageResult]:
     for case in cases:
         for i in range(warmup):
-            _get(client, case.path(i))
+            _get(client, case.path(i), case.headers)
     samples: dict[str, list[float]] = {case.key: [] for case in cases}
     for i in range(iterations):
         for case in cases:
-            samples[case.key].append(_timed_get(client, case.path(warmup + i)))
+            samples[case.key].append(_timed_get(client, case.path(warmup + i), case.headers))
     return [
-        PageResult(case, Stats.of(samples[case.key]), profile(client, case.path(0)))
+        PageResult(case, Stats.of(samples[case.key]), profile(client, case.path(0), case.headers))
         for case in cases
     ]
 
