@@ -241,18 +241,14 @@ def _readings(user: User, patient: Patient, uuids: Sequence[object]) -> list[Obs
         raise ExpertiseRuleBroken(
             _("At most %(count)d measurements.") % {"count": MAX_READINGS}, "readings"
         )
+    not_here = ExpertiseRuleBroken(_("A chosen measurement is not in this record."), "readings")
     mine = measurements_policy.readings_decided(user, patient)
-    readings = (
-        []
-        if mine is None
-        else list(
-            measurements_policy.shared_readings(
-                mine.subject, mine.relation, Observation.objects.filter(uuid__in=wanted)
-            )
-        )
-    )
+    if mine is None:
+        raise not_here
+    chosen = Observation.objects.filter(uuid__in=wanted)
+    readings = list(measurements_policy.shared_readings(mine.subject, mine.relation, chosen))
     if len(readings) != len(wanted):
-        raise ExpertiseRuleBroken(_("A chosen measurement is not in this record."), "readings")
+        raise not_here
     return readings
 
 

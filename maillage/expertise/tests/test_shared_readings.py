@@ -15,6 +15,7 @@ from maillage.files import storage
 from maillage.front.tests.test_home import signed_in
 from maillage.measurements import actions as measurements
 from maillage.measurements.models import Observation
+from maillage.measurements.models import Status as ReadingStatus
 from maillage.measurements.tests.conftest import blood_pressure, spo2
 from maillage.messaging.tests.conftest import fr
 from maillage.records.models import Consent, ConsentKind
@@ -122,9 +123,20 @@ def test_a_reading_of_another_patient_is_refused_in_french_and_nothing_is_sent(
     assert response.status_code == 400
     assert fr("A chosen measurement is not in this record.") in _text(response)
     assert not Request.objects.exists()
-    # Through the action too, and for a reading entered in error.
+    # Through the action too, and for a reading of hers entered in error.
     with pytest.raises(actions.ExpertiseRuleBroken):
         _asked(personas, dermatology, [elsewhere])
+    pressure, _saturation = _readings(personas)
+    wrong = measurements.correct_observation(
+        personas.treating_doctor.user,
+        pressure.uuid,
+        blood_pressure("152", "94"),
+        status=ReadingStatus.ENTERED_IN_ERROR,
+    )
+    assert wrong.status == ReadingStatus.ENTERED_IN_ERROR
+    with pytest.raises(actions.ExpertiseRuleBroken):
+        _asked(personas, dermatology, [wrong])
+    assert not Request.objects.exists()
 
 
 def test_a_refusal_of_sharing_hides_a_shared_reading_from_the_specialist(
