@@ -128,7 +128,14 @@ end
     )
 
 
-def _server(port: int, workers: int, interface: str, log: Path) -> subprocess.Popen[bytes]:
+def _server(
+    port: int,
+    workers: int,
+    interface: str,
+    log: Path,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     command = [
         str(ROOT / ".venv" / "bin" / "uvicorn"),
         f"maillage.{interface}:application",
@@ -146,7 +153,7 @@ def _server(port: int, workers: int, interface: str, log: Path) -> subprocess.Po
     ]
     handle = log.open("wb")
     process = subprocess.Popen(  # noqa: S603 (our own command line, no shell)
-        command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

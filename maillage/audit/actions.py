@@ -7,29 +7,31 @@ Two ways in, one chain:
   at once under the head's row lock and commits with the caller's work.
 
 - **Outside any transaction** (a read: the entry is the only thing written,
-  e.g. a FHIR ``Patient/<id>``), on PostgreSQL: when no chainer holds the
-  head (SKIP LOCKED), the entries are linked and inserted at once in one short
-  transaction, after any pending ones; otherwise **group commit**: the entry is inserted
-  *pending* (no ``seq``), in a transaction of its own that takes no lock, so
-  concurrent readers commit side by side (PostgreSQL flushes their WAL
-  together) instead of queueing on the head for a whole commit each. When
-  ``record`` returns, the entry is committed: the response is sent only after
-  that, so no granted read can be answered without its entry (the test
-  ``test_group_commit.py`` checks it from another connection as each response
-  arrives). Then ``chain_pending`` links the pending entries in batches: one
-  chainer at a time (the head's row lock, taken with SKIP LOCKED: a writer
-  that finds it taken goes on, since the holder looks again for pending
-  entries after it lets go, so none is stranded while traffic lasts, and
-  ``verify_audit`` chains leftovers of a killed process first).
+  e.g. a FHIR ``Patient/<id>``), the entries of the process's concurrent
+  requests are written together (``_GroupCommit``: a per-worker batch,
+  committed before any of its requests is answered). On PostgreSQL the batch
+  is linked and inserted at once in one short transaction when no chainer
+  holds the head (SKIP LOCKED), after any pending entries; when another
+  process's chainer holds it, the batch is inserted *pending* (no ``seq``),
+  in a transaction of its own that takes no lock, so the processes commit
+  side by side instead of queueing on the head. When ``record`` returns, the
+  entry is committed: the response is sent only after that, so no granted
+  read can be answered without its entry (the test ``test_group_commit.py``
+  checks it from another connection as each response arrives). Then
+  ``chain_pending`` links the pending entries in batches: one chainer at a
+  time (the head's row lock, taken with SKIP LOCKED: a writer that finds it
+  taken goes on, since the holder looks again for pending entries after it
+  lets go, so none is stranded while traffic lasts, and ``verify_audit``
+  chains leftovers of a killed process first).
 
-Why group commit rather than a per-worker batch flushed before the response:
-a batch in a worker's memory gathers only that process's concurrent
-requests, each waiting for the flush, and the flushes of the several workers
-would still queue on the head lock for a whole commit each; an entry would
-also live in memory only until the flush. With group commit every process's
-readers commit side by side, without a lock, and are linked in one place,
-whatever the number of processes: the lock held across each commit, not the
-work inside it, is what capped appends at about a hundred a second.
+Why both a per-worker batch and the pending entries: the batch gathers only
+one process's concurrent requests, so N reads in flight in a worker cost one
+transaction and one commit instead of N (on 4 December, without it, the
+append was over half of an audited read's cost under load: bench/README);
+the pending entries keep the workers from queueing on the head lock for a
+whole commit each. Nothing lives only in memory: an entry is queued while
+its own request waits for it, and its request is answered only after the
+batch commits; a batch that fails fails every request in it.
 
 A pending entry cannot be forged by someone who writes to the database but
 lacks the audit key: it carries an HMAC (``kind: pending``) over its content
@@ -42,11 +44,10 @@ remains: someone who drops the triggers could delete a pending entry before
 it is linked, unseen, since no link covers it yet; the window is the
 chaining delay (the same request, or the current chainer's next batch).
 
-On SQLite, entries are always chained at once: one writer at a time holds
-the database (IMMEDIATE transactions) and a WAL commit with
-``synchronous=NORMAL`` does not wait for the disk, so group commit would
-only add a second write transaction per read (the throughput benchmark
-showed no gain there). Pending entries left by a PostgreSQL-style insert
+On SQLite, a batch is always chained at once: one writer at a time holds
+the database (IMMEDIATE transactions), so pending entries would only add a
+second write transaction per read (the throughput benchmark showed no gain
+there). Pending entries left by a PostgreSQL-style insert
 are still linked and verified the same way (no SKIP LOCKED is needed: the
 chainers take turns on the write lock).
 """
@@ -59,7 +60,7 @@ import hmac
 import logging
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -67,7 +68,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Field
 from django.utils import timezone
 
@@ -130,42 +131,116 @@ def _advance_head(count: int) -> AuditChainHead:
     return AuditChainHead.objects.get(pk=1)
 
 
-# On SQLite the threads of one process queue here for the write lock, rather
-# than in SQLite's busy handler, which sleeps in steps of up to 100 ms and
-# made the slowest audited reads wait over a second under load (bench/README).
-# Only outside a transaction: a thread inside one already holds the file's
-# write lock (BEGIN IMMEDIATE) and must never wait for a thread that waits
-# for it.
-_SQLITE_APPENDS = threading.Lock()
+class AuditWriteFailed(RuntimeError):
+    """The batch this request's entries were in could not be written: nothing was answered."""
+
+
+@dataclass
+class _Slot:
+    """One caller's entries in the process's group commit, and how their batch ended."""
+
+    entries: list[AuditEntry]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class _GroupCommit:
+    """The entries of this process's concurrent requests, written together.
+
+    A caller outside any transaction queues its entries and waits. If no
+    batch is being written, it leads: it takes everything queued (its own
+    entries and those of the callers that arrived while the last batch was
+    written), writes them in one transaction and wakes them. Each caller
+    returns only once the batch that holds its entries has committed, so an
+    entry is durable before its response is sent, as one append per request
+    was; but N concurrent reads cost one transaction instead of N (the head
+    row, locked once, and one commit to wait for), which is what bound the
+    audited read's throughput (bench/README, "4 December, evening").
+
+    No thread of its own: the leader is one of the waiting requests, so there
+    is nothing to start, stop or lose with the process (what is queued
+    belongs to requests still waiting for an answer). On SQLite it also keeps
+    the process's threads out of SQLite's busy handler, which sleeps in steps
+    of up to 100 ms: one writer per process at a time.
+    """
+
+    def __init__(self, write: Callable[[list[AuditEntry]], None]) -> None:
+        self._write = write
+        self._turn = threading.Condition()
+        self._queued: list[_Slot] = []
+        self._writing = False
+
+    def commit(self, entries: list[AuditEntry]) -> None:
+        """Return once ``entries`` are committed; AuditWriteFailed if their batch failed."""
+        slot = _Slot(entries)
+        with self._turn:
+            self._queued.append(slot)
+            while self._writing and not slot.done:
+                self._turn.wait()
+            if not slot.done:
+                batch, self._queued, self._writing = self._queued, [], True
+        if slot.done:
+            if slot.error is not None:
+                raise AuditWriteFailed("audit: the batch of this entry was not written") from (
+                    slot.error
+                )
+            return
+        error: BaseException | None = None
+        try:
+            self._write([e for queued in batch for e in queued.entries])
+        except BaseException as failed:
+            error = failed
+            raise
+        finally:
+            with self._turn:
+                for queued in batch:
+                    queued.done, queued.error = True, error
+                self._writing = False
+                self._turn.notify_all()
 
 
 def record_many(actor: User | None, events: list[Event]) -> list[AuditEntry]:
     """Append events, committed when this returns (or with the caller's transaction).
 
-    Within a transaction (or on SQLite) they are chained at once; outside,
-    they are inserted pending and chained by group commit (module
-    docstring). Either way they keep their order.
+    Within a transaction they are chained at once. Outside, they join this
+    process's group commit (``_GroupCommit``), whose batch is chained at once
+    too, or inserted pending and chained by the chainer on PostgreSQL when
+    another process holds the head (module docstring). Either way they keep
+    their order.
     """
     if not events:
         return []
     watched = _watched.get()
     if watched is not None:
         watched.extend((actor, e) for e in events if e.outcome != Outcome.GRANTED)
+    keyring = keys.keyring()
+    now = timezone.now()
+    # Built here: the actor and the request's context are this thread's.
+    entries = [_new_entry(actor, event, keyring.current, now) for event in events]
     if connection.in_atomic_block:
-        return _record_chained(actor, events)
+        _append_chained(entries)
+    else:
+        _group.commit(entries)
+    return entries
+
+
+def _write_outside_transaction(entries: list[AuditEntry]) -> None:
+    """One batch of the group commit, in transactions of its own."""
     if connection.vendor == "sqlite":
-        with _SQLITE_APPENDS:
-            return _record_chained(actor, events)
-    appended = _record_linked_if_free(actor, events)
-    if appended is not None:
-        return appended
-    # Another chainer holds the head: commit side by side with it (group commit).
-    entries = _record_pending(actor, events)
+        _append_chained(entries)
+        return
+    if _append_linked_if_free(entries):
+        return
+    # Another process's chainer holds the head: commit side by side with it.
+    _append_pending(entries)
     linked = chain_pending()
     for entry in entries:
         if entry.pk in linked:
             entry.seq, entry.prev_hash, entry.hash = linked[entry.pk]
-    return entries
+
+
+# One per process: its concurrent requests' entries, written together.
+_group = _GroupCommit(_write_outside_transaction)
 
 
 def _new_entry(actor: User | None, event: Event, key_id: str, at: Any) -> AuditEntry:
@@ -197,22 +272,20 @@ def _link(entries: list[AuditEntry], seq: int, previous: str, key: bytes) -> tup
     return seq, previous
 
 
-def _record_chained(actor: User | None, events: list[Event]) -> list[AuditEntry]:
-    """Append events in the caller's transaction, chained in order under the head lock."""
+def _append_chained(entries: list[AuditEntry]) -> None:
+    """Append entries in one transaction (the caller's, if any), chained under the head lock."""
     keyring = keys.keyring()
-    key_id, key = keyring.current, keyring.keys[keyring.current]
     with transaction.atomic():
-        head = _advance_head(len(events))
-        now = timezone.now()
-        entries = [_new_entry(actor, event, key_id, now) for event in events]
-        seq, previous = _link(entries, head.seq - len(events), head.hash, key)
+        head = _advance_head(len(entries))
+        seq, previous = head.seq - len(entries), head.hash
+        for entry in entries:
+            seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
         AuditEntry.objects.bulk_create(entries)
         head_key_id, head_mac = sign_head(keyring, seq, previous)
         AuditChainHead.objects.filter(pk=1).update(hash=previous, key_id=head_key_id, mac=head_mac)
         # Only what commits is checkpointed; a failed write is logged, never
         # undoes the entries (the database may run ahead of its checkpoints).
         transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
-    return entries
 
 
 def record(actor: User | None, event: Event) -> AuditEntry:
@@ -273,25 +346,22 @@ def _is_authentic_pending(entry: AuditEntry, ring_keys: Mapping[str, bytes]) -> 
     return hmac.compare_digest(expected.encode(), entry.hash.encode())
 
 
-def _record_pending(actor: User | None, events: list[Event]) -> list[AuditEntry]:
+def _append_pending(entries: list[AuditEntry]) -> None:
     """Insert the entries unchained, in one short transaction that takes no lock."""
-    keyring = keys.keyring()
-    key_id, key = keyring.current, keyring.keys[keyring.current]
-    now = timezone.now()
-    entries = []
-    for event in events:
-        entry = _new_entry(actor, event, key_id, now)
+    ring_keys = keys.keyring().keys
+    for entry in entries:
         entry.prev_hash = secrets.token_hex(32)  # the nonce, until the entry is linked
-        entry.hash = pending_mac(key, key_id, entry.prev_hash, entry.payload())
-        entries.append(entry)
+        entry.hash = pending_mac(
+            ring_keys[entry.key_id], entry.key_id, entry.prev_hash, entry.payload()
+        )
     if len(entries) == 1:
         # One INSERT in autocommit is its own transaction: no BEGIN nor COMMIT
-        # round trip for a read's single entry.
+        # round trip for a single entry.
         entries[0].save(force_insert=True)
-        return entries
+        return
     # bulk_create commits its own transaction here (we are outside any), in
-    # insertion order, so ids (the chaining order) follow the events' order.
-    return AuditEntry.objects.bulk_create(entries)
+    # insertion order, so ids (the chaining order) follow the entries' order.
+    AuditEntry.objects.bulk_create(entries)
 
 
 def _lock_head_or_skip() -> AuditChainHead | None:
@@ -300,11 +370,56 @@ def _lock_head_or_skip() -> AuditChainHead | None:
     On SQLite the IMMEDIATE transaction already holds the database's write
     lock, so there is never anyone to skip.
     """
-    head = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    head = _locked_head()
     if head is not None or AuditChainHead.objects.filter(pk=1).exists():
         return head
     _ensure_head()
-    return AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    return _locked_head()
+
+
+# The chainer's statements are written once, not built by the ORM on every
+# append: compiling them was most of the audit's Python in a read (bench/README,
+# "4 December, evening"). Names only come from the models; values are parameters.
+
+
+def _names(model: type[models.Model], *fields: str) -> tuple[str, ...]:
+    quote = connection.ops.quote_name
+    columns = []
+    for name in fields:
+        found = model._meta.get_field(name)
+        assert isinstance(found, Field) and found.column
+        columns.append(quote(found.column))
+    return (quote(model._meta.db_table), *columns)
+
+
+def _locked_head() -> AuditChainHead | None:
+    table, *columns = _names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
+    skip = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {columns[0]} = 1{skip}"  # noqa: S608
+    return next(iter(AuditChainHead.objects.raw(sql)), None)
+
+
+def _pending_select(columns: str, forged: set[int]) -> tuple[str, list[int]]:
+    """SELECT ``columns`` of the pending entries but the forged ones, oldest first."""
+    table, pk, seq = _names(AuditEntry, "id", "seq")
+    skipped = f" AND {pk} NOT IN ({', '.join(['%s'] * len(forged))})" if forged else ""
+    sql = f"SELECT {columns} FROM {table} WHERE {seq} IS NULL{skipped} ORDER BY {pk}"  # noqa: S608
+    return sql, sorted(forged)
+
+
+def _pending_batch(forged: set[int]) -> list[AuditEntry]:
+    """The oldest pending entries, at most CHAIN_BATCH (index audit_pending)."""
+    sql, params = _pending_select("*", forged)
+    return list(AuditEntry.objects.raw(f"{sql} LIMIT %s", [*params, CHAIN_BATCH]))
+
+
+def _move_head(seq: int, previous: str, key_id: str, mac: str) -> None:
+    table, pk, *columns = _names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
+    sets = ", ".join(f"{column} = %s" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE {pk} = 1", [seq, previous, key_id, mac])  # noqa: S608
 
 
 def _chain_batch(
@@ -322,11 +437,7 @@ def _chain_batch(
         head = _lock_head_or_skip()
         if head is None:
             return None
-        pending = list(
-            AuditEntry.objects.filter(seq__isnull=True)
-            .exclude(pk__in=forged)
-            .order_by("pk")[:CHAIN_BATCH]
-        )
+        pending = _pending_batch(forged)
         if fresh and len(pending) == CHAIN_BATCH:
             return None
         seq, previous = head.seq, head.hash
@@ -343,22 +454,14 @@ def _chain_batch(
         if chained:
             _write_links(chained)
         if fresh:
-            seq, previous = _link(fresh, seq, previous, keyring.keys[keyring.current])
+            for entry in fresh:
+                seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
             AuditEntry.objects.bulk_create(fresh)
         if not chained and not fresh:
             return linked
-        head_key_id, head_mac = sign_head(keyring, seq, previous)
-        AuditChainHead.objects.filter(pk=1).update(
-            seq=seq, hash=previous, key_id=head_key_id, mac=head_mac
-        )
+        _move_head(seq, previous, *sign_head(keyring, seq, previous))
         transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
     return linked
-
-
-def _column(name: str) -> str:
-    field = AuditEntry._meta.get_field(name)
-    assert isinstance(field, Field) and field.column
-    return connection.ops.quote_name(field.column)
 
 
 def _write_links(entries: list[AuditEntry]) -> None:
@@ -367,8 +470,7 @@ def _write_links(entries: list[AuditEntry]) -> None:
     ``bulk_update`` builds one CASE expression per field over the whole batch:
     for a list page's fifty entries it cost more than the page's own queries.
     """
-    seq, prev_hash, hash_, pk = (_column(name) for name in ("seq", "prev_hash", "hash", "id"))
-    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    table, seq, prev_hash, hash_, pk = _names(AuditEntry, "seq", "prev_hash", "hash", "id")
     sql = (
         f"UPDATE {table} SET {seq} = %s, {prev_hash} = %s, "  # noqa: S608 (names only)
         f"{hash_} = %s WHERE {pk} = %s"
@@ -399,11 +501,14 @@ def chain_pending() -> dict[int, tuple[int, str, str]]:
 
 def _pending_left(forged: set[int]) -> bool:
     """Looked for after the head is let go: see ``chain_pending``."""
-    return AuditEntry.objects.filter(seq__isnull=True).exclude(pk__in=forged).exists()
+    sql, params = _pending_select("1", forged)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT 1", params)
+        return cursor.fetchone() is not None
 
 
-def _record_linked_if_free(actor: User | None, events: list[Event]) -> list[AuditEntry] | None:
-    """Append events linked at once when no chainer holds the head; None if one does.
+def _append_linked_if_free(entries: list[AuditEntry]) -> bool:
+    """Append entries linked at once when no chainer holds the head; False if one does.
 
     One transaction (one commit to wait for) instead of a pending insert and
     a chaining transaction that rewrites each row: for a list page's 25
@@ -412,15 +517,12 @@ def _record_linked_if_free(actor: User | None, events: list[Event]) -> list[Audi
     look for pending entries after it (as in ``chain_pending``) links those
     of writers that found the head taken meanwhile.
     """
-    keyring = keys.keyring()
-    now = timezone.now()
-    fresh = [_new_entry(actor, event, keyring.current, now) for event in events]
     forged: set[int] = set()
-    if _chain_batch(forged, fresh) is None:
-        return None
+    if _chain_batch(forged, entries) is None:
+        return False
     if _pending_left(forged):
         chain_pending()
-    return fresh
+    return True
 
 
 class Problem(StrEnum):

@@ -19,8 +19,11 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
 
 from maillage.accounts.actions import create_api_token
+from maillage.accounts.models import User
+from maillage.audit import keys
 from maillage.audit.actions import Event, Problem, chain_pending, record, verify_chain
 from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.audit.tests.attacker import sql, triggers_dropped
@@ -58,6 +61,15 @@ def _entries(user_id: int, patient: Patient, outcome: str) -> int:
     return AuditEntry.objects.filter(
         actor_id=user_id, patient=patient, action=Action.PATIENT_READ, outcome=outcome
     ).count()
+
+
+def _left_pending(actor: User | None, event: Event) -> AuditEntry:
+    """What a worker killed between its pending insert and its chaining leaves behind."""
+    from maillage.audit.actions import _append_pending, _new_entry
+
+    entry = _new_entry(actor, event, keys.keyring().current, timezone.now())
+    _append_pending([entry])
+    return entry
 
 
 def test_every_read_is_committed_before_its_response_arrives(personas, server) -> None:
@@ -109,11 +121,9 @@ def test_a_refused_read_is_committed_before_its_404(personas, server) -> None:
 
 
 def test_an_entry_left_pending_by_a_killed_process_is_linked_by_verify_audit(personas) -> None:
-    from maillage.audit.actions import _record_pending
-
     record(personas.treating_doctor.user, Event(action=Action.PATIENT_READ))
     # What a worker killed between its insert and its chaining leaves behind.
-    (left,) = _record_pending(personas.treating_doctor.user, [Event(action=Action.SEARCH)])
+    left = _left_pending(personas.treating_doctor.user, Event(action=Action.SEARCH))
     assert AuditEntry.objects.get(pk=left.pk).seq is None
     report = verify_chain()
     assert report.intact
@@ -161,10 +171,8 @@ def test_a_forged_pending_entry_is_never_linked_and_verify_audit_names_it(person
 
 
 def test_a_pending_entry_cannot_be_copied_changed_or_unlinked(personas) -> None:
-    from maillage.audit.actions import _record_pending
-
     linked = record(personas.treating_doctor.user, Event(action=Action.PATIENT_READ))
-    (pending,) = _record_pending(personas.treating_doctor.user, [Event(action=Action.SEARCH)])
+    pending = _left_pending(personas.treating_doctor.user, Event(action=Action.SEARCH))
     # A verbatim copy of a pending row (its seal included) hits the unique seal.
     with pytest.raises(DatabaseError), transaction.atomic():
         _forged_pending(pending, pending.hash)
@@ -187,12 +195,10 @@ def test_a_pending_entry_cannot_be_copied_changed_or_unlinked(personas) -> None:
 
 
 def test_with_the_triggers_dropped_a_rewritten_pending_entry_is_not_linked(personas) -> None:
-    from maillage.audit.actions import _record_pending
-
     record(personas.treating_doctor.user, Event(action=Action.PATIENT_READ))
-    (pending,) = _record_pending(
+    pending = _left_pending(
         personas.treating_doctor.user,
-        [Event(action=Action.PATIENT_READ, patient=personas.patient, outcome=Outcome.DENIED)],
+        Event(action=Action.PATIENT_READ, patient=personas.patient, outcome=Outcome.DENIED),
     )
     with triggers_dropped():
         sql("UPDATE audit_auditentry SET outcome = 'granted' WHERE id = %s", [pending.pk])
