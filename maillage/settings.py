@@ -208,6 +208,7 @@ else:
             },
             # A file, not memory: the browser tests' server runs in another thread.
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            "CONN_MAX_AGE": int(os.environ.get("MAILLAGE_SQLITE_CONN_MAX_AGE", "0")),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -13,5 +13,11 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+# A WSGI server's threads serve request after request, so each can keep its
+# SQLite connection instead of opening the file and running its pragmas on
+# every request (PostgreSQL's connections come from a pool either way).
+# Not under ASGI: there each request's code runs in a new thread, whose
+# connection nobody would ever close.
+os.environ.setdefault("MAILLAGE_SQLITE_CONN_MAX_AGE", "600")
 
 application = get_wsgi_application()
