@@ -19,6 +19,7 @@ from maillage.accounts.noise import anonymous_failure
 from maillage.accounts.notify import send_notice
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
+from maillage.lib.statements import Statement
 
 TOKEN_PREFIX = "mlg_"  # noqa: S105 (a marker, not a secret)
 
@@ -105,20 +106,22 @@ def _expired(token: ApiToken) -> None:
         )
 
 
+# Every API call asks it, so its SQL is compiled once per process
+# (maillage.lib.statements). The holder's directory entry comes in the same
+# query: the policy asks for it on every API call
+# (maillage.policy.relations.professional_id_of). The hash is unique: no ORDER BY.
+_TOKEN_BY_HASH = Statement(
+    ApiToken.objects.select_related("user", "user__professional"), "token_hash"
+)
+
+
 def user_for_token(raw: str) -> User | None:
     """The active user holding this live token, or None (and an audit entry).
 
     An unknown token is anonymous noise (rate-limited entries); an expired,
     revoked or disabled account's token is audited on its owner.
     """
-    # The holder's directory entry comes in the same query: the policy asks
-    # for it on every API call (maillage.policy.relations.professional_id_of).
-    # The hash is unique: no ORDER BY (``first()`` would add one, and its
-    # compilation is a good part of a query's cost in Django).
-    found = ApiToken.objects.select_related("user", "user__professional").filter(
-        token_hash=_digest(raw)
-    )[:1]
-    token = next(iter(found), None)
+    token = _TOKEN_BY_HASH.first(_digest(raw))
     if token is None:
         anonymous_failure("token.unknown", Action.TOKEN_REJECTED)
         return None

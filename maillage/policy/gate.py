@@ -22,6 +22,7 @@ from django.utils import timezone
 from maillage.accounts.models import Role
 from maillage.audit.actions import Event, record, record_many
 from maillage.audit.models import Action, Outcome
+from maillage.lib.statements import Statement
 from maillage.patients.models import Patient
 from maillage.policy.consents import RecordState, record_state
 from maillage.policy.decide import Decision, Rule, Subject, decide, document_rule
@@ -205,12 +206,14 @@ def load_patient(patient_uuid: object) -> Patient | None:
     """The row behind a public id, unchecked: for the policy and the actions only."""
     if not _is_uuid(patient_uuid):
         return None
-    # The uuid is unique: no ORDER BY (``first()`` would add one, whose
-    # compilation was a tenth of an audited read: bench/README).
-    found = Patient.objects.filter(uuid=uuid.UUID(str(patient_uuid))).select_related(
-        "commune", "treating_doctor", "user"
-    )[:1]
-    return next(iter(found), None)
+    return _PATIENT_BY_UUID.first(uuid.UUID(str(patient_uuid)))
+
+
+# Every access to a patient starts here: its SQL is compiled once per process
+# (maillage.lib.statements). The uuid is unique, so no ORDER BY.
+_PATIENT_BY_UUID = Statement(
+    Patient.objects.select_related("commune", "treating_doctor", "user"), "uuid"
+)
 
 
 def access_patient(

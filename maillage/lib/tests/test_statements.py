@@ -1,0 +1,79 @@
+"""A Statement answers what its queryset answers (``maillage.lib.statements``).
+
+Each case reads the same row both ways, the plain queryset and the
+Statement compiled once, and compares every field of the instance and of
+each ``select_related`` one, on the database the suite runs on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+
+from maillage.accounts.actions import _digest, create_api_token
+from maillage.accounts.models import ApiToken
+from maillage.lib.statements import Statement
+from maillage.patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+PATIENTS = Patient.objects.select_related("commune", "treating_doctor", "user")
+
+
+def _fields(instance: Model | None) -> dict[str, object]:
+    assert instance is not None
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_a_patient_and_its_related_rows_are_the_querysets(personas) -> None:
+    by_uuid = Statement(PATIENTS, "uuid")
+    patient = personas.patient
+    expected = PATIENTS.get(uuid=patient.uuid)
+    for _ in range(2):  # compiled on the first call, reused on the second
+        found = by_uuid.first(patient.uuid)
+        assert found is not None
+        assert _fields(found) == _fields(expected)
+        assert isinstance(found.uuid, uuid.UUID)
+        assert isinstance(found.birth_date, dt.date)
+        with CaptureQueriesContext(connection) as queries:
+            # select_related: the related rows came with the patient.
+            assert _fields(found.commune) == _fields(expected.commune)
+            assert _fields(found.treating_doctor) == _fields(expected.treating_doctor)
+            assert _fields(found.user) == _fields(expected.user)
+        assert len(queries) == 0
+
+
+def test_an_unknown_value_is_none_and_a_string_is_prepared_as_the_field_does(personas) -> None:
+    by_uuid = Statement(PATIENTS, "uuid")
+    assert by_uuid.first(uuid.uuid4()) is None
+    found = by_uuid.first(str(personas.patient.uuid))
+    assert found is not None and found.pk == personas.patient.pk
+
+
+def test_a_reverse_one_to_one_and_a_char_field(personas) -> None:
+    raw = create_api_token(personas.treating_doctor.user, "statement")
+    tokens = ApiToken.objects.select_related("user", "user__professional")
+    by_hash = Statement(tokens, "token_hash")
+    found = by_hash.first(_digest(raw))
+    expected = tokens.get(token_hash=_digest(raw))
+    assert found is not None
+    assert _fields(found) == _fields(expected)
+    with CaptureQueriesContext(connection) as queries:
+        assert found.user.professional.pk == personas.treating_doctor.pk
+        assert _fields(found.user) == _fields(expected.user)
+    assert len(queries) == 0
+    assert by_hash.first(_digest("mlg_not-a-token")) is None
+
+
+def test_a_statement_runs_one_query_each_time(personas) -> None:
+    by_uuid = Statement(PATIENTS, "uuid")
+    by_uuid.first(personas.patient.uuid)
+    with CaptureQueriesContext(connection) as queries:
+        by_uuid.first(personas.patient.uuid)
+    assert len(queries) == 1
+    assert "LIMIT 1" in queries[0]["sql"].upper()
