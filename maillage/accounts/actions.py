@@ -19,7 +19,7 @@ from maillage.accounts.noise import anonymous_failure
 from maillage.accounts.notify import send_notice
 from maillage.audit.actions import Event, record
 from maillage.audit.models import Action, Outcome
-from maillage.lib.statements import Statement
+from maillage.db.statements import Statement
 
 TOKEN_PREFIX = "mlg_"  # noqa: S105 (a marker, not a secret)
 
@@ -107,11 +107,11 @@ def _expired(token: ApiToken) -> None:
 
 
 # Every API call asks it, so its SQL is compiled once per process
-# (maillage.lib.statements). The holder's directory entry comes in the same
+# (maillage.db.statements). The holder's directory entry comes in the same
 # query: the policy asks for it on every API call
 # (maillage.policy.relations.professional_id_of). The hash is unique: no ORDER BY.
 _TOKEN_BY_HASH = Statement(
-    ApiToken.objects.select_related("user", "user__professional"), "token_hash"
+    ApiToken.objects.select_related("user", "user__professional").order_by(), "token_hash"
 )
 
 

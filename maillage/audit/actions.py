@@ -69,12 +69,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models, transaction
-from django.db.models import F, Field
+from django.db import connection, transaction
 from django.utils import timezone
 
 from maillage.audit import checkpoints, context, keys
 from maillage.audit.models import AuditChainHead, AuditEntry, Outcome
+from maillage.db.statements import quoted_names
 from maillage.lib.hashchain import (
     GENESIS,
     Checkpoint,
@@ -124,12 +124,22 @@ def _ensure_head() -> None:
     AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})
 
 
-def _advance_head(count: int) -> AuditChainHead:
-    """Reserve ``count`` sequence numbers; the UPDATE locks the head row."""
-    if not AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + count):
-        _ensure_head()
-        AuditChainHead.objects.filter(pk=1).update(seq=F("seq") + count)
-    return AuditChainHead.objects.get(pk=1)
+def _advance_head(count: int) -> tuple[int, str]:
+    """Reserve ``count`` sequence numbers: the head's new (seq, hash); the UPDATE locks its row.
+
+    One statement (UPDATE ... RETURNING, PostgreSQL and SQLite 3.35+) written
+    once, as the chainer's are (see ``_names``).
+    """
+    table, pk, seq, hash_ = quoted_names(AuditChainHead, "id", "seq", "hash")
+    sql = f"UPDATE {table} SET {seq} = {seq} + %s WHERE {pk} = 1 RETURNING {seq}, {hash_}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count])
+        row = cursor.fetchone()
+        if row is None:
+            _ensure_head()
+            cursor.execute(sql, [count])
+            row = cursor.fetchone()
+    return int(row[0]), str(row[1])
 
 
 class AuditWriteFailed(RuntimeError):
@@ -301,13 +311,12 @@ def _append_chained(entries: list[AuditEntry]) -> None:
     """Append entries in one transaction (the caller's, if any), chained under the head lock."""
     keyring = keys.keyring()
     with transaction.atomic():
-        head = _advance_head(len(entries))
-        seq, previous = head.seq - len(entries), head.hash
+        last, previous = _advance_head(len(entries))
+        seq = last - len(entries)
         for entry in entries:
             seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
         AuditEntry.objects.bulk_create(entries)
-        head_key_id, head_mac = sign_head(keyring, seq, previous)
-        AuditChainHead.objects.filter(pk=1).update(hash=previous, key_id=head_key_id, mac=head_mac)
+        _move_head(seq, previous, *sign_head(keyring, seq, previous))
         # Only what commits is checkpointed; a failed write is logged, never
         # undoes the entries (the database may run ahead of its checkpoints).
         transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
@@ -396,7 +405,7 @@ def _lock_head_or_skip() -> AuditChainHead | None:
     lock, so there is never anyone to skip.
     """
     head = _locked_head()
-    if head is not None or AuditChainHead.objects.filter(pk=1).exists():
+    if head is not None or _head_exists():
         return head
     _ensure_head()
     return _locked_head()
@@ -404,21 +413,12 @@ def _lock_head_or_skip() -> AuditChainHead | None:
 
 # The chainer's statements are written once, not built by the ORM on every
 # append: compiling them was most of the audit's Python in a read (bench/README,
-# "4 December, evening"). Names only come from the models; values are parameters.
-
-
-def _names(model: type[models.Model], *fields: str) -> tuple[str, ...]:
-    quote = connection.ops.quote_name
-    columns = []
-    for name in fields:
-        found = model._meta.get_field(name)
-        assert isinstance(found, Field) and found.column
-        columns.append(quote(found.column))
-    return (quote(model._meta.db_table), *columns)
+# "4 December, evening"). Names only come from the models (quoted_names);
+# values are parameters.
 
 
 def _locked_head() -> AuditChainHead | None:
-    table, *columns = _names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
+    table, *columns = quoted_names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
     skip = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
@@ -426,9 +426,17 @@ def _locked_head() -> AuditChainHead | None:
     return next(iter(AuditChainHead.objects.raw(sql)), None)
 
 
+def _head_exists() -> bool:
+    """Whether the head row is there (taken by another chainer, when it was skipped)."""
+    table, pk = quoted_names(AuditChainHead, "id")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {pk} = 1", [])  # noqa: S608 (names only)
+        return cursor.fetchone() is not None
+
+
 def _pending_select(columns: str, forged: set[int]) -> tuple[str, list[int]]:
     """SELECT ``columns`` of the pending entries but the forged ones, oldest first."""
-    table, pk, seq = _names(AuditEntry, "id", "seq")
+    table, pk, seq = quoted_names(AuditEntry, "id", "seq")
     skipped = f" AND {pk} NOT IN ({', '.join(['%s'] * len(forged))})" if forged else ""
     sql = f"SELECT {columns} FROM {table} WHERE {seq} IS NULL{skipped} ORDER BY {pk}"  # noqa: S608
     return sql, sorted(forged)
@@ -441,7 +449,7 @@ def _pending_batch(forged: set[int]) -> list[AuditEntry]:
 
 
 def _move_head(seq: int, previous: str, key_id: str, mac: str) -> None:
-    table, pk, *columns = _names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
+    table, pk, *columns = quoted_names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
     sets = ", ".join(f"{column} = %s" for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {sets} WHERE {pk} = 1", [seq, previous, key_id, mac])  # noqa: S608
@@ -495,7 +503,7 @@ def _write_links(entries: list[AuditEntry]) -> None:
     ``bulk_update`` builds one CASE expression per field over the whole batch:
     for a list page's fifty entries it cost more than the page's own queries.
     """
-    table, seq, prev_hash, hash_, pk = _names(AuditEntry, "seq", "prev_hash", "hash", "id")
+    table, seq, prev_hash, hash_, pk = quoted_names(AuditEntry, "seq", "prev_hash", "hash", "id")
     sql = (
         f"UPDATE {table} SET {seq} = %s, {prev_hash} = %s, "  # noqa: S608 (names only)
         f"{hash_} = %s WHERE {pk} = %s"

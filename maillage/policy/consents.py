@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from maillage.db.statements import Rows
 from maillage.records.models import Consent, ConsentKind
 
 if TYPE_CHECKING:
@@ -25,13 +26,17 @@ class RecordState:
     masked_documents: frozenset[int]
 
 
+_STATE_COLUMNS = ("kind", "granted", "professional_id", "document_id", "withdrawn_at")
+# Asked for every decision about a patient: compiled once per process
+# (maillage.db.statements).
+_CONSENTS_OF = Rows(
+    Consent.objects.order_by("-recorded_at", "-pk").values_list(*_STATE_COLUMNS), "patient"
+)
+
+
 def record_state(patient: Patient) -> RecordState:
-    rows = (
-        Consent.objects.filter(patient=patient)
-        .order_by("-recorded_at", "-pk")
-        .values("kind", "granted", "professional_id", "document_id", "withdrawn_at")
-    )
-    return state_of([dict(row) for row in rows])
+    rows = _CONSENTS_OF.all(patient.pk)
+    return state_of([dict(zip(_STATE_COLUMNS, row, strict=True)) for row in rows])
 
 
 def latest_sharing(consents: list[Any]) -> Any:

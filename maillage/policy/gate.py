@@ -22,7 +22,7 @@ from django.utils import timezone
 from maillage.accounts.models import Role
 from maillage.audit.actions import Event, record, record_many
 from maillage.audit.models import Action, Outcome
-from maillage.lib.statements import Statement
+from maillage.db.statements import Statement
 from maillage.patients.models import Patient
 from maillage.policy.consents import RecordState, record_state
 from maillage.policy.decide import Decision, Rule, Subject, decide, document_rule
@@ -210,9 +210,9 @@ def load_patient(patient_uuid: object) -> Patient | None:
 
 
 # Every access to a patient starts here: its SQL is compiled once per process
-# (maillage.lib.statements). The uuid is unique, so no ORDER BY.
+# (maillage.db.statements). The uuid is unique, so no ORDER BY.
 _PATIENT_BY_UUID = Statement(
-    Patient.objects.select_related("commune", "treating_doctor", "user"), "uuid"
+    Patient.objects.select_related("commune", "treating_doctor", "user").order_by(), "uuid"
 )
 
 

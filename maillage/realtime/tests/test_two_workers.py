@@ -103,18 +103,26 @@ def _task_worker() -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextmanager
-def _worker(port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """One uvicorn process on the test database, the Redis layer and the test's keys."""
+def _worker(port: int, interface: str = "asgi") -> Iterator[subprocess.Popen[bytes]]:
+    """One uvicorn process on the test database, the Redis layer and the test's keys.
+
+    ``wsgi``: the same code through ``maillage.wsgi``, HTTP only, as
+    docs/deploy.md serves the pages and the API beside the sockets' ASGI workers.
+    """
     env = _environment()
+    served = (
+        ["maillage.wsgi:application", "--interface=wsgi"]
+        if interface == "wsgi"
+        else ["maillage.asgi:application", "--ws=websockets-sansio"]
+    )
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "maillage.asgi:application",
+            *served,
             "--host=127.0.0.1",
             f"--port={port}",
-            "--ws=websockets-sansio",
             "--lifespan=off",
             "--log-level=warning",
         ],
@@ -172,7 +180,8 @@ def _reply_over_http(port: int, session: str, thread_uuid: str, body: str) -> in
     return int(response.status)
 
 
-def test_a_request_on_worker_b_reaches_the_socket_held_on_worker_a(personas) -> None:
+@pytest.mark.parametrize("interface_b", ["asgi", "wsgi"])
+def test_a_request_on_worker_b_reaches_the_socket_held_on_worker_a(personas, interface_b) -> None:
     reason = _why_not()
     if reason:
         pytest.skip(reason)
@@ -188,7 +197,7 @@ def test_a_request_on_worker_b_reaches_the_socket_held_on_worker_a(personas) -> 
     doctor_session = signed_in_session(personas.treating_doctor.user)
     nurse_session = signed_in_session(personas.nurse.user)
     port_a, port_b = _free_port(), _free_port()
-    with _worker(port_a) as worker_a, _worker(port_b) as worker_b:
+    with _worker(port_a) as worker_a, _worker(port_b, interface_b) as worker_b:
         assert worker_a.pid != worker_b.pid
         with connect(
             f"ws://127.0.0.1:{port_a}/ws/",

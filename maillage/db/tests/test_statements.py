@@ -1,4 +1,4 @@
-"""A Statement answers what its queryset answers (``maillage.lib.statements``).
+"""A Statement answers what its queryset answers (``maillage.db.statements``).
 
 Each case reads the same row both ways, the plain queryset and the
 Statement compiled once, and compares every field of the instance and of
@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from maillage.accounts.actions import _digest, create_api_token
 from maillage.accounts.models import ApiToken
-from maillage.lib.statements import Statement
+from maillage.db.statements import Rows, Statement
 from maillage.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +77,28 @@ def test_a_statement_runs_one_query_each_time(personas) -> None:
         by_uuid.first(personas.patient.uuid)
     assert len(queries) == 1
     assert "LIMIT 1" in queries[0]["sql"].upper()
+
+
+def test_rows_by_a_foreign_key_are_the_querysets_in_its_order(personas) -> None:
+    from maillage.records.models import Consent, ConsentKind
+
+    patient = personas.patient
+    for kind, granted in ((ConsentKind.SHARING, True), (ConsentKind.SHARING, False)):
+        Consent.objects.create(
+            patient=patient, kind=kind, granted=granted, recorded_by=personas.patient_user
+        )
+    Consent.objects.create(
+        patient=patient,
+        kind=ConsentKind.OPPOSE_PROFESSIONAL,
+        granted=False,
+        professional=personas.cardiologist,
+        recorded_by=personas.patient_user,
+    )
+    columns = ("kind", "granted", "professional_id", "recorded_at", "withdrawn_at")
+    consents = Consent.objects.order_by("-recorded_at", "-pk").values_list(*columns)
+    by_patient = Rows(consents, "patient")
+    expected = list(consents.filter(patient=patient))
+    assert len(expected) >= 3
+    assert by_patient.all(patient.pk) == expected
+    assert isinstance(by_patient.all(patient.pk)[0][3], dt.datetime)
+    assert by_patient.all(-1) == []

@@ -1,0 +1,1 @@
+"""Database helpers that every app may use; no models, no rules."""

@@ -1,0 +1,210 @@
+"""A queryset compiled to SQL once per process, run again with new values.
+
+Django compiles a queryset's SQL on every evaluation. For the two
+statements every API call runs before any rule (the bearer token's holder
+and the patient asked for), that compilation cost more Python than the rest
+of the query, the database's round trip included: with ``select_related``
+over three tables it was about a quarter of an audited FHIR read
+(bench/README.md, "4 December, evening").
+
+A ``Statement`` is such a queryset with its exact-match filters left open:
+
+    by_uuid = Statement(Patient.objects.select_related("commune"), "uuid")
+    patient = by_uuid.first(some_uuid)
+
+The first call compiles ``queryset.filter(uuid=<marker>)[:1]`` through the
+ORM, with a marker in place of each value, and keeps the SQL, the position
+of each marker among its parameters and how the ORM turns a row into
+instances (the model's and each ``select_related`` one's). Later calls only
+prepare the values as the field does for an exact lookup, execute that SQL
+and build the instances the same way. The SQL is the ORM's own, so a change
+of the model changes it at the next start; ``tests/test_statements.py``
+holds a Statement to the plain queryset's answer.
+
+``Rows`` does the same for a ``values_list`` queryset and gives every row
+(the consents the policy reads for each patient).
+
+Only what the shapes need: exact filters on the model's own fields or
+foreign keys; one row as model instances, or all rows as tuples. Anything
+else stays a queryset.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
+
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
+from django.db.models.query import QuerySet, get_related_populators
+
+M = TypeVar("M", bound=models.Model)
+
+
+class _Marker:
+    """Stands for the n-th value among the compiled SQL's parameters."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+Converters = tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # For each parameter: the marker of a caller's value, or the ORM's constant.
+    params: tuple[Any, ...]
+    converters: Converters
+    # For model instances (Statement): where the model's columns are, their
+    # attribute names and how the select_related rows are set on it.
+    start: int = 0
+    end: int = 0
+    init_list: tuple[str, ...] = ()
+    populators: tuple[Any, ...] = ()
+
+
+class _Open(Generic[M]):
+    """A queryset with exact filters left open, compiled once per database alias."""
+
+    one_row: bool = False
+
+    def __init__(self, queryset: QuerySet[M, Any], *fields: str) -> None:
+        self._queryset = queryset
+        self._fields = tuple(_filtered_field(queryset.model, name) for name in fields)
+        self._plans: dict[str, _Compiled] = {}
+        self._planning = threading.Lock()
+
+    def _plan(self, alias: str) -> _Compiled:
+        plan = self._plans.get(alias)
+        if plan is not None:
+            return plan
+        with self._planning:
+            if alias not in self._plans:
+                self._plans[alias] = self._compile(alias)
+            return self._plans[alias]
+
+    def _compile(self, alias: str) -> _Compiled:
+        markers = [_Marker(n) for n in range(len(self._fields))]
+        # RawSQL keeps the marker out of the field's preparation: it lands
+        # among the parameters as itself, wherever the ORM puts it.
+        opened = {
+            field.attname: RawSQL("%s", (marker,), output_field=_compared(field))
+            for field, marker in zip(self._fields, markers, strict=True)
+        }
+        queryset = self._queryset.using(alias).filter(**opened)
+        if self.one_row:
+            queryset = queryset[:1]
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        if sorted(p.index for p in params if isinstance(p, _Marker)) != list(range(len(markers))):
+            raise ValueError(f"each value must appear once in the SQL: {sql}")
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        compiled = _Compiled(
+            sql=sql,
+            params=tuple(params),
+            converters=tuple(
+                (position, tuple(functions), expression)
+                for position, (functions, expression) in converters.items()
+            ),
+        )
+        return self._shaped(compiled, compiler, alias)
+
+    def _shaped(self, compiled: _Compiled, compiler: Any, alias: str) -> _Compiled:
+        return compiled
+
+    def _execute(self, values: Sequence[object], using: str) -> tuple[_Compiled, list[Any], Any]:
+        plan = self._plan(using)
+        connection = connections[using]
+        prepared = [
+            _compared(field).get_db_prep_value(value, connection, prepared=False)
+            for field, value in zip(self._fields, values, strict=True)
+        ]
+        params = [prepared[p.index] if isinstance(p, _Marker) else p for p in plan.params]
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchmany(1) if self.one_row else cursor.fetchall()
+        return plan, [_converted(row, plan.converters, connection) for row in rows], connection
+
+
+class Statement(_Open[M]):
+    """One model instance, with its ``select_related`` rows, by exact values."""
+
+    one_row = True
+
+    def _shaped(self, compiled: _Compiled, compiler: Any, alias: str) -> _Compiled:
+        select, klass_info = compiler.select, compiler.klass_info
+        select_fields = klass_info["select_fields"]
+        start, end = select_fields[0], select_fields[-1] + 1
+        return replace(
+            compiled,
+            start=start,
+            end=end,
+            init_list=tuple(s[0].target.attname for s in select[start:end]),
+            # Django 5.2's signature; django-stubs already describes 6.0's.
+            populators=tuple(get_related_populators(klass_info, select, alias)),  # type: ignore[call-arg]
+        )
+
+    def first(self, *values: object, using: str = "default") -> M | None:
+        """The one row matching ``values`` (in the fields' order), or None."""
+        plan, rows, _connection = self._execute(values, using)
+        if not rows:
+            return None
+        row = rows[0]
+        model: type[M] = self._queryset.model
+        instance = model.from_db(using, list(plan.init_list), row[plan.start : plan.end])
+        for populator in plan.populators:
+            populator.populate(row, instance)
+        return instance
+
+
+class Rows(_Open[M]):
+    """Every row of a ``values_list`` queryset, as tuples, by exact values."""
+
+    def all(self, *values: object, using: str = "default") -> list[tuple[Any, ...]]:
+        _plan, rows, _connection = self._execute(values, using)
+        return [tuple(row) for row in rows]
+
+
+def quoted_names(model: type[models.Model], *fields: str) -> tuple[str, ...]:
+    """The model's table and the fields' columns, quoted for the default database.
+
+    For SQL written by hand: only names come from here, values go as parameters.
+    """
+    quote = connections["default"].ops.quote_name
+    columns = []
+    for name in fields:
+        found = model._meta.get_field(name)
+        if not isinstance(found, models.Field) or not found.column:
+            raise ValueError(f"{model.__name__}.{name} has no column")
+        columns.append(quote(found.column))
+    return (quote(model._meta.db_table), *columns)
+
+
+def _filtered_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    if not isinstance(found, models.Field) or (found.is_relation and not found.many_to_one):
+        raise ValueError(f"{model.__name__}.{name}: filter on an own field or a foreign key")
+    return found
+
+
+def _compared(field: models.Field[Any, Any]) -> models.Field[Any, Any]:
+    """The field whose values the column holds: a foreign key's target."""
+    if isinstance(field, models.ForeignKey):
+        target: models.Field[Any, Any] = field.target_field
+        return target
+    return field
+
+
+def _converted(row: Sequence[Any], converters: Converters, connection: Any) -> list[Any]:
+    """The row's values as the ORM's converters give them (dates, UUIDs, JSON on SQLite)."""
+    values = list(row)
+    for position, functions, expression in converters:
+        value = values[position]
+        for convert in functions:
+            value = convert(value, expression, connection)
+        values[position] = value
+    return values
