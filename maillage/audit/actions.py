@@ -74,7 +74,7 @@ from django.utils import timezone
 
 from maillage.audit import checkpoints, context, keys
 from maillage.audit.models import AuditChainHead, AuditEntry, Outcome
-from maillage.db.statements import quoted_names
+from maillage.db.statements import Insert, quoted_names
 from maillage.lib.hashchain import (
     GENESIS,
     Checkpoint,
@@ -140,6 +140,10 @@ def _advance_head(count: int) -> tuple[int, str]:
             cursor.execute(sql, [count])
             row = cursor.fetchone()
     return int(row[0]), str(row[1])
+
+
+# Every append inserts through it: its INSERT is written once (maillage.db.statements).
+_INSERT_ENTRIES = Insert(AuditEntry)
 
 
 class AuditWriteFailed(RuntimeError):
@@ -315,7 +319,7 @@ def _append_chained(entries: list[AuditEntry]) -> None:
         seq = last - len(entries)
         for entry in entries:
             seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
-        AuditEntry.objects.bulk_create(entries)
+        _INSERT_ENTRIES.save(entries)
         _move_head(seq, previous, *sign_head(keyring, seq, previous))
         # Only what commits is checkpointed; a failed write is logged, never
         # undoes the entries (the database may run ahead of its checkpoints).
@@ -391,11 +395,12 @@ def _append_pending(entries: list[AuditEntry]) -> None:
     if len(entries) == 1:
         # One INSERT in autocommit is its own transaction: no BEGIN nor COMMIT
         # round trip for a single entry.
-        entries[0].save(force_insert=True)
+        _INSERT_ENTRIES.save(entries)
         return
-    # bulk_create commits its own transaction here (we are outside any), in
-    # insertion order, so ids (the chaining order) follow the entries' order.
-    AuditEntry.objects.bulk_create(entries)
+    # One transaction (we are outside any), in insertion order, so ids (the
+    # chaining order) follow the entries' order.
+    with transaction.atomic():
+        _INSERT_ENTRIES.save(entries)
 
 
 def _lock_head_or_skip() -> AuditChainHead | None:
@@ -489,7 +494,7 @@ def _chain_batch(
         if fresh:
             for entry in fresh:
                 seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
-            AuditEntry.objects.bulk_create(fresh)
+            _INSERT_ENTRIES.save(fresh)
         if not chained and not fresh:
             return linked
         _move_head(seq, previous, *sign_head(keyring, seq, previous))

@@ -169,6 +169,58 @@ class Rows(_Open[M]):
         return [tuple(row) for row in rows]
 
 
+class Insert(Generic[M]):
+    """Rows of one model inserted by an INSERT written once, one statement a row.
+
+    ``bulk_create`` compiles its INSERT on every call: for the audit's entry,
+    appended on every read, that was a tenth of the read. Values are prepared
+    by each field as the ORM's own insert prepares them (``pre_save``, then
+    ``get_db_prep_save``); the key comes back by RETURNING (PostgreSQL, SQLite
+    3.35+). No signals, as with ``bulk_create``.
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        # What the ORM's insert writes: every stored field but the generated key.
+        self._fields = tuple(
+            f
+            for f in model._meta.local_concrete_fields
+            if not f.generated and f is not model._meta.auto_field
+        )
+        self._sql: dict[str, str] = {}
+
+    def _statement(self, using: str) -> str:
+        sql = self._sql.get(using)
+        if sql is None:
+            table, pk, *names = quoted_names(
+                self._model, self._model._meta.pk.name, *(f.name for f in self._fields)
+            )
+            holders = ", ".join(["%s"] * len(names))
+            sql = (
+                f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 (names only)
+                f"VALUES ({holders}) RETURNING {pk}"
+            )
+            self._sql[using] = sql
+        return sql
+
+    def save(self, instances: Sequence[M], using: str = "default") -> None:
+        """Insert each instance, in order; each gets its key."""
+        connection = connections[using]
+        sql = self._statement(using)
+        with connection.cursor() as cursor:
+            for instance in instances:
+                values = [
+                    field.get_db_prep_save(field.pre_save(instance, True), connection)
+                    for field in self._fields
+                ]
+                cursor.execute(sql, values)
+                row = cursor.fetchone()
+                assert row is not None
+                instance.pk = row[0]
+                instance._state.adding = False
+                instance._state.db = using
+
+
 def quoted_names(model: type[models.Model], *fields: str) -> tuple[str, ...]:
     """The model's table and the fields' columns, quoted for the default database.
 

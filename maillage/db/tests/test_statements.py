@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 
 from maillage.accounts.actions import _digest, create_api_token
 from maillage.accounts.models import ApiToken
-from maillage.db.statements import Rows, Statement
+from maillage.audit.models import Action
+from maillage.db.statements import Insert, Rows, Statement
 from maillage.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,37 @@ def test_rows_by_a_foreign_key_are_the_querysets_in_its_order(personas) -> None:
     assert by_patient.all(patient.pk) == expected
     assert isinstance(by_patient.all(patient.pk)[0][3], dt.datetime)
     assert by_patient.all(-1) == []
+
+
+def test_an_insert_stores_what_bulk_create_stores(personas) -> None:
+    from maillage.audit.actions import Event, _new_entry
+    from maillage.audit.models import AuditEntry
+
+    def entry(reason: str) -> AuditEntry:
+        made = _new_entry(
+            personas.treating_doctor.user,
+            Event(
+                action=Action.PATIENT_READ,
+                patient=personas.patient,
+                reason=reason,
+                detail={"rule": "treating_doctor", "n": 1, "é": ["à", None]},
+            ),
+            "k1",
+            dt.datetime(2026, 12, 4, 18, 40, 1, 123456, tzinfo=dt.UTC),
+        )
+        made.seq, made.prev_hash, made.hash = None, "p" * 64, reason * 64
+        return made
+
+    by_insert = [entry("a"), entry("b")]
+    Insert(AuditEntry).save(by_insert)
+    (by_orm,) = AuditEntry.objects.bulk_create([entry("c")])
+    assert [e.pk for e in by_insert] == sorted(e.pk for e in by_insert)
+    assert all(not e._state.adding for e in by_insert)
+    stored = {
+        e.pk: e for e in AuditEntry.objects.filter(pk__in=[by_orm.pk, *[e.pk for e in by_insert]])
+    }
+    ignored = {"id", "hash"}
+    for made in by_insert:
+        assert {k: v for k, v in _fields(stored[made.pk]).items() if k not in ignored} == {
+            k: v for k, v in _fields(stored[by_orm.pk]).items() if k not in ignored
+        } | {"reason": made.reason}
