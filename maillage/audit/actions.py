@@ -392,13 +392,11 @@ def _append_pending(entries: list[AuditEntry]) -> None:
         entry.hash = pending_mac(
             ring_keys[entry.key_id], entry.key_id, entry.prev_hash, entry.payload()
         )
-    if len(entries) == 1:
+    if len(entries) <= Insert.CHUNK:
         # One INSERT in autocommit is its own transaction: no BEGIN nor COMMIT
-        # round trip for a single entry.
+        # round trip. Ids (the chaining order) follow the entries' order.
         _INSERT_ENTRIES.save(entries)
         return
-    # One transaction (we are outside any), in insertion order, so ids (the
-    # chaining order) follow the entries' order.
     with transaction.atomic():
         _INSERT_ENTRIES.save(entries)
 

@@ -170,14 +170,17 @@ class Rows(_Open[M]):
 
 
 class Insert(Generic[M]):
-    """Rows of one model inserted by an INSERT written once, one statement a row.
+    """Rows of one model inserted by an INSERT written once per number of rows.
 
     ``bulk_create`` compiles its INSERT on every call: for the audit's entry,
     appended on every read, that was a tenth of the read. Values are prepared
     by each field as the ORM's own insert prepares them (``pre_save``, then
-    ``get_db_prep_save``); the key comes back by RETURNING (PostgreSQL, SQLite
-    3.35+). No signals, as with ``bulk_create``.
+    ``get_db_prep_save``); the keys come back by RETURNING (PostgreSQL, SQLite
+    3.35+), in the rows' order, as ``bulk_create`` relies on. At most
+    ``CHUNK`` rows a statement. No signals, as with ``bulk_create``.
     """
+
+    CHUNK = 100
 
     def __init__(self, model: type[M]) -> None:
         self._model = model
@@ -187,38 +190,39 @@ class Insert(Generic[M]):
             for f in model._meta.local_concrete_fields
             if not f.generated and f is not model._meta.auto_field
         )
-        self._sql: dict[str, str] = {}
+        self._sql: dict[int, str] = {}
 
-    def _statement(self, using: str) -> str:
-        sql = self._sql.get(using)
+    def _statement(self, rows: int) -> str:
+        sql = self._sql.get(rows)
         if sql is None:
             table, pk, *names = quoted_names(
                 self._model, self._model._meta.pk.name, *(f.name for f in self._fields)
             )
-            holders = ", ".join(["%s"] * len(names))
+            row = f"({', '.join(['%s'] * len(names))})"
             sql = (
                 f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 (names only)
-                f"VALUES ({holders}) RETURNING {pk}"
+                f"VALUES {', '.join([row] * rows)} RETURNING {pk}"
             )
-            self._sql[using] = sql
+            self._sql[rows] = sql
         return sql
 
     def save(self, instances: Sequence[M], using: str = "default") -> None:
-        """Insert each instance, in order; each gets its key."""
+        """Insert the instances in order, a statement per ``CHUNK``; each gets its key."""
         connection = connections[using]
-        sql = self._statement(using)
         with connection.cursor() as cursor:
-            for instance in instances:
+            for start in range(0, len(instances), self.CHUNK):
+                chunk = instances[start : start + self.CHUNK]
                 values = [
                     field.get_db_prep_save(field.pre_save(instance, True), connection)
+                    for instance in chunk
                     for field in self._fields
                 ]
-                cursor.execute(sql, values)
-                row = cursor.fetchone()
-                assert row is not None
-                instance.pk = row[0]
-                instance._state.adding = False
-                instance._state.db = using
+                cursor.execute(self._statement(len(chunk)), values)
+                keys = cursor.fetchall()
+                for instance, (key,) in zip(chunk, keys, strict=True):
+                    instance.pk = key
+                    instance._state.adding = False
+                    instance._state.db = using
 
 
 def quoted_names(model: type[models.Model], *fields: str) -> tuple[str, ...]:

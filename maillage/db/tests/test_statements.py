@@ -137,3 +137,25 @@ def test_an_insert_stores_what_bulk_create_stores(personas) -> None:
         assert {k: v for k, v in _fields(stored[made.pk]).items() if k not in ignored} == {
             k: v for k, v in _fields(stored[by_orm.pk]).items() if k not in ignored
         } | {"reason": made.reason}
+
+
+def test_more_rows_than_a_chunk_keep_their_order_and_keys(personas) -> None:
+    from maillage.records.models import Consent, ConsentKind
+
+    class Small(Insert[Consent]):
+        CHUNK = 3
+
+    made = [
+        Consent(
+            patient=personas.patient,
+            kind=ConsentKind.SHARING,
+            granted=n % 2 == 0,
+            recorded_by=personas.patient_user,
+        )
+        for n in range(7)
+    ]
+    Small(Consent).save(made)
+    keys = [c.pk for c in made]
+    assert keys == sorted(keys) and len(set(keys)) == 7
+    stored = dict(Consent.objects.filter(pk__in=keys).values_list("pk", "granted"))
+    assert [stored[k] for k in keys] == [n % 2 == 0 for n in range(7)]
