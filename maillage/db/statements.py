@@ -22,7 +22,10 @@ of the model changes it at the next start; ``tests/test_statements.py``
 holds a Statement to the plain queryset's answer.
 
 ``Rows`` does the same for a ``values_list`` queryset and gives every row
-(the consents the policy reads for each patient).
+(the consents the policy reads for each patient). ``Insert`` writes a
+model's INSERT once per number of rows (the audit's entries, appended on
+every read), and ``quoted_names`` gives the quoted table and columns for SQL
+written by hand: names only, never values.
 
 Only what the shapes need: exact filters on the model's own fields or
 foreign keys; one row as model instances, or all rows as tuples. Anything
