@@ -128,7 +128,7 @@ def _advance_head(count: int) -> tuple[int, str]:
     """Reserve ``count`` sequence numbers: the head's new (seq, hash); the UPDATE locks its row.
 
     One statement (UPDATE ... RETURNING, PostgreSQL and SQLite 3.35+) written
-    once, as the chainer's are (see ``_names``).
+    once, as the chainer's are (see ``maillage.db.statements.quoted_names``).
     """
     table, pk, seq, hash_ = quoted_names(AuditChainHead, "id", "seq", "hash")
     sql = f"UPDATE {table} SET {seq} = {seq} + %s WHERE {pk} = 1 RETURNING {seq}, {hash_}"  # noqa: S608
