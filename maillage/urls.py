@@ -5,6 +5,18 @@ from maillage.fhir import views as fhir_views
 from maillage.smart import views as smart_views
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and the API is the hottest
+    # path (bench/README.md, "5 December").
+    # The base without its slash is the base too: a client posting a Bundle
+    # there must reach the FHIR router, not get an HTML redirect.
+    path("fhir/r4", fhir_views.endpoint, name="fhir-base"),
+    # Before the FHIR router, which answers everything else below its base.
+    path(
+        "fhir/r4/.well-known/smart-configuration",
+        smart_views.smart_configuration,
+        name="smart-configuration",
+    ),
+    path("fhir/r4/", include("maillage.fhir.urls")),
     path("", include("maillage.front.urls")),
     path("comptes/", include("maillage.accounts.urls")),
     path("annuaire/", include("maillage.directory.urls")),
@@ -20,16 +32,6 @@ urlpatterns = [
     path("notifications/", include("maillage.realtime.urls")),
     path("regulation/", include("maillage.regulation.urls")),
     path("territoire/", include("maillage.territory.urls")),
-    # The base without its slash is the base too: a client posting a Bundle
-    # there must reach the FHIR router, not get an HTML redirect.
-    path("fhir/r4", fhir_views.endpoint, name="fhir-base"),
-    # Before the FHIR router, which answers everything else below its base.
-    path(
-        "fhir/r4/.well-known/smart-configuration",
-        smart_views.smart_configuration,
-        name="smart-configuration",
-    ),
-    path("fhir/r4/", include("maillage.fhir.urls")),
     path("o/", include("maillage.smart.urls")),
     # Outside /comptes/: reached only once the second factor is checked.
     path("applications/", include("maillage.smart.account_urls")),

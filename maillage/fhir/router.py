@@ -221,6 +221,12 @@ Authenticate = Callable[[FhirRequest], "Caller"]
 class Router:
     def __init__(self, routes: Sequence[Route], authenticate: Authenticate) -> None:
         self.routes = tuple(routes)
+        # A path is only tried against the routes of its length, in their order:
+        # trying all of them cost as much as the rest of the dispatch.
+        self._by_length: dict[int, tuple[Route, ...]] = {}
+        for route in self.routes:
+            length = len(SHAPES[route.interaction][1])
+            self._by_length[length] = (*self._by_length.get(length, ()), route)
         self.authenticate = authenticate
         self.resource_types = frozenset(r.resource_type for r in routes if r.resource_type)
 
@@ -312,7 +318,8 @@ class Router:
     def resolve(self, method: str, path: str) -> tuple[Route, PathIds]:
         # The base itself has no segment (a Bundle posted to it).
         segments = path.strip("/").split("/") if path.strip("/") else []
-        matching = [(r, ids) for r in self.routes if (ids := r.match(segments)) is not None]
+        candidates = self._by_length.get(len(segments), ())
+        matching = [(r, ids) for r in candidates if (ids := r.match(segments)) is not None]
         if not matching:
             raise self._unknown_path(segments)
         for route, ids in matching:
