@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "maillage.tasks",
 ]
 
+# Session, authentication and messages are the pages' own: a FHIR request
+# (bearer token only) passes by them (maillage.front.pages_only).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before the rest: a preflight of a browser app is answered without a session.
@@ -103,18 +105,18 @@ MIDDLEWARE = [
     "maillage.front.middleware.content_security_policy",
     "maillage.front.middleware.private_no_store",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "maillage.front.pages_only.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "maillage.front.pages_only.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "maillage.accounts.middleware.session_timeouts",
     # Over-long parameters get a 400 before any view or the admin reads them.
     "maillage.front.input_limits.InputLimitsMiddleware",
     "maillage.accounts.middleware.require_second_factor",
     "maillage.audit.middleware.audit_context",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "maillage.front.pages_only.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of authentication for lockouts.
     "axes.middleware.AxesMiddleware",
@@ -185,6 +187,13 @@ if DATABASE_URL:
     # estimate crossed jit_above_cost and compiled for 70 ms a 50 ms query.
     if _postgresql:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        # The statements every request runs (maillage.db.statements) bind on
+        # the server and are prepared at their first run on a connection;
+        # Django's own queries bind in the client, which psycopg never
+        # prepares. MAILLAGE_DB_PREPARE=0 for a PgBouncer older than 1.21
+        # (or without max_prepared_statements), which cannot keep them.
+        if os.environ.get("MAILLAGE_DB_PREPARE", "1") != "0":
+            DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
     _pool_size = int(os.environ.get("MAILLAGE_DB_POOL_SIZE", "20")) if _postgresql else 0
     if _pool_size > 0:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from maillage.accounts.signals import LAST_SEEN, SIGNED_IN_AT
+from maillage.fhir.paths import PREFIX as API_PREFIX
 
 # Paths a signed-in professional may reach before the second factor.
 # Only the pages that lead to the second factor, never the whole account
@@ -21,7 +22,7 @@ _OPEN_PREFIXES = (
     "/comptes/deconnexion/",
     "/comptes/mot-de-passe/",
     "/static/",
-    "/fhir/",
+    API_PREFIX,
     "/favicon",
 )
 # The last-seen time is written at most this often, not on every request.
@@ -46,9 +47,11 @@ def require_second_factor(get_response: Callable[[HttpRequest], HttpResponse]) -
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        user = request.user
+        # None on an API request (maillage.front.pages_only).
+        user = getattr(request, "user", None)
         if (
-            user.is_authenticated
+            user is not None
+            and user.is_authenticated
             and getattr(user, "needs_second_factor", False)
             and not second_factor_checked(user)
             and not skips_second_factor(user)
@@ -91,7 +94,7 @@ def session_timeouts(get_response: Callable[[HttpRequest], HttpResponse]) -> Cal
 
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or request.path.startswith("/fhir/"):
+        if user is None or not user.is_authenticated:
             return get_response(request)
         now = time.time()
         session = request.session

@@ -40,6 +40,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models.expressions import RawSQL
 from django.db.models.query import QuerySet, get_related_populators
 
@@ -127,7 +129,7 @@ class _Open(Generic[M]):
             for field, value in zip(self._fields, values, strict=True)
         ]
         params = [prepared[p.index] if isinstance(p, _Marker) else p for p in plan.params]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchmany(1) if self.one_row else cursor.fetchall()
         return plan, [_converted(row, plan.converters, connection) for row in rows], connection
@@ -212,7 +214,7 @@ class Insert(Generic[M]):
     def save(self, instances: Sequence[M], using: str = "default") -> None:
         """Insert the instances in order, a statement per ``CHUNK``; each gets its key."""
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             for start in range(0, len(instances), self.CHUNK):
                 chunk = instances[start : start + self.CHUNK]
                 values = [
@@ -226,6 +228,37 @@ class Insert(Generic[M]):
                     instance.pk = key
                     instance._state.adding = False
                     instance._state.db = using
+
+
+def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """Django's cursor, on PostgreSQL one that binds values on the server.
+
+    Django's own binds them in the client (psycopg's ClientCursor): each
+    execution sends new SQL text that the server parses and plans again, and
+    psycopg merges the values into it in Python. A statement of this module
+    is the same SQL on every call, so on PostgreSQL it is sent with its
+    values apart and psycopg prepares it on the connection (the settings'
+    ``prepare_threshold``), which pooled connections keep from request to
+    request. Through Django's wrapper all the same: its errors, its query log.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.validate_thread_sharing()
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return _LoggedAsWritten(raw, connection)
+    return CursorWrapper(raw, connection)
+
+
+class _LoggedAsWritten(CursorDebugWrapper):
+    """Logs the SQL as written: bound on the server, it has no text with the values in."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def quoted_names(model: type[models.Model], *fields: str) -> tuple[str, ...]:

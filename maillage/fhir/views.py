@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+from django.http.request import HttpHeaders
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -45,9 +46,12 @@ def base_url(request: HttpRequest) -> str:
 
 
 # What the router and handlers read: negotiation, the token, Prefer, and the
-# conditions of a conditional write (If-Match, If-None-Exist).
-_HEADERS = frozenset(
-    {
+# conditions of a conditional write (If-Match, If-None-Exist); each with its
+# key in the WSGI environment, read there (``request.headers`` would first
+# copy every header of the request).
+_HEADERS = {
+    name: HttpHeaders.to_wsgi_name(name)
+    for name in (
         "accept",
         "content-type",
         "authorization",
@@ -55,14 +59,13 @@ _HEADERS = frozenset(
         "if-match",
         "if-none-match",
         "if-none-exist",
-    }
-)
+    )
+}
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:
-    return {
-        name.lower(): value for name, value in request.headers.items() if name.lower() in _HEADERS
-    }
+    meta = request.META
+    return {name: meta[key] for name, key in _HEADERS.items() if key in meta}
 
 
 def to_fhir_request(request: HttpRequest, path: str) -> FhirRequest:

@@ -6,10 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from maillage.fhir.outcome import operation_outcome_response
+from maillage.fhir.paths import is_api
 
 
 def _page(request: HttpRequest, status: int, template: str) -> HttpResponse:
-    if request.path.startswith("/fhir/"):
+    if is_api(request):
         return operation_outcome_response(status)
     return render(request, template, status=status)
 
@@ -27,7 +28,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith("/fhir/"):
+    if is_api(request):
         return operation_outcome_response(500)
     # No context processors here: the error may come from them.
     return render(request, "500.html", status=500, using=None)

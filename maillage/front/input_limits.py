@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from maillage.fhir.outcome import Issue, operation_outcome_response
+from maillage.fhir.paths import is_api
 
 # A query parameter: a search, a commune, a page number, a UUID.
 MAX_PARAMETER_CHARS = 2_000
@@ -116,7 +117,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def bad_input_response(request: HttpRequest, error: BadInput) -> HttpResponse:
     """The French answer to a refused value, in the form the client reads."""
-    if request.path.startswith("/fhir/"):
+    if is_api(request):
         issue = Issue(error.message, code=error.fhir_code)
         return operation_outcome_response(error.status, [issue])
     if _wants_json(request):

@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from maillage.fhir.paths import is_api
+
 # Everything from our own origin; no inline script, no eval, no framing.
 # htmx is configured (meta htmx-config) not to inject inline styles.
 POLICY = (
@@ -38,7 +40,7 @@ def carries_private_data(request: HttpRequest) -> bool:
     """
     if request.path.startswith(_PUBLIC_PREFIXES):
         return False
-    if request.path.startswith("/fhir/"):
+    if is_api(request):
         return True
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated)

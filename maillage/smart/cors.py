@@ -15,7 +15,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from oauth2_provider.models import get_application_model
 
-_PREFIX = "/fhir/"
+from maillage.fhir.paths import is_api
+
 _METHODS = "GET, POST, PUT, PATCH, DELETE"
 _REQUEST_HEADERS = (
     "Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Match, If-None-Exist"
@@ -36,8 +37,8 @@ def origin_allowed(origin: str) -> bool:
 
 def cors(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable:
     def middleware(request: HttpRequest) -> HttpResponse:
-        origin = request.headers.get("Origin", "")
-        if not origin or not request.path.startswith(_PREFIX):
+        origin = request.META.get("HTTP_ORIGIN", "")
+        if not origin or not is_api(request):
             return get_response(request)
         allowed = origin_allowed(origin)
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:

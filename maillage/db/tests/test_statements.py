@@ -159,3 +159,20 @@ def test_more_rows_than_a_chunk_keep_their_order_and_keys(personas) -> None:
     assert keys == sorted(keys) and len(set(keys)) == 7
     stored = dict(Consent.objects.filter(pk__in=keys).values_list("pk", "granted"))
     assert [stored[k] for k in keys] == [n % 2 == 0 for n in range(7)]
+
+
+def test_on_postgresql_a_statement_is_prepared_on_its_connection(personas) -> None:
+    # Bound on the server and prepared at its first run (settings'
+    # prepare_threshold): the server keeps its plan for the next runs.
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    by_uuid = Statement(PATIENTS, "uuid")
+    for _ in range(2):
+        assert by_uuid.first(personas.patient.uuid) == personas.patient
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%FROM "patients_patient"%'],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
