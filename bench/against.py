@@ -10,7 +10,9 @@ machine in one run. This does that:
 - the earlier tree is exported with ``git archive`` into a temporary
   directory and run with this checkout's venv; the current one is this
   working tree;
-- each gets a fresh SQLite database in its own ``MAILLAGE_VAR_DIR``, its own
+- each gets a fresh SQLite database in its own ``MAILLAGE_VAR_DIR`` (or,
+  with ``--database postgres``, a PostgreSQL database of its own,
+  ``maillage_against_N`` on the server of DATABASE_URL), its own
   ``migrate`` and ``load_demo`` (the demo territory, as the issue measured),
   and an API token for ``medecin.traitant``, whose panel the reads walk;
 - each is served by uvicorn with ``--workers`` processes, the earlier one
@@ -41,7 +43,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.throughput import ROOT, Load, _free_port, _lua, _server, _stop, _wrk
+from bench import database
+from bench.throughput import DEFAULT_POSTGRES, ROOT, Load, _free_port, _lua, _server, _stop, _wrk
 
 # Run inside each tree's own Django (its models, its actions): the token and
 # the panel's Patient ids, as JSON on the last line.
@@ -64,6 +67,8 @@ class Tree:
     path: Path
     interface: str
     var_dir: Path
+    # PostgreSQL: this tree's own database on the server of DATABASE_URL.
+    database_url: str = ""
     token: str = ""
     reads: Path | None = None
     metadata: Path | None = None
@@ -78,6 +83,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10, help="each load, each round")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="postgres: a database per tree (maillage_against_N) on DATABASE_URL's server",
+    )
     return parser.parse_args(argv)
 
 
@@ -97,7 +108,20 @@ def _export(commit: str, into: Path) -> None:
 def _environment(tree: Tree) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(MAILLAGE_VAR_DIR=str(tree.var_dir), MAILLAGE_DEMO_MODE="1", PYTHONPATH="")
+    if tree.database_url:
+        env["DATABASE_URL"] = tree.database_url
     return env
+
+
+def _postgres_databases(trees: list[Tree]) -> str:
+    """Give each tree an empty database of its own; the maintenance URL to drop them from."""
+    url = os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES
+    maintenance = database._with_database(url, "postgres")
+    for number, tree in enumerate(trees):
+        name = f"maillage_against_{number}"
+        database._create(maintenance, name)
+        tree.database_url = database._with_database(url, name)
+    return maintenance
 
 
 def _manage(tree: Tree, *args: str) -> str:
@@ -156,7 +180,8 @@ def _report(trees: list[Tree], args: argparse.Namespace) -> None:
     base = _median([r.per_second for _m, r in trees[0].loads]) or 1.0
     print(
         f"uvicorn {args.workers} workers, wrk {args.threads} threads {args.connections} "
-        f"connections {args.seconds} s, {args.rounds} rounds (medians), demo territory, SQLite"
+        f"connections {args.seconds} s, {args.rounds} rounds (medians), demo territory, "
+        f"{'PostgreSQL' if args.database == 'postgres' else 'SQLite'}"
     )
     print(
         f"{'server':<28}{'metadata/s':>11}{'reads/s':>9}{'per core':>10}{'p50 ms':>8}"
@@ -177,6 +202,8 @@ def _report(trees: list[Tree], args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     workdir = Path(tempfile.mkdtemp(prefix="maillage-against-"))
+    trees: list[Tree] = []
+    maintenance = ""
     try:
         earlier = workdir / "earlier"
         _export(args.baseline, earlier)
@@ -185,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             Tree("this tree (asgi)", ROOT, "asgi", workdir / "var-asgi"),
             Tree("this tree (wsgi)", ROOT, "wsgi", workdir / "var-wsgi"),
         ]
+        if args.database == "postgres":
+            maintenance = _postgres_databases(trees)
         for tree in trees:
             tree.var_dir.mkdir()
             _prepare(tree, workdir)
@@ -195,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(trees, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        for number in range(len(trees)) if maintenance else ():
+            database._drop(maintenance, f"maillage_against_{number}")
     return 0
 
 
