@@ -6,50 +6,42 @@ Two ways in, one chain:
   a change and its entry must commit or fail together), the entry is chained
   at once under the head's row lock and commits with the caller's work.
 
-- **Outside any transaction** (a read: the entry is the only thing written,
-  e.g. a FHIR ``Patient/<id>``), the entries of the process's concurrent
-  requests are written together (``_GroupCommit``: a per-worker batch,
-  committed before any of its requests is answered). On PostgreSQL the batch
-  is linked and inserted at once in one short transaction when no chainer
-  holds the head (SKIP LOCKED), after any pending entries; when another
-  process's chainer holds it, the batch is inserted *pending* (no ``seq``),
-  in a transaction of its own that takes no lock, so the processes commit
-  side by side instead of queueing on the head. When ``record`` returns, the
-  entry is committed: the response is sent only after that, so no granted
-  read can be answered without its entry (the test ``test_group_commit.py``
-  checks it from another connection as each response arrives). Then
-  ``chain_pending`` links the pending entries in batches: one chainer at a
-  time (the head's row lock, taken with SKIP LOCKED: a writer that finds it
-  taken goes on, since the holder looks again for pending entries after it
-  lets go, so none is stranded while traffic lasts, and ``verify_audit``
-  chains leftovers of a killed process first).
+- **Outside any transaction** (a read: the entry is the only thing
+  written, e.g. a FHIR ``Patient/<id>``), the entries of the process's
+  concurrent requests are written together (``_GroupCommit``: a per-worker
+  batch, committed before any of its requests is answered), chained at once
+  in one short transaction of their own under the head's row lock. When
+  ``record`` returns, the entry is committed: the response is sent only
+  after that, so no granted read can be answered without its entry (the
+  test ``test_group_commit.py`` checks it from another connection as each
+  response arrives).
 
-Why both a per-worker batch and the pending entries: the batch gathers only
-one process's concurrent requests, so N reads in flight in a worker cost one
-transaction and one commit instead of N (on 4 December, without it, the
-append was over half of an audited read's cost under load: bench/README);
-the pending entries keep the workers from queueing on the head lock for a
-whole commit each. Nothing lives only in memory: an entry is queued while
-its own request waits for it, and its request is answered only after the
-batch commits; a batch that fails fails every request in it.
+Why a per-worker batch that waits for the head: N reads in flight in a
+worker cost one transaction and one commit instead of N (on 4 December,
+without it, the append was over half of an audited read's cost under load:
+bench/README), and while one worker's batch holds the head the next
+requests of the others gather in their own batches. Until 5 December a
+batch that found the head taken was inserted *pending* instead and linked
+later by the holder: twice the writes for those entries (an insert, then an
+update that links it) and four more statements a batch, for no gain once
+each worker batches (bench/README, "5 December": 15 % more audited reads a
+second on PostgreSQL by waiting). Nothing lives only in memory: an entry is
+queued while its own request waits for it, and a batch that fails fails
+every request in it.
 
-A pending entry cannot be forged by someone who writes to the database but
-lacks the audit key: it carries an HMAC (``kind: pending``) over its content
-and a random nonce (kept in ``prev_hash`` until it is chained; ``hash`` is
-unique, so a copy of a pending row is refused). The chainer checks it before
-linking, leaves a forged one unlinked and logs it, and ``verify_audit``
-names it. The database lets an UPDATE through only to link a pending entry
-(its content unchanged, audit migration 0006); DELETE stays refused. What
-remains: someone who drops the triggers could delete a pending entry before
-it is linked, unseen, since no link covers it yet; the window is the
-chaining delay (the same request, or the current chainer's next batch).
+Pending entries (``seq`` NULL) are still understood: rows an earlier
+release left, linked by ``chain_pending`` (which ``verify_audit`` runs
+first), or rows someone slipped into the table. A pending entry cannot be
+forged by someone who writes to the database but lacks the audit key: it
+carries an HMAC (``kind: pending``) over its content and a random nonce
+(kept in ``prev_hash`` until it is chained; ``hash`` is unique, so a copy of
+a pending row is refused). The chainer checks it before linking, leaves a
+forged one unlinked and logs it, and ``verify_audit`` names it. The
+database lets an UPDATE through only to link a pending entry (its content
+unchanged, audit migration 0006); DELETE stays refused.
 
-On SQLite, a batch is always chained at once: one writer at a time holds
-the database (IMMEDIATE transactions), so pending entries would only add a
-second write transaction per read (the throughput benchmark showed no gain
-there). Pending entries left by a PostgreSQL-style insert
-are still linked and verified the same way (no SKIP LOCKED is needed: the
-chainers take turns on the write lock).
+On SQLite the processes sharing the file take turns for its write lock on
+an ``flock`` beside it (``_sqlite_writers_queue``).
 """
 
 from __future__ import annotations
@@ -59,7 +51,6 @@ import fcntl
 import hashlib
 import hmac
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -263,19 +254,12 @@ def _sqlite_writers_queue() -> Iterator[None]:
 
 
 def _write_outside_transaction(entries: list[AuditEntry]) -> None:
-    """One batch of the group commit, in transactions of its own."""
+    """One batch of the group commit, chained at once in a transaction of its own."""
     if connection.vendor == "sqlite":
         with _sqlite_writers_queue():
             _append_chained(entries)
         return
-    if _append_linked_if_free(entries):
-        return
-    # Another process's chainer holds the head: commit side by side with it.
-    _append_pending(entries)
-    linked = chain_pending()
-    for entry in entries:
-        if entry.pk in linked:
-            entry.seq, entry.prev_hash, entry.hash = linked[entry.pk]
+    _append_chained(entries)
 
 
 # One per process: its concurrent requests' entries, written together.
@@ -384,23 +368,6 @@ def _is_authentic_pending(entry: AuditEntry, ring_keys: Mapping[str, bytes]) -> 
     return hmac.compare_digest(expected.encode(), entry.hash.encode())
 
 
-def _append_pending(entries: list[AuditEntry]) -> None:
-    """Insert the entries unchained, in one short transaction that takes no lock."""
-    ring_keys = keys.keyring().keys
-    for entry in entries:
-        entry.prev_hash = secrets.token_hex(32)  # the nonce, until the entry is linked
-        entry.hash = pending_mac(
-            ring_keys[entry.key_id], entry.key_id, entry.prev_hash, entry.payload()
-        )
-    if len(entries) <= Insert.CHUNK:
-        # One INSERT in autocommit is its own transaction: no BEGIN nor COMMIT
-        # round trip. Ids (the chaining order) follow the entries' order.
-        _INSERT_ENTRIES.save(entries)
-        return
-    with transaction.atomic():
-        _INSERT_ENTRIES.save(entries)
-
-
 def _lock_head_or_skip() -> AuditChainHead | None:
     """The head, locked for this transaction; None if another chainer holds it.
 
@@ -458,15 +425,8 @@ def _move_head(seq: int, previous: str, key_id: str, mac: str) -> None:
         cursor.execute(f"UPDATE {table} SET {sets} WHERE {pk} = 1", [seq, previous, key_id, mac])  # noqa: S608
 
 
-def _chain_batch(
-    forged: set[int], fresh: list[AuditEntry] | None = None
-) -> dict[int, tuple[int, str, str]] | None:
-    """Link one batch of pending entries, then insert ``fresh`` linked after them.
-
-    None if another chainer is at work (``fresh`` is then left unsaved), or
-    if the batch of pending entries is full, when ``fresh`` would overtake
-    older entries (nothing is written then either).
-    """
+def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:
+    """Link one batch of pending entries; None if another chainer is at work."""
     keyring = keys.keyring()
     linked: dict[int, tuple[int, str, str]] = {}
     with transaction.atomic():
@@ -474,8 +434,6 @@ def _chain_batch(
         if head is None:
             return None
         pending = _pending_batch(forged)
-        if fresh and len(pending) == CHAIN_BATCH:
-            return None
         seq, previous = head.seq, head.hash
         chained = []
         for entry in pending:
@@ -487,14 +445,9 @@ def _chain_batch(
             seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
             chained.append(entry)
             linked[entry.pk] = (seq, entry.prev_hash, entry.hash)
-        if chained:
-            _write_links(chained)
-        if fresh:
-            for entry in fresh:
-                seq, previous = _link([entry], seq, previous, keyring.keys[entry.key_id])
-            _INSERT_ENTRIES.save(fresh)
-        if not chained and not fresh:
+        if not chained:
             return linked
+        _write_links(chained)
         _move_head(seq, previous, *sign_head(keyring, seq, previous))
         transaction.on_commit(partial(checkpoints.append, seq, previous), robust=True)
     return linked
@@ -541,24 +494,6 @@ def _pending_left(forged: set[int]) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT 1", params)
         return cursor.fetchone() is not None
-
-
-def _append_linked_if_free(entries: list[AuditEntry]) -> bool:
-    """Append entries linked at once when no chainer holds the head; False if one does.
-
-    One transaction (one commit to wait for) instead of a pending insert and
-    a chaining transaction that rewrites each row: for a list page's 25
-    entries that halved the audit's share of the page. Pending entries
-    already committed are linked first, in the same transaction, and the
-    look for pending entries after it (as in ``chain_pending``) links those
-    of writers that found the head taken meanwhile.
-    """
-    forged: set[int] = set()
-    if _chain_batch(forged, entries) is None:
-        return False
-    if _pending_left(forged):
-        chain_pending()
-    return True
 
 
 class Problem(StrEnum):

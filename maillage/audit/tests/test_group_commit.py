@@ -1,17 +1,18 @@
 """Group commit (``maillage.audit.actions``): no read answered without its entry, no forgery.
 
-On PostgreSQL, reads outside a transaction insert their entry pending and a
-chainer links it (on SQLite they are chained at once; pending entries are
-made here directly to test the chainer and verify_audit there too). These
-tests are written as the two ways it could go wrong: a response that leaves
-before its entry is committed (an unaudited read), and someone who writes to
-the database slipping an entry in through the pending state.
+Reads outside a transaction are chained in per-worker batches before their
+responses leave. Pending entries (as an earlier release inserted them) are
+made here directly to test the chainer and verify_audit. These tests are
+written as the two ways it could go wrong: a response that leaves before
+its entry is committed (an unaudited read), and someone who writes to the
+database slipping an entry in through the pending state.
 Every test commits for real (transactional), as the server does.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import urllib.error
 import urllib.request
@@ -64,11 +65,15 @@ def _entries(user_id: int, patient: Patient, outcome: str) -> int:
 
 
 def _left_pending(actor: User | None, event: Event) -> AuditEntry:
-    """What a worker killed between its pending insert and its chaining leaves behind."""
-    from maillage.audit.actions import _append_pending, _new_entry
+    """A pending entry sealed with the audit key, as an earlier release inserted them."""
+    from maillage.audit.actions import _new_entry, pending_mac
 
     entry = _new_entry(actor, event, keys.keyring().current, timezone.now())
-    _append_pending([entry])
+    entry.prev_hash = secrets.token_hex(32)  # the nonce, until the entry is linked
+    entry.hash = pending_mac(
+        keys.keyring().keys[entry.key_id], entry.key_id, entry.prev_hash, entry.payload()
+    )
+    entry.save()
     return entry
 
 
@@ -120,9 +125,8 @@ def test_a_refused_read_is_committed_before_its_404(personas, server) -> None:
     assert _entries(stranger.pk, personas.patient, Outcome.DENIED) == 1
 
 
-def test_an_entry_left_pending_by_a_killed_process_is_linked_by_verify_audit(personas) -> None:
+def test_an_entry_left_pending_by_an_earlier_release_is_linked_by_verify_audit(personas) -> None:
     record(personas.treating_doctor.user, Event(action=Action.PATIENT_READ))
-    # What a worker killed between its insert and its chaining leaves behind.
     left = _left_pending(personas.treating_doctor.user, Event(action=Action.SEARCH))
     assert AuditEntry.objects.get(pk=left.pk).seq is None
     report = verify_chain()
