@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,7 @@ from django.utils import timezone
 
 from maillage.audit import checkpoints, context, keys
 from maillage.audit.models import AuditChainHead, AuditEntry, Outcome
-from maillage.db.statements import Insert, quoted_names
+from maillage.db.statements import Insert, native, prepared_cursor, quoted_names
 from maillage.lib.hashchain import (
     GENESIS,
     Checkpoint,
@@ -121,9 +121,8 @@ def _advance_head(count: int) -> tuple[int, str]:
     One statement (UPDATE ... RETURNING, PostgreSQL and SQLite 3.35+) written
     once, as the chainer's are (see ``maillage.db.statements.quoted_names``).
     """
-    table, pk, seq, hash_ = quoted_names(AuditChainHead, "id", "seq", "hash")
-    sql = f"UPDATE {table} SET {seq} = {seq} + %s WHERE {pk} = 1 RETURNING {seq}, {hash_}"  # noqa: S608
-    with connection.cursor() as cursor:
+    sql = _head_statements(connection.vendor).advance
+    with prepared_cursor(connection) as cursor:
         cursor.execute(sql, [count])
         row = cursor.fetchone()
         if row is None:
@@ -131,6 +130,28 @@ def _advance_head(count: int) -> tuple[int, str]:
             cursor.execute(sql, [count])
             row = cursor.fetchone()
     return int(row[0]), str(row[1])
+
+
+@dataclass(frozen=True)
+class _HeadStatements:
+    advance: str
+    move: str
+
+
+@cache
+def _head_statements(vendor: str) -> _HeadStatements:
+    """The two statements on the head every batch runs, prepared on PostgreSQL."""
+    table, pk, seq, hash_, key_id, mac = quoted_names(
+        AuditChainHead, "id", "seq", "hash", "key_id", "mac"
+    )
+    sets = ", ".join(f"{column} = %s" for column in (seq, hash_, key_id, mac))
+    return _HeadStatements(
+        advance=native(
+            f"UPDATE {table} SET {seq} = {seq} + %s WHERE {pk} = 1 RETURNING {seq}, {hash_}",  # noqa: S608
+            connection,
+        ),
+        move=native(f"UPDATE {table} SET {sets} WHERE {pk} = 1", connection),  # noqa: S608
+    )
 
 
 # Every append inserts through it: its INSERT is written once (maillage.db.statements).
@@ -419,10 +440,8 @@ def _pending_batch(forged: set[int]) -> list[AuditEntry]:
 
 
 def _move_head(seq: int, previous: str, key_id: str, mac: str) -> None:
-    table, pk, *columns = quoted_names(AuditChainHead, "id", "seq", "hash", "key_id", "mac")
-    sets = ", ".join(f"{column} = %s" for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {sets} WHERE {pk} = 1", [seq, previous, key_id, mac])  # noqa: S608
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(_head_statements(connection.vendor).move, [seq, previous, key_id, mac])
 
 
 def _chain_batch(forged: set[int]) -> dict[int, tuple[int, str, str]] | None:

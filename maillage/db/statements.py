@@ -34,6 +34,7 @@ else stays a queryset.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -109,7 +110,7 @@ class _Open(Generic[M]):
             raise ValueError(f"each value must appear once in the SQL: {sql}")
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
         compiled = _Compiled(
-            sql=sql,
+            sql=native(sql, connections[alias]),
             params=tuple(params),
             converters=tuple(
                 (position, tuple(functions), expression)
@@ -195,10 +196,10 @@ class Insert(Generic[M]):
             for f in model._meta.local_concrete_fields
             if not f.generated and f is not model._meta.auto_field
         )
-        self._sql: dict[int, str] = {}
+        self._sql: dict[tuple[str, int], str] = {}
 
-    def _statement(self, rows: int) -> str:
-        sql = self._sql.get(rows)
+    def _statement(self, connection: BaseDatabaseWrapper, rows: int) -> str:
+        sql = self._sql.get((connection.vendor, rows))
         if sql is None:
             table, pk, *names = quoted_names(
                 self._model, self._model._meta.pk.name, *(f.name for f in self._fields)
@@ -208,7 +209,7 @@ class Insert(Generic[M]):
                 f"INSERT INTO {table} ({', '.join(names)}) "  # noqa: S608 (names only)
                 f"VALUES {', '.join([row] * rows)} RETURNING {pk}"
             )
-            self._sql[rows] = sql
+            sql = self._sql[(connection.vendor, rows)] = native(sql, connection)
         return sql
 
     def save(self, instances: Sequence[M], using: str = "default") -> None:
@@ -222,7 +223,7 @@ class Insert(Generic[M]):
                     for instance in chunk
                     for field in self._fields
                 ]
-                cursor.execute(self._statement(len(chunk)), values)
+                cursor.execute(self._statement(connection, len(chunk)), values)
                 keys = cursor.fetchall()
                 for instance, (key,) in zip(chunk, keys, strict=True):
                     instance.pk = key
@@ -239,7 +240,10 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     is the same SQL on every call, so on PostgreSQL it is sent with its
     values apart and psycopg prepares it on the connection (the settings'
     ``prepare_threshold``), which pooled connections keep from request to
-    request. Through Django's wrapper all the same: its errors, its query log.
+    request. psycopg's RawCursor takes the server's own ``$1`` placeholders
+    as they are, so the SQL is not parsed again in Python either: give it
+    SQL put through ``native``. Through Django's wrapper all the same: its
+    errors, its query log.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
@@ -247,10 +251,31 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
 
     connection.validate_thread_sharing()
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
+    raw = psycopg.RawCursor(connection.connection)
     if connection.queries_logged:
         return _LoggedAsWritten(raw, connection)
     return CursorWrapper(raw, connection)
+
+
+def native(sql: str, connection: BaseDatabaseWrapper) -> str:
+    """SQL written with Django's ``%s`` placeholders, as ``prepared_cursor`` runs it here.
+
+    On PostgreSQL the n-th ``%s`` becomes ``$n`` and ``%%`` a plain ``%``;
+    elsewhere it is unchanged. Once per statement, never on user text.
+    """
+    if connection.vendor != "postgresql":
+        return sql
+    numbered, count = [], 0
+    for part in _PLACEHOLDERS.split(sql):
+        if part == "%s":
+            count += 1
+            numbered.append(f"${count}")
+        else:
+            numbered.append("%" if part == "%%" else part)
+    return "".join(numbered)
+
+
+_PLACEHOLDERS = re.compile(r"(%%|%s)")
 
 
 class _LoggedAsWritten(CursorDebugWrapper):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -18,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from maillage.accounts.actions import _digest, create_api_token
 from maillage.accounts.models import ApiToken
 from maillage.audit.models import Action
-from maillage.db.statements import Insert, Rows, Statement
+from maillage.db.statements import Insert, Rows, Statement, native
 from maillage.patients.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +177,12 @@ def test_on_postgresql_a_statement_is_prepared_on_its_connection(personas) -> No
         )
         (prepared,) = cursor.fetchone()
     assert prepared == 1
+
+
+def test_native_numbers_the_placeholders_on_postgresql_and_keeps_literal_percents() -> None:
+    sql = "SELECT a FROM t WHERE b = %s AND c LIKE '10%%s' AND d IN (%s, %s)"
+    postgresql = SimpleNamespace(vendor="postgresql")  # only its vendor is read
+    assert native(sql, postgresql) == (  # type: ignore[arg-type]
+        "SELECT a FROM t WHERE b = $1 AND c LIKE '10%s' AND d IN ($2, $3)"
+    )
+    assert native(sql, SimpleNamespace(vendor="sqlite")) == sql  # type: ignore[arg-type]
