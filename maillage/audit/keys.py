@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import secrets
+import time
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -37,18 +38,36 @@ def _key_file() -> Path:
     return Path(settings.MAILLAGE_AUDIT_KEY_FILE)
 
 
+# The key file is looked at again at most this often (seconds). A key made
+# current by another process (rotate_audit_key) is used here within that
+# time; until then this process signs with the one before, which stays in
+# the ring, so its entries verify all the same. Looking on every call (a
+# stat and a path built two or three times a read) was 4 % of a FHIR read.
+_LOOK_AGAIN_SECONDS = 1.0
+# (the key file's setting, when it was looked at, the ring it held)
+_looked: tuple[object, float, Keyring] | None = None
+
+
 def keyring() -> Keyring:
     """The current audit keyring. Called on every append, so parsed once per change."""
+    global _looked
     spec = settings.MAILLAGE_AUDIT_KEYS
     if spec:
         return _from_environment(spec, settings.MAILLAGE_AUDIT_KEY_ID)
+    setting = settings.MAILLAGE_AUDIT_KEY_FILE
+    now = time.monotonic()
+    looked = _looked
+    if looked is not None and looked[0] == setting and now - looked[1] < _LOOK_AGAIN_SECONDS:
+        return looked[2]
     path = _key_file()
     try:
         changed = path.stat().st_mtime_ns
     except FileNotFoundError:
         _create_key_file(path)
         changed = path.stat().st_mtime_ns
-    return _from_file(str(path), changed)
+    ring = _from_file(str(path), changed)
+    _looked = (setting, now, ring)
+    return ring
 
 
 @lru_cache(maxsize=4)
@@ -110,6 +129,8 @@ def add_key_to_file() -> Keyring:
     stored["keys"][key_id] = base64.b64encode(secrets.token_bytes(32)).decode()
     stored["current"] = key_id
     _write_key_file(path, stored)
+    global _looked
+    _looked = None  # this process uses the new key at once
     keys = {k: base64.b64decode(v) for k, v in stored["keys"].items()}
     return Keyring(keys, key_id)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from maillage.audit import keys
 from maillage.audit.actions import Problem, verify_chain
 from maillage.audit.models import AuditEntry
 from maillage.audit.tests.attacker import fill
@@ -44,3 +46,24 @@ def test_environment_keys_rotate_and_a_dropped_key_shows(personas, settings) -> 
     settings.MAILLAGE_AUDIT_KEYS = _spec(a2=new)
     report = verify_chain()
     assert (report.first_bad_seq, report.problem) == (1, Problem.LINK)
+
+
+def test_a_key_made_current_by_another_process_is_taken_when_the_file_is_looked_at_again(
+    personas, monkeypatch
+) -> None:
+    # The file rewritten as another worker's rotate_audit_key would: this
+    # process keeps signing with the key it read (still in the ring) until it
+    # looks at the file again, then takes the new one; everything verifies.
+    monkeypatch.setattr(keys, "_LOOK_AGAIN_SECONDS", 3600.0)  # not yet, however slow the run
+    fill(personas, 1)
+    path = keys._key_file()
+    stored = json.loads(path.read_text())
+    stored["keys"]["audit-elsewhere"] = base64.b64encode(b"e" * 32).decode()
+    stored["current"] = "audit-elsewhere"
+    keys._write_key_file(path, stored)
+    fill(personas, 1)
+    monkeypatch.setattr(keys, "_LOOK_AGAIN_SECONDS", 0.0)
+    fill(personas, 1)
+    key_ids = list(AuditEntry.objects.order_by("seq").values_list("key_id", flat=True))
+    assert key_ids[0] == key_ids[1] != key_ids[2] == "audit-elsewhere"
+    assert verify_chain().intact

@@ -179,10 +179,13 @@ def test_on_postgresql_a_statement_is_prepared_on_its_connection(personas) -> No
     assert prepared == 1
 
 
-def test_native_numbers_the_placeholders_on_postgresql_and_keeps_literal_percents() -> None:
+def test_native_writes_each_database_s_placeholders_and_keeps_literal_percents() -> None:
     sql = "SELECT a FROM t WHERE b = %s AND c LIKE '10%%s' AND d IN (%s, %s)"
     postgresql = SimpleNamespace(vendor="postgresql")  # only its vendor is read
     assert native(sql, postgresql) == (  # type: ignore[arg-type]
         "SELECT a FROM t WHERE b = $1 AND c LIKE '10%s' AND d IN ($2, $3)"
     )
-    assert native(sql, SimpleNamespace(vendor="sqlite")) == sql  # type: ignore[arg-type]
+    assert native(sql, SimpleNamespace(vendor="sqlite")) == (  # type: ignore[arg-type]
+        "SELECT a FROM t WHERE b = ? AND c LIKE '10%s' AND d IN (?, ?)"
+    )
+    assert native(sql, SimpleNamespace(vendor="oracle")) == sql  # type: ignore[arg-type]
