@@ -96,8 +96,8 @@ INSTALLED_APPS = [
     "maillage.tasks",
 ]
 
-# Session, authentication and messages are the pages' own: a FHIR request
-# (bearer token only) passes by them (maillage.front.pages_only).
+# Session, language, authentication and messages are the pages' own: a FHIR
+# request (bearer token only) passes by them (maillage.front.pages_only).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before the rest: a preflight of a browser app is answered without a session.
@@ -106,7 +106,7 @@ MIDDLEWARE = [
     "maillage.front.middleware.private_no_store",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "maillage.front.pages_only.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "maillage.front.pages_only.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "maillage.front.pages_only.AuthenticationMiddleware",

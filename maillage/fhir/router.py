@@ -218,15 +218,23 @@ class PathIds:
 Authenticate = Callable[[FhirRequest], "Caller"]
 
 
+def _start(route: Route) -> tuple[int, str]:
+    """The length of the paths a route answers, and the first segment they all have."""
+    shape = SHAPES[route.interaction][1]
+    if not shape:
+        return 0, ""
+    return len(shape), route.resource_type if shape[0] == _TYPE else shape[0]
+
+
 class Router:
     def __init__(self, routes: Sequence[Route], authenticate: Authenticate) -> None:
         self.routes = tuple(routes)
-        # A path is only tried against the routes of its length, in their order:
-        # trying all of them cost as much as the rest of the dispatch.
-        self._by_length: dict[int, tuple[Route, ...]] = {}
+        # A path is only tried against the routes of its length and first
+        # segment, in their order: trying all of them cost as much as the
+        # rest of the dispatch, and a Patient read still tried 30.
+        self._by_start: dict[tuple[int, str], list[Route]] = {}
         for route in self.routes:
-            length = len(SHAPES[route.interaction][1])
-            self._by_length[length] = (*self._by_length.get(length, ()), route)
+            self._by_start.setdefault(_start(route), []).append(route)
         self.authenticate = authenticate
         self.resource_types = frozenset(r.resource_type for r in routes if r.resource_type)
 
@@ -318,7 +326,7 @@ class Router:
     def resolve(self, method: str, path: str) -> tuple[Route, PathIds]:
         # The base itself has no segment (a Bundle posted to it).
         segments = path.strip("/").split("/") if path.strip("/") else []
-        candidates = self._by_length.get(len(segments), ())
+        candidates = self._by_start.get((len(segments), segments[0] if segments else ""), ())
         matching = [(r, ids) for r in candidates if (ids := r.match(segments)) is not None]
         if not matching:
             raise self._unknown_path(segments)

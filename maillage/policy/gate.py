@@ -210,9 +210,11 @@ def load_patient(patient_uuid: object) -> Patient | None:
 
 
 # Every access to a patient starts here: its SQL is compiled once per process
-# (maillage.db.statements). The uuid is unique, so no ORDER BY.
+# (maillage.db.statements). The uuid is unique, so no ORDER BY. Not her
+# account: the policy compares its id, and what writes to her (a notice)
+# loads it then, rather than every read building a User.
 _PATIENT_BY_UUID = Statement(
-    Patient.objects.select_related("commune", "treating_doctor", "user").order_by(), "uuid"
+    Patient.objects.select_related("commune", "treating_doctor").order_by(), "uuid"
 )
 
 

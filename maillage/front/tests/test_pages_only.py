@@ -1,4 +1,7 @@
-"""The session, user and messages middleware serve the pages, never the FHIR API (front.pages_only)."""
+"""The session, user, messages and language middleware serve the pages, not the API.
+
+See maillage.front.pages_only.
+"""
 
 from __future__ import annotations
 
@@ -80,3 +83,17 @@ def test_both_through_the_async_handler(personas):
     assert "cookie" not in read.headers.get("Vary", "").lower()
     assert page.status_code == 302
     assert page.url == "/comptes/second-facteur/"
+
+
+def test_the_api_speaks_french_whatever_language_is_asked(client) -> None:
+    # No language negotiation on the API: French, the only one offered,
+    # even to a client asking for English, as the pages would answer it.
+    response = client.get(
+        f"{BASE}/Patient", HTTP_ACCEPT="application/fhir+json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    page = client.get("/comptes/connexion/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 401
+    assert "jeton" in response.json()["issue"][0]["diagnostics"]
+    assert page.headers["Content-Language"] == "fr"
+    assert "Content-Language" not in response.headers
