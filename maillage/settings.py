@@ -169,6 +169,10 @@ TEMPLATES = [
 # Database: SQLite in WAL mode by default, PostgreSQL when DATABASE_URL says so.
 _sqlite_path = VAR_DIR / "maillage.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Seconds a thread keeps its connection (SQLite, or PostgreSQL without its
+# pool). Only where threads serve request after request (WSGI): under ASGI
+# each request's code runs in a new thread, whose connection nobody closes.
+_CONN_MAX_AGE = int(os.environ.get("MAILLAGE_CONN_MAX_AGE", "0"))
 if DATABASE_URL:
     # Persistent connections, pooled: opening one costs about 10 ms a request.
     # Not CONN_MAX_AGE: under ASGI each request's sync code runs in a thread
@@ -176,7 +180,9 @@ if DATABASE_URL:
     # ASGI notes); psycopg's pool hands connections across threads. With
     # CONN_HEALTH_CHECKS each checkout is checked (a connection the server
     # dropped is replaced, not handed to a view). MAILLAGE_DB_POOL_SIZE=0
-    # turns pooling off.
+    # turns pooling off: then each thread keeps its own connection for
+    # MAILLAGE_CONN_MAX_AGE seconds (maillage/wsgi.py does both), checked
+    # at the first query of each request.
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
@@ -195,7 +201,9 @@ if DATABASE_URL:
         if os.environ.get("MAILLAGE_DB_PREPARE", "1") != "0":
             DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
     _pool_size = int(os.environ.get("MAILLAGE_DB_POOL_SIZE", "20")) if _postgresql else 0
-    if _pool_size > 0:
+    if _pool_size == 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = _CONN_MAX_AGE
+    else:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, _pool_size),
             "max_size": _pool_size,
@@ -217,7 +225,7 @@ else:
             },
             # A file, not memory: the browser tests' server runs in another thread.
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
-            "CONN_MAX_AGE": int(os.environ.get("MAILLAGE_SQLITE_CONN_MAX_AGE", "0")),
+            "CONN_MAX_AGE": _CONN_MAX_AGE,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -13,11 +13,13 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
-# A WSGI server's threads serve request after request, so each can keep its
-# SQLite connection instead of opening the file and running its pragmas on
-# every request (PostgreSQL's connections come from a pool either way).
-# Not under ASGI: there each request's code runs in a new thread, whose
-# connection nobody would ever close.
-os.environ.setdefault("MAILLAGE_SQLITE_CONN_MAX_AGE", "600")
+# A WSGI server's threads serve request after request, so each keeps its
+# connection: SQLite's without opening the file and running its pragmas on
+# every request, PostgreSQL's without the pool's checkout and return around
+# each one (its statements stay prepared on it either way). Not under ASGI:
+# there each request's code runs in a new thread, whose connection nobody
+# would ever close, and connections come from the pool.
+os.environ.setdefault("MAILLAGE_CONN_MAX_AGE", "600")
+os.environ.setdefault("MAILLAGE_DB_POOL_SIZE", "0")
 
 application = get_wsgi_application()
