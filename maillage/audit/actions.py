@@ -10,7 +10,10 @@ Two ways in, one chain:
   written, e.g. a FHIR ``Patient/<id>``), the entries of the process's
   concurrent requests are written together (``_GroupCommit``: a per-worker
   batch, committed before any of its requests is answered), chained at once
-  in one short transaction of their own under the head's row lock. When
+  in one short transaction of their own under the head's row lock (on
+  PostgreSQL, a batch that waits for it more than ``HEAD_WAIT_MS``, behind
+  a long write transaction, is inserted *pending* instead and linked by the
+  process's next batch that gets the head). When
   ``record`` returns, the entry is committed: the response is sent only
   after that, so no granted read can be answered without its entry (the
   test ``test_group_commit.py`` checks it from another connection as each
@@ -21,7 +24,7 @@ worker cost one transaction and one commit instead of N (on 4 December,
 without it, the append was over half of an audited read's cost under load:
 bench/README), and while one worker's batch holds the head the next
 requests of the others gather in their own batches. Until 5 December a
-batch that found the head taken was inserted *pending* instead and linked
+batch that found the head taken at all was inserted *pending* and linked
 later by the holder: twice the writes for those entries (an insert, then an
 update that links it) and four more statements a batch, for no gain once
 each worker batches (bench/README, "5 December": 15 % more audited reads a
@@ -29,13 +32,14 @@ second on PostgreSQL by waiting). Nothing lives only in memory: an entry is
 queued while its own request waits for it, and a batch that fails fails
 every request in it.
 
-Pending entries (``seq`` NULL) are still understood: rows an earlier
-release left, linked by ``chain_pending`` (which ``verify_audit`` runs
-first), or rows someone slipped into the table. A pending entry cannot be
-forged by someone who writes to the database but lacks the audit key: it
-carries an HMAC (``kind: pending``) over its content and a random nonce
-(kept in ``prev_hash`` until it is chained; ``hash`` is unique, so a copy of
-a pending row is refused). The chainer checks it before linking, leaves a
+Pending entries (``seq`` NULL): those of a batch kept waiting (above),
+rows an earlier release or a killed process left, linked by
+``chain_pending`` (which ``verify_audit`` runs first), or rows someone
+slipped into the table. A pending entry cannot be forged by someone who
+writes to the database but lacks the audit key: it carries an HMAC
+(``kind: pending``) over its content and a random nonce (kept in
+``prev_hash`` until it is chained; ``hash`` is unique, so a copy of a
+pending row is refused). The chainer checks it before linking, leaves a
 forged one unlinked and logs it, and ``verify_audit`` names it. The
 database lets an UPDATE through only to link a pending entry (its content
 unchanged, audit migration 0006); DELETE stays refused.
@@ -51,6 +55,7 @@ import fcntl
 import hashlib
 import hmac
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -60,7 +65,7 @@ from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from maillage.audit import checkpoints, context, keys
@@ -274,13 +279,52 @@ def _sqlite_writers_queue() -> Iterator[None]:
             fcntl.flock(turn, fcntl.LOCK_UN)
 
 
+# How long a batch waits for the head on PostgreSQL before it is inserted
+# pending instead. Another worker's batch holds the head a few milliseconds;
+# a long write transaction (a FHIR transaction Bundle, an import) holds it
+# until it commits, and the reads of the whole region would wait behind it.
+HEAD_WAIT_MS = 100
+# Set when this process inserted pending entries: its next batch that gets
+# the head links them (verify_audit links those of a process that died).
+_left_pending = threading.Event()
+
+
 def _write_outside_transaction(entries: list[AuditEntry]) -> None:
     """One batch of the group commit, chained at once in a transaction of its own."""
     if connection.vendor == "sqlite":
         with _sqlite_writers_queue():
             _append_chained(entries)
         return
-    _append_chained(entries)
+    try:
+        _append_chained(entries, wait_ms=HEAD_WAIT_MS)
+    except OperationalError as error:
+        if not _lock_not_available(error):
+            raise
+        _append_pending(entries)
+        _left_pending.set()
+        return
+    if _left_pending.is_set():
+        _left_pending.clear()
+        if not _chain_all({}):
+            _left_pending.set()
+
+
+def _lock_not_available(error: OperationalError) -> bool:
+    from psycopg.errors import LockNotAvailable
+
+    return isinstance(error.__cause__, LockNotAvailable)
+
+
+def _append_pending(entries: list[AuditEntry]) -> None:
+    """Insert the entries unchained (sealed with their own MAC), in a transaction taking no lock."""
+    ring_keys = keys.keyring().keys
+    for entry in entries:
+        entry.prev_hash = secrets.token_hex(32)  # the nonce, until the entry is linked
+        entry.hash = pending_mac(
+            ring_keys[entry.key_id], entry.key_id, entry.prev_hash, entry.payload()
+        )
+    with transaction.atomic():
+        _INSERT_ENTRIES.save(entries)
 
 
 # One per process: its concurrent requests' entries, written together.
@@ -316,10 +360,17 @@ def _link(entries: list[AuditEntry], seq: int, previous: str, key: bytes) -> tup
     return seq, previous
 
 
-def _append_chained(entries: list[AuditEntry]) -> None:
-    """Append entries in one transaction (the caller's, if any), chained under the head lock."""
+def _append_chained(entries: list[AuditEntry], wait_ms: int | None = None) -> None:
+    """Append entries in one transaction (the caller's, if any), chained under the head lock.
+
+    With ``wait_ms`` (PostgreSQL, a transaction of its own), waiting longer
+    than that for the head raises OperationalError and writes nothing.
+    """
     keyring = keys.keyring()
     with transaction.atomic():
+        if wait_ms is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
         last, previous = _advance_head(len(entries))
         seq = last - len(entries)
         for entry in entries:
@@ -494,17 +545,26 @@ def chain_pending() -> dict[int, tuple[int, str, str]]:
     entries again after it lets go, and so sees every entry committed before
     our attempt (ours included).
     """
+    linked: dict[int, tuple[int, str, str]] = {}
+    _chain_all(linked)
+    return linked
+
+
+def _chain_all(linked: dict[int, tuple[int, str, str]]) -> bool:
+    """Link pending entries into ``linked``; False if another chainer holds the head.
+
+    True once none is left but forged ones, which are never linked.
+    """
     if connection.in_atomic_block:
         raise RuntimeError("chain_pending runs in transactions of its own")
-    linked: dict[int, tuple[int, str, str]] = {}
     forged: set[int] = set()
     while True:
         batch = _chain_batch(forged)
         if batch is None:
-            return linked
+            return False
         linked.update(batch)
         if not _pending_left(forged):
-            return linked
+            return True
 
 
 def _pending_left(forged: set[int]) -> bool:

@@ -1,8 +1,9 @@
 """Group commit (``maillage.audit.actions``): no read answered without its entry, no forgery.
 
 Reads outside a transaction are chained in per-worker batches before their
-responses leave. Pending entries (as an earlier release inserted them) are
-made here directly to test the chainer and verify_audit. These tests are
+responses leave; on PostgreSQL a batch kept waiting behind a long write goes
+pending. Pending entries are also made here directly to test the chainer
+and verify_audit. These tests are
 written as the two ways it could go wrong: a response that leaves before
 its entry is committed (an unaudited read), and someone who writes to the
 database slipping an entry in through the pending state.
@@ -12,14 +13,14 @@ Every test commits for real (transactional), as the server does.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
+import psycopg
 import pytest
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
 from maillage.accounts.actions import create_api_token
@@ -65,15 +66,11 @@ def _entries(user_id: int, patient: Patient, outcome: str) -> int:
 
 
 def _left_pending(actor: User | None, event: Event) -> AuditEntry:
-    """A pending entry sealed with the audit key, as an earlier release inserted them."""
-    from maillage.audit.actions import _new_entry, pending_mac
+    """A pending entry, as a killed process or an earlier release leaves it."""
+    from maillage.audit.actions import _append_pending, _new_entry
 
     entry = _new_entry(actor, event, keys.keyring().current, timezone.now())
-    entry.prev_hash = secrets.token_hex(32)  # the nonce, until the entry is linked
-    entry.hash = pending_mac(
-        keys.keyring().keys[entry.key_id], entry.key_id, entry.prev_hash, entry.payload()
-    )
-    entry.save()
+    _append_pending([entry])
     return entry
 
 
@@ -125,7 +122,7 @@ def test_a_refused_read_is_committed_before_its_404(personas, server) -> None:
     assert _entries(stranger.pk, personas.patient, Outcome.DENIED) == 1
 
 
-def test_an_entry_left_pending_by_an_earlier_release_is_linked_by_verify_audit(personas) -> None:
+def test_an_entry_left_pending_by_a_killed_process_is_linked_by_verify_audit(personas) -> None:
     record(personas.treating_doctor.user, Event(action=Action.PATIENT_READ))
     left = _left_pending(personas.treating_doctor.user, Event(action=Action.SEARCH))
     assert AuditEntry.objects.get(pk=left.pk).seq is None
@@ -133,6 +130,33 @@ def test_an_entry_left_pending_by_an_earlier_release_is_linked_by_verify_audit(p
     assert report.intact
     assert report.pending == 0
     assert AuditEntry.objects.get(pk=left.pk).seq == 2
+
+
+def test_a_batch_kept_waiting_behind_a_long_write_goes_pending_and_is_linked_next(
+    personas,
+) -> None:
+    # A write transaction holding the head for long (a Bundle, an import):
+    # the reads' batch does not wait for it beyond HEAD_WAIT_MS. Its entry is
+    # committed pending, and the process's next batch links it.
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite the processes take turns for the file's one write lock")
+    doctor = personas.treating_doctor.user
+    record(doctor, Event(action=Action.PATIENT_READ))
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**params) as holder:
+        holder.execute("SELECT 1 FROM audit_auditchainhead WHERE id = 1 FOR UPDATE")
+        kept = record(doctor, Event(action=Action.SEARCH))
+        # Committed before record returned: the holder's own connection sees it.
+        seen = holder.execute("SELECT seq FROM audit_auditentry WHERE id = %s", [kept.pk])
+        assert seen.fetchall() == [(None,)]
+        holder.rollback()
+    later = record(doctor, Event(action=Action.PATIENT_READ))
+    assert AuditEntry.objects.get(pk=kept.pk).seq is not None
+    assert AuditEntry.objects.get(pk=later.pk).seq is not None
+    report = verify_chain()
+    assert report.intact
+    assert report.pending == 0
 
 
 def _forged_pending(template: AuditEntry, mac: str) -> None:
