@@ -6,11 +6,11 @@ See maillage.front.pages_only.
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 
 from maillage.accounts.actions import create_api_token
 from maillage.audit.models import Action, AuditEntry, Outcome
+from maillage.realtime.tests.conftest import run
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,7 @@ def test_a_page_still_has_its_session_and_user(client, personas):
     assert response.wsgi_request.user == personas.treating_doctor.user
 
 
+@pytest.mark.django_db(transaction=True)  # the scenario runs in a thread of its own
 def test_both_through_the_async_handler(personas):
     # Under ASGI the same middleware runs as coroutines: an API call passes
     # by them, a page goes through them.
@@ -77,7 +78,7 @@ def test_both_through_the_async_handler(personas):
         )
         return read, await client.get("/")
 
-    read, page = async_to_sync(both)()
+    read, page = run(both)
 
     assert read.status_code == 200
     assert "cookie" not in read.headers.get("Vary", "").lower()
