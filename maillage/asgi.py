@@ -19,6 +19,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from maillage.realtime.auth import OriginOrBearer, RealtimeAuthMiddleware  # noqa: E402
 from maillage.realtime.routing import websocket_urlpatterns  # noqa: E402
+from maillage.serving import settle_process  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -26,3 +27,4 @@ application = ProtocolTypeRouter(
         "websocket": OriginOrBearer(RealtimeAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+settle_process()

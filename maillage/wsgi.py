@@ -12,6 +12,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from maillage.serving import settle_process
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 # A WSGI server's threads serve request after request, so each keeps its
 # connection: SQLite's without opening the file and running its pragmas on
@@ -23,3 +25,4 @@ os.environ.setdefault("MAILLAGE_CONN_MAX_AGE", "600")
 os.environ.setdefault("MAILLAGE_DB_POOL_SIZE", "0")
 
 application = get_wsgi_application()
+settle_process()

@@ -94,8 +94,17 @@ def match_professionals(query: DirectoryQuery) -> list[ProfessionalMatch]:
     )
     distances: list[float | None] = [None] * len(rows)
     if query.origin is not None and rows:
-        points = [GeoPoint(r[3], r[4]) for r in rows]
-        distances = list(get_distance_provider().matrix_km([query.origin.point], points)[0])
+        # Distances are those of communes: asked once for each (a broad
+        # search has about three practices per commune), then spread.
+        points = list(dict.fromkeys(GeoPoint(r[3], r[4]) for r in rows))
+        by_point = dict(
+            zip(
+                points,
+                get_distance_provider().matrix_km([query.origin.point], points)[0],
+                strict=True,
+            )
+        )
+        distances = [by_point[GeoPoint(r[3], r[4])] for r in rows]
     grouped: dict[int, list[tuple[float | None, str, int]]] = {}
     names: dict[int, tuple[str, str]] = {}
     for row, distance in zip(rows, distances, strict=True):
