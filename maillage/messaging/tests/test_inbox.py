@@ -100,3 +100,26 @@ def test_the_list_costs_the_same_number_of_queries_for_more_threads(personas) ->
 @pytest.mark.parametrize("who", ["patient_user", "analyst"])
 def test_patients_and_analysts_are_refused(personas, who) -> None:
     assert signed_in(personas.user(who)).get("/messagerie/").status_code == 403
+
+
+def test_pages_of_thirty_with_their_count_in_one_statement(personas) -> None:
+    for n in range(32):
+        _send(personas, f"Fil {n:02d}")
+    client = signed_in(personas.nurse.user)
+    client.get("/messagerie/")  # warm the session and the site
+
+    with CaptureQueriesContext(connection) as first_queries:
+        first = page_text(client.get("/messagerie/"))
+    second = page_text(client.get("/messagerie/", {"page": "2"}))
+    beyond = page_text(client.get("/messagerie/", {"page": "9"}))
+    found = page_text(client.get("/messagerie/", {"q": "fil"}))
+
+    assert _subjects(first) == [f"Fil {n:02d}" for n in range(31, 1, -1)]
+    assert "Page 1 sur 2" in first and fr("Older") in first
+    assert _subjects(second) == ["Fil 01", "Fil 00"]
+    assert "Page 2 sur 2" in second and fr("Newer") in second
+    # A page beyond the last shows the last, as Django's get_page does.
+    assert _subjects(beyond) == ["Fil 01", "Fil 00"]
+    assert "32 conversations" in found
+    # The threads the policy lets her read are filtered once: no COUNT of its own.
+    assert not [q for q in first_queries.captured_queries if "__count" in q["sql"]]
