@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from maillage.accounts.models import User
 from maillage.audit.models import Action
-from maillage.db.pages import counted_page
 from maillage.files import storage
 from maillage.files.responses import stored_file_response
 from maillage.front.input_limits import bounded_text, page_number
@@ -48,8 +48,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = SearchForm(request.GET)
     search = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    # The policy's filter is the inbox's cost: run once for the page and the count.
-    page = counted_page(queries.inbox(user, search), page_number(request.GET), PAGE_SIZE)
+    page = Paginator(queries.inbox(user, search), PAGE_SIZE).get_page(page_number(request.GET))
     rows = [
         (
             thread,

@@ -15,14 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 
 from maillage.accounts.models import Role
 from maillage.audit.actions import Event, record, record_many
 from maillage.audit.models import Action, Outcome
-from maillage.db.pages import page_and_total
 from maillage.db.statements import Statement
 from maillage.patients.models import Patient
 from maillage.policy.consents import RecordState, record_state
@@ -407,7 +406,7 @@ def search_patients(
         .select_related("commune", "treating_doctor")
         .order_by(*order_by, "birth_name", "first_birth_given_name", "birth_date", "pk")
     )
-    patients, total = page_and_total(matching, offset, limit)
+    patients, total = _page_and_total(matching, offset, limit)
     relations = relations_to(user, patients, wanted)
     events = [
         Event(
@@ -428,6 +427,25 @@ def search_patients(
     ]
     record_many(user, events)
     return SearchPage(patients, total, offset, limit, relations)
+
+
+def _page_and_total(
+    matching: QuerySet[Patient], offset: int, limit: int
+) -> tuple[list[Patient], int]:
+    """One page and how many match in all, in one statement (a window count).
+
+    The filter is the search's cost (at the regional size, the name's trigram
+    candidates each decided by the policy's relations): a count then a page
+    ran it twice. Past the last page, or for no page at all (FHIR's
+    ``_count=0``), there is no row to carry the count: it is asked on its own.
+    """
+    if limit <= 0:
+        return [], matching.count()
+    counted = matching.annotate(matching_total=Window(Count("pk")))
+    rows: list[Patient] = list(counted[offset : offset + limit])
+    if rows:
+        return rows, int(getattr(rows[0], "matching_total"))  # noqa: B009 (an annotation)
+    return rows, matching.count() if offset else 0
 
 
 def search_own_identity(
