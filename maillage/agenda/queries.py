@@ -33,7 +33,7 @@ from maillage.agenda.models import (
     SlotModality,
     SlotStatus,
 )
-from maillage.directory.queries import structures_of
+from maillage.directory.queries import works_at_q
 from maillage.directory.terminology import specialty_family
 from maillage.lib.geo import GeoPoint
 from maillage.territory.distance import get_distance_provider
@@ -220,7 +220,7 @@ def manageable_schedules(user: User) -> QuerySet[Schedule]:
     """The agendas a user manages: a professional's own; every agenda of a secretary's house."""
     q = Q(professional__user_id=user.pk)
     if user.role == Role.COORDINATOR:
-        q |= Q(structure_id__in=structures_of(user).values("pk"))
+        q |= works_at_q(user, "structure_id")
     return Schedule.objects.filter(q).select_related("professional", "structure")
 
 

@@ -37,7 +37,7 @@ from maillage.accounts.models import Role
 from maillage.agenda.models import Appointment, Schedule
 from maillage.audit.actions import Event, record_many
 from maillage.audit.models import Action, Outcome
-from maillage.directory.queries import structures_of
+from maillage.directory.queries import structures_of, works_at_q
 from maillage.policy import listing
 from maillage.policy.consents import record_state
 from maillage.policy.decide import Decision, Subject, decide
@@ -69,7 +69,7 @@ def participating(user: User) -> QuerySet[Appointment]:
     professional_id = professional_id_of(user)
     if professional_id is not None:
         q |= Q(professional_id=professional_id)
-    q |= Q(structure_id__in=structures_of(user).values("pk"))
+    q |= works_at_q(user, "structure_id")
     return Appointment.objects.filter(q, end__gt=since)
 
 

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maillage.directory.queries import structures_of
+from maillage.directory.queries import works_at_q
 from maillage.patients.models import Patient
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ def _holding(
         through = Patient.followed_by.through
         return set(
             through.objects.filter(
-                patient_id__in=ids, structure__in=structures_of(user)
+                works_at_q(user, "structure_id"), patient_id__in=ids
             ).values_list("patient_id", flat=True)
         )
     if relation is Relation.CARE_TEAM:
@@ -253,7 +253,7 @@ def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
         q |= Q(
             Exists(
                 Patient.followed_by.through.objects.filter(
-                    patient_id=OuterRef("pk"), structure_id__in=structures_of(user).values("pk")
+                    works_at_q(user, "structure_id"), patient_id=OuterRef("pk")
                 )
             )
         )
