@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import database
-from bench.throughput import DEFAULT_POSTGRES, ROOT, Load, _free_port, _lua, _server, _stop, _wrk
+from bench.throughput import DEFAULT_POSTGRES, ROOT, Load, _lua, _server, _stop, _wrk
+from maillage.testing.ports import free_port
 
 # Run inside each tree's own Django (its models, its actions): the token and
 # the panel's Patient ids, as JSON on the last line.
@@ -153,7 +154,7 @@ def _prepare(tree: Tree, workdir: Path) -> None:
 
 def _round(tree: Tree, args: argparse.Namespace, workdir: Path) -> None:
     assert tree.reads is not None and tree.metadata is not None
-    port = _free_port()
+    port = free_port()
     log = workdir / f"{tree.label}.log"
     # uvicorn imports the tree it is started in.
     server = _server(port, args.workers, tree.interface, log, tree.path, _environment(tree))

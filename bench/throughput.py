@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import database
+from maillage.testing.ports import free_port
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,12 +68,6 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true")
     return parser.parse_args(argv)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _fill(patients: int, professionals: int) -> tuple[str, list[str]]:
@@ -275,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _lua(reads, token, [f"/fhir/r4/Patient/{u}" for u in panel])
         metadata = workdir / "metadata.lua"
         _lua(metadata, token, ["/fhir/r4/metadata"])
-        port = _free_port()
+        port = free_port()
         server = _server(port, args.workers, args.interface, workdir / "uvicorn.log")
         print(_load_average())
         try:

@@ -7,7 +7,6 @@ No browser is ever downloaded: Playwright drives /usr/bin/chromium, which
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from pathlib import Path
 import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, Request, ViewportSize
+
+from maillage.testing.ports import free_port
 
 CHROMIUM = os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,12 +38,6 @@ PHONE: ViewportSize = {"width": 375, "height": 740}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class ThreadedServer:
     """uvicorn serving maillage.asgi in a background thread of the test process.
 
@@ -53,7 +48,7 @@ class ThreadedServer:
     def __init__(self) -> None:
         from maillage.asgi import application
 
-        self.port = _free_port()
+        self.port = free_port()
         config = uvicorn.Config(
             application,
             host="127.0.0.1",

@@ -34,9 +34,10 @@ from maillage.front.tests.test_home import signed_in
 from maillage.lib.tests.test_filetypes import AECG
 from maillage.messaging import gateway
 from maillage.messaging.models import Attachment, Message, RefusedAttachment
-from maillage.messaging.tests.conftest import free_port, self_signed_certificate
+from maillage.messaging.tests.conftest import self_signed_certificate
 from maillage.records.models import Document
 from maillage.testing.factories import page_text
+from maillage.testing.ports import free_port
 
 MB = 1024 * 1024
 HTML = b"<html><body><script>fetch('/patients/').then(r => r.text())</script></body></html>"

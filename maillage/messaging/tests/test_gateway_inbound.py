@@ -16,9 +16,9 @@ from maillage.messaging.models import Attachment, Message, Participant, Thread
 from maillage.messaging.tests.conftest import (
     EXECUTABLE,
     PDF,
-    free_port,
     self_signed_certificate,
 )
+from maillage.testing.ports import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from maillage.messaging import actions, gateway
 from maillage.messaging.models import DeliveryStatus, Message
-from maillage.messaging.tests.conftest import PDF, free_port, self_signed_certificate
+from maillage.messaging.tests.conftest import PDF, self_signed_certificate
 from maillage.tasks import schedule
 from maillage.tasks.models import OutgoingMail, WorkStatus
 from maillage.tasks.tasks import send_outgoing
 from maillage.testing import factories as f
 from maillage.testing.factories import page_text
+from maillage.testing.ports import free_port
 
 OUTSIDE = "anne.petit@medecin.mssante.fr"
 

@@ -20,7 +20,8 @@ from maillage.messaging import actions
 from maillage.messaging.tests.conftest import fr, private_files  # noqa: F401 (autouse fixture)
 from maillage.realtime.models import UserEvent
 from maillage.testing import factories as f
-from maillage.testing.browser import _free_port, check_accessibility, confirmed_device, sign_in
+from maillage.testing.browser import check_accessibility, confirmed_device, sign_in
+from maillage.testing.ports import free_port
 
 # Also on PostgreSQL: there the channel layer is Redis (CI), a path of its own.
 pytestmark = [pytest.mark.browser, pytest.mark.postgresql_too]
@@ -85,7 +86,7 @@ def test_the_inbox_resumes_after_a_restart_with_each_message_once(
     settings.MAILLAGE_REALTIME_HEARTBEAT_SECONDS = 1
     settings.MAILLAGE_REALTIME_SILENCE_SECONDS = 5
     first = _send(personas, "Pansement de Mme Girard")
-    port = _free_port()
+    port = free_port()
     server = RestartableServer(port)
     server.start()
     context = chromium.new_context(

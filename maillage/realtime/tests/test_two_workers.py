@@ -31,6 +31,7 @@ from websockets.sync.client import connect
 from maillage.messaging import actions
 from maillage.messaging.tests.conftest import private_files  # noqa: F401 (autouse fixture)
 from maillage.realtime.tests.conftest import redis_url, signed_in_session
+from maillage.testing.ports import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,12 +51,6 @@ def _why_not() -> str | None:
     except redis.RedisError as error:
         return f"Redis at {url} is unreachable: {error}"
     return None
-
-
-def _free_port() -> int:
-    with sockets.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _database_url() -> str:
@@ -196,7 +191,7 @@ def test_a_request_on_worker_b_reaches_the_socket_held_on_worker_a(personas, int
     )
     doctor_session = signed_in_session(personas.treating_doctor.user)
     nurse_session = signed_in_session(personas.nurse.user)
-    port_a, port_b = _free_port(), _free_port()
+    port_a, port_b = free_port(), free_port()
     with _worker(port_a) as worker_a, _worker(port_b, interface_b) as worker_b:
         assert worker_a.pid != worker_b.pid
         with connect(
@@ -265,7 +260,7 @@ def test_a_request_on_b_then_a_task_in_the_worker_reach_the_socket_on_a_in_order
     seen = EventStream.objects.filter(user=doctor).values_list("last_seq", flat=True).first() or 0
     doctor_session = signed_in_session(doctor)
     nurse_session = signed_in_session(personas.nurse.user)
-    port_a, port_b = _free_port(), _free_port()
+    port_a, port_b = free_port(), free_port()
     with (
         _worker(port_a),
         _worker(port_b),

@@ -5,8 +5,9 @@ import ssl
 import pytest
 from aiosmtpd.controller import Controller
 
-from maillage.messaging.tests.conftest import free_port, self_signed_certificate
+from maillage.messaging.tests.conftest import self_signed_certificate
 from maillage.tasks.tests.helpers import HoldingRelay
+from maillage.testing.ports import free_port
 
 DATABASE_BACKEND = {
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
