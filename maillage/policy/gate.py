@@ -342,27 +342,35 @@ class SearchPage:
         return self.offset + len(self.patients) < self.total
 
 
-def visible_patients_q(user: User, purpose: str) -> Q:
-    """The patients ``decide`` grants ``purpose`` on, as a filter (rules 1 to 4)."""
+def visible_patients_q(user: User, purpose: str, via: str = "") -> Q:
+    """The patients ``decide`` grants ``purpose`` on, as a filter (rules 1 to 4).
+
+    ``via`` as for ``relation_q``: the same rules on another model's patient.
+    """
     wanted = allowed_relations(user, purpose)
+    pk_in = f"{via}pk__in"
     # Rule 4 as a filter: an opposition to emergency access closes a patient
     # the user reaches only by an opening or a case, not one also reached by
     # another relation (``decide`` stands on the first relation held).
-    q = relation_q(user, wanted - REASONED)
+    q = relation_q(user, wanted - REASONED, via)
     if wanted & REASONED:
-        q |= relation_q(user, wanted & REASONED) & ~Q(
-            pk__in=Consent.objects.filter(
-                kind=ConsentKind.OPPOSE_EMERGENCY, withdrawn_at__isnull=True
-            ).values("patient_id")
+        q |= relation_q(user, wanted & REASONED, via) & ~Q(
+            **{
+                pk_in: Consent.objects.filter(
+                    kind=ConsentKind.OPPOSE_EMERGENCY, withdrawn_at__isnull=True
+                ).values("patient_id")
+            }
         )
     professional_id = professional_id_of(user)
     if professional_id is not None:
         q &= ~Q(
-            pk__in=Consent.objects.filter(
-                kind=ConsentKind.OPPOSE_PROFESSIONAL,
-                professional_id=professional_id,
-                withdrawn_at__isnull=True,
-            ).values("patient_id")
+            **{
+                pk_in: Consent.objects.filter(
+                    kind=ConsentKind.OPPOSE_PROFESSIONAL,
+                    professional_id=professional_id,
+                    withdrawn_at__isnull=True,
+                ).values("patient_id")
+            }
         )
     return q
 

@@ -228,22 +228,27 @@ def _holding(
     return set()  # CREATOR: no relation with an existing patient
 
 
-def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
+def relation_q(user: User, wanted: frozenset[Relation], via: str = "") -> Q:
     """The patients a user has one of the wanted relations with, as a filter.
 
     Relations that need typed evidence (INS proof, identity vigilance) never
     make a list. The exchange holds with every patient, for a professional of
     secure messaging: it lists them all, for the opposition rule to cut.
+
+    ``via`` filters another model by its patient instead (``"patient__"``: a
+    thread by the patient it is about), in one statement with that model's
+    rows rather than through the set of every patient the relation admits.
     """
-    q = Q(pk__in=[])
+    pk = f"{via}pk"
+    q = Q(**{f"{pk}__in": []})
     if Relation.SELF in wanted:
-        q |= Q(user=user)
+        q |= Q(**{f"{via}user": user})
     if Relation.TREATING_DOCTOR in wanted:
         # The id, not a join inside the OR: the database can then use the
         # index on treating_doctor instead of scanning every patient.
         professional_id = professional_id_of(user)
         if professional_id is not None:
-            q |= Q(treating_doctor_id=professional_id)
+            q |= Q(**{f"{via}treating_doctor_id": professional_id})
     if Relation.CARE_STRUCTURE in wanted:
         # A correlated EXISTS on the (patient, structure) unique index: one
         # index probe per candidate row, the user's few structures hashed once.
@@ -253,22 +258,22 @@ def relation_q(user: User, wanted: frozenset[Relation]) -> Q:
         q |= Q(
             Exists(
                 Patient.followed_by.through.objects.filter(
-                    works_at_q(user, "structure_id"), patient_id=OuterRef("pk")
+                    works_at_q(user, "structure_id"), patient_id=OuterRef(pk)
                 )
             )
         )
     if Relation.CARE_TEAM in wanted:
-        q |= Q(pk__in=care_team_places(user).values("patient_id"))
+        q |= Q(**{f"{pk}__in": care_team_places(user).values("patient_id")})
     if Relation.BREAK_GLASS in wanted:
-        q |= Q(pk__in=active_break_glass(user).values("patient_id"))
+        q |= Q(**{f"{pk}__in": active_break_glass(user).values("patient_id")})
     if Relation.REGULATION_CASE in wanted:
-        q |= Q(pk__in=open_regulation_cases(user).values("patient_id"))
+        q |= Q(**{f"{pk}__in": open_regulation_cases(user).values("patient_id")})
     if Relation.EXPERTISE in wanted:
-        q |= Q(pk__in=expertise_requests(user).values("patient_id"))
+        q |= Q(**{f"{pk}__in": expertise_requests(user).values("patient_id")})
     if Relation.TELECONSULTATION in wanted:
-        q |= Q(pk__in=teleconsultations(user).values("patient_id"))
+        q |= Q(**{f"{pk}__in": teleconsultations(user).values("patient_id")})
     if Relation.APPOINTMENT in wanted:
-        q |= Q(pk__in=appointments_of(user).values("patient_id"))
+        q |= Q(**{f"{pk}__in": appointments_of(user).values("patient_id")})
     if Relation.EXCHANGE in wanted:
-        q |= Q(pk__isnull=False)
+        q |= Q(**{f"{pk}__isnull": False})
     return q

@@ -34,6 +34,7 @@ from maillage.audit.models import Action, AuditEntry, Outcome
 from maillage.fhir.tests.conftest import Api, fhir_json
 from maillage.front.tests.test_home import signed_in
 from maillage.messaging import queries as messaging_queries
+from maillage.messaging.models import Thread
 from maillage.patients.models import Patient
 from maillage.policy import gate
 from maillage.policy.decide import Subject, decide
@@ -311,6 +312,14 @@ def check_world(world: World, built: Built) -> None:
                 if model(world, who, p, purpose)[0]
             }
             assert listed == expected, f"list {purpose} for {who}"
+            # The same rules asked through another model's patient (``via``):
+            # thread p is about patient p.
+            through_threads = set(
+                Thread.objects.filter(patient__isnull=False)
+                .filter(gate.visible_patients_q(user, purpose, "patient__"))
+                .values_list("patient_id", flat=True)
+            )
+            assert through_threads == expected, f"list {purpose} via threads for {who}"
         if gate.can_search(user):
             shown = gate.search_patients(user, Q(), limit=10).patients
             assert {p.pk for p in shown} == {
