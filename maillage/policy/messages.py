@@ -221,11 +221,12 @@ def readable_threads_q(user: User) -> Q:
     Threads about nobody, and threads about a patient ``decide`` grants
     MESSAGE_READ on (the same rules as a filter: a list never shows a thread
     that would then answer "not found"). Participation is the caller's filter.
-    The rules are asked of each thread's own patient column (``via``), never
-    through a set of patients: for a participant, every patient he may read is
-    nearly the whole region, which PostgreSQL hashed for each inbox page (110 ms
-    at the regional size); the patients of his own threads, decided through the
-    patients table, still cost two scans of every thread and 25 ms.
+    The rules are asked of each thread's own patient column (``via``), not of a
+    set of patients. At the regional size, the set of every patient a
+    participant may read (nearly the whole region) cost 110 ms an inbox page,
+    and the patients of his own threads decided through the patients table
+    25 ms (two scans of every thread); asked per thread, 9 ms for the page
+    and 7 for its count.
     """
     from maillage.policy.gate import visible_patients_q
 

@@ -43,6 +43,8 @@ def bindable(port: int) -> bool:
 def free_port_block(size: int = 1) -> int:
     """The first of ``size`` consecutive ports below the ephemeral range, all free now."""
     top = min(ephemeral_range()[0], 32768) - size
+    if top <= _LOWEST:
+        raise RuntimeError(f"the kernel's ephemeral range leaves no {size} ports above {_LOWEST}")
     for _ in range(500):
         first = _random.randrange(_LOWEST, top)
         if all(bindable(port) for port in range(first, first + size)):
